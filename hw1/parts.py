@@ -1,0 +1,58 @@
+"""The registry of the assignment's parts: how each is configured, computed, cached and drawn."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from . import figures, part1_neuron
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class PartSpec:
+    number: int
+    name: str  # key in results.json, e.g. "part1"
+    title: str
+    config_cls: type
+    result_cls: type
+    run: Callable  # run(config, ctx, *upstream StoredParts) -> result
+    draw: Callable  # draw(stored, artifacts_dir, figures_dir) -> {name: Figure}
+    code_modules: tuple[str, ...]  # source files whose change invalidates saved results
+    depends_on: tuple[int, ...] = ()
+    uses_device: bool = False  # results depend on the device (CPU and GPU numerics differ)
+
+    def code_files(self) -> list[Path]:
+        return [PACKAGE_DIR / module for module in self.code_modules]
+
+
+PARTS: dict[int, PartSpec] = {
+    1: PartSpec(
+        number=1,
+        name="part1",
+        title="Plot Loss and Gradient",
+        config_cls=part1_neuron.Part1Config,
+        result_cls=part1_neuron.Part1Result,
+        run=part1_neuron.run,
+        draw=figures.draw_part1,
+        code_modules=("part1_neuron.py",),
+    ),
+}
+
+
+def with_dependencies(numbers: list[int]) -> list[int]:
+    """The requested parts plus every part they depend on, in computation order."""
+    needed: set[int] = set()
+
+    def visit(number: int) -> None:
+        if number in needed:
+            return
+        for dependency in PARTS[number].depends_on:
+            visit(dependency)
+        needed.add(number)
+
+    for number in numbers:
+        visit(number)
+    return sorted(needed)

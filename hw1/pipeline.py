@@ -1,0 +1,205 @@
+"""The pipeline behind run_all.py: compute (or reuse) each part, draw its figures, render the report.
+
+Order of checks is deliberate: arguments, device and templates are validated before anything is
+written, so a bad invocation changes nothing on disk.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from . import figures as figures_module
+from .errors import UserError
+from .parts import PARTS, PartSpec, with_dependencies
+from .render import DEFAULT_TEMPLATES, Renderer
+from .results_store import ResultStore, StoredPart, part_key, source_hash
+from .runtime import RunContext, environment, resolve_device, seed_everything
+from .storage import OutputLock, prepare_output_dir, sha256_file, write_json_atomic
+
+
+@dataclass
+class Options:
+    device: str = "auto"
+    parts: tuple[int, ...] = tuple(PARTS)
+    out: Path = Path("report")
+    seed: int = 0
+    quick: bool = False
+    force: bool = False
+    report_only: bool = False
+    data_dir: Path = Path("data")
+    templates: Path = DEFAULT_TEMPLATES
+    progress: bool | None = None  # None: progress bars only on a terminal
+
+
+@dataclass
+class PartView:
+    """What a template sees of one part."""
+
+    number: int
+    title: str
+    config: Any
+    result: Any
+    figures: dict[str, figures_module.Figure]
+    seconds: float
+    device: str
+    seed: int
+    config_items: list[tuple[str, Any]]
+
+
+@dataclass
+class RunSummary:
+    pdf: Path
+    html: Path
+    computed: list[str] = field(default_factory=list)
+    reused: list[str] = field(default_factory=list)
+    rendered: list[str] = field(default_factory=list)
+
+
+def code_version(spec: PartSpec) -> str:
+    return source_hash(spec.code_files())
+
+
+def _fingerprint(store: ResultStore, name: str) -> str:
+    """Identity of a saved upstream result: its key and its artifacts' hashes."""
+    entry = store.data["parts"][name]
+    return json.dumps([entry["key"], entry.get("artifacts", {})], sort_keys=True)
+
+
+def run_pipeline(options: Options, log: Callable[[str], None] = print) -> RunSummary:
+    unknown = [p for p in options.parts if p not in PARTS]
+    if unknown:
+        raise UserError(f"unknown part {unknown[0]}; choose from {', '.join(map(str, PARTS))}")
+    if options.seed < 0:
+        raise UserError(f"--seed must be a non-negative integer, got {options.seed}")
+    device = resolve_device(options.device)
+    renderer = Renderer(options.templates)
+    out_dir = prepare_output_dir(Path(options.out))
+
+    with OutputLock(out_dir):
+        store = ResultStore(out_dir)
+        for warning in store.warnings:
+            log(f"warning: {warning}")
+        summary = RunSummary(pdf=out_dir / "hw1.pdf", html=out_dir / "hw1.html")
+        if options.report_only:
+            if not store.names():
+                raise UserError(
+                    f"--report-only found no saved results in {out_dir}; run without --report-only first"
+                )
+        else:
+            _compute_parts(options, device, out_dir, store, summary, log)
+            env = environment(device)
+            env["seconds_per_part"] = {name: entry["seconds"] for name, entry in store.data["parts"].items()}
+            store.set_environment(env)
+            store.save()
+
+        views = _load_views(store, out_dir, log)
+        if not views:
+            raise UserError(f"no usable saved results in {out_dir}; run without --report-only to compute them")
+        summary.rendered = [f"part{v.number}" for v in views.values()]
+        started = time.perf_counter()
+        context = {
+            "parts": views,
+            "environment": store.environment,
+            "generated_at": time.strftime("%Y-%m-%d %H:%M"),
+        }
+        summary.html, summary.pdf = renderer.write(context, out_dir)
+        log(f"report rendered in {time.perf_counter() - started:.1f} s: {summary.pdf}")
+        return summary
+
+
+def _compute_parts(options: Options, device, out_dir: Path, store: ResultStore,
+                   summary: RunSummary, log: Callable[[str], None]) -> None:
+    requested = set(options.parts)
+    for number in with_dependencies(list(options.parts)):
+        spec = PARTS[number]
+        config = spec.config_cls.preset(options.quick)
+        upstream = {PARTS[d].name: _fingerprint(store, PARTS[d].name) for d in spec.depends_on}
+        key = part_key(spec.name, config, options.seed, device.type if spec.uses_device else None,
+                       code_version(spec), upstream)
+        stored, reason = store.load(spec.name, spec.config_cls, spec.result_cls, key)
+        if stored is not None and not (options.force and number in requested):
+            log(f"part {number} ({spec.title}): reusing saved result from {stored.finished_at}")
+            summary.reused.append(spec.name)
+            continue
+        why = "--force" if stored is not None else reason
+        log(f"part {number} ({spec.title}): computing ({why}) ...")
+        ctx = RunContext(device=device if spec.uses_device else _cpu(), seed=options.seed,
+                         out_dir=out_dir, data_dir=Path(options.data_dir), progress=options.progress)
+        seed_everything(options.seed)
+        dependencies = [_must_load(store, PARTS[d]) for d in spec.depends_on]
+        started = time.perf_counter()
+        result = spec.run(config, ctx, *dependencies)
+        seconds = time.perf_counter() - started
+        store.put(spec.name, key, code_version(spec), config, result, options.seed, str(ctx.device),
+                  seconds, ctx.artifacts_written)
+        summary.computed.append(spec.name)
+        log(f"part {number} ({spec.title}): done in {seconds:.1f} s")
+
+
+def _cpu():
+    import torch
+
+    return torch.device("cpu")
+
+
+def _must_load(store: ResultStore, spec: PartSpec) -> StoredPart:
+    stored, reason = store.load(spec.name, spec.config_cls, spec.result_cls, None)
+    if stored is None:
+        raise UserError(f"part {spec.number} is needed but unusable ({reason}); re-run with --parts {spec.number}")
+    return stored
+
+
+def _load_views(store: ResultStore, out_dir: Path, log: Callable[[str], None]) -> dict[str, PartView]:
+    """Every saved part that is intact and made by the current code, with its figures drawn."""
+    views: dict[str, PartView] = {}
+    for number, spec in PARTS.items():
+        if spec.name not in store.names():
+            continue
+        stored, reason = store.load(spec.name, spec.config_cls, spec.result_cls, None)
+        if stored is not None and store.data["parts"][spec.name].get("code") != code_version(spec):
+            stored, reason = None, "it was made by an older version of the code"
+        if stored is None:
+            log(f"warning: part {number} left out of the report: {reason}; re-run with --parts {number}")
+            continue
+        views[spec.name] = PartView(
+            number=number,
+            title=spec.title,
+            config=stored.config,
+            result=stored.result,
+            figures=_figures_for(spec, stored, store, out_dir),
+            seconds=stored.seconds,
+            device=stored.device,
+            seed=stored.seed,
+            config_items=list(dataclasses.asdict(stored.config).items()),
+        )
+    return views
+
+
+def _figures_for(spec: PartSpec, stored: StoredPart, store: ResultStore, out_dir: Path) -> dict[str, figures_module.Figure]:
+    """Draw a part's figures, or reuse them when neither the result nor the drawing code changed."""
+    figures_dir = out_dir / "figures"
+    manifest_path = figures_dir / "manifest.json"
+    stamp = _fingerprint(store, spec.name) + source_hash([Path(figures_module.__file__)])
+    try:
+        manifest = json.loads(manifest_path.read_text())
+    except (OSError, ValueError):
+        manifest = {}
+    cached = manifest.get(spec.name)
+    if cached and cached.get("stamp") == stamp and all(
+        (out_dir / f["path"]).exists() and sha256_file(out_dir / f["path"]) == f["sha256"]
+        for f in cached["figures"].values()
+    ):
+        return {name: figures_module.Figure(f["path"], f["width_in"]) for name, f in cached["figures"].items()}
+    drawn = spec.draw(stored, out_dir / "artifacts", figures_dir)
+    manifest[spec.name] = {
+        "stamp": stamp,
+        "figures": {name: {"path": f.path, "width_in": f.width_in, "sha256": sha256_file(out_dir / f.path)}
+                    for name, f in drawn.items()},
+    }
+    write_json_atomic(manifest_path, manifest)
+    return drawn

@@ -1,0 +1,173 @@
+"""The one place that renders: Jinja2 templates -> HTML (with typeset math) -> PDF via WeasyPrint.
+
+Templates live in `templates/`: `report.html.j2` (the document), `sections/` (one partial per part:
+question headings, figures, tables) and `answers/` (the written answers, the files students edit),
+plus `style.css` (the print stylesheet, inlined so the HTML twin is self-contained).
+Numbers reach the answers through filters (`pct`, `num`, `sig`, `count`, `secs`), never by hand.
+"""
+
+from __future__ import annotations
+
+import math
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup, escape
+
+from .errors import UserError
+from .mathtex import MathError, math_html, replace_math
+from .storage import atomic_path, write_text_atomic
+
+DEFAULT_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+MAIN_TEMPLATE = "report.html.j2"
+
+
+# ---------------------------------------------------------------------------------- number filters
+
+def pct(value: float, digits: int = 1) -> str:
+    """0.9931 -> '99.3%'."""
+    return f"{100 * float(value):.{digits}f}%"
+
+
+def num(value: float, digits: int = 3) -> str:
+    """Fixed decimals: num(0.69314, 3) -> '0.693'."""
+    return f"{float(value):.{digits}f}"
+
+
+def sig(value: float, digits: int = 3) -> str:
+    """Significant digits, with a readable power of ten for tiny or huge values."""
+    value = float(value)
+    if value == 0 or 1e-3 <= abs(value) < 1e5:
+        return f"{value:.{digits}g}"
+    exponent = int(math.floor(math.log10(abs(value))))
+    return f"{value / 10**exponent:.{digits - 1}f}×10^{exponent}".replace("^", "<sup>", 1) + "</sup>"
+
+
+def count(value: float) -> str:
+    """Integers with thousands separators: 60000 -> '60,000'."""
+    return f"{int(round(float(value))):,}"
+
+
+def secs(value: float) -> str:
+    value = float(value)
+    if value < 60:
+        return f"{value:.1f} s"
+    minutes, seconds = divmod(value, 60)
+    return f"{int(minutes)} min {seconds:.0f} s"
+
+
+# --------------------------------------------------------------------------- numbering and figures
+
+@dataclass
+class Numbering:
+    """Figure and table numbers, assigned in order of appearance.
+
+    The page is rendered twice with the same Numbering, so `ref('id')` can name a figure that
+    appears later in the document (the first pass learns every number).
+    """
+
+    numbers: dict[str, int] = field(default_factory=dict)
+    counters: dict[str, int] = field(default_factory=dict)
+
+    def assign(self, kind: str, ident: str) -> int:
+        if ident not in self.numbers:
+            self.counters[kind] = self.counters.get(kind, 0) + 1
+            self.numbers[ident] = self.counters[kind]
+        return self.numbers[ident]
+
+
+def _make_globals(numbering: Numbering, previous: dict[str, int]) -> dict[str, Any]:
+    def figure(fig, caption: str, ident: str, width_scale: float = 1.0) -> Markup:
+        number = numbering.assign("figure", ident)
+        width = min(fig.width_in * width_scale, 6.7)
+        return Markup(
+            f'<figure id="{escape(ident)}"><img src="{escape(fig.path)}" style="width:{width:.2f}in" '
+            f'alt="Figure {number}"><figcaption><b>Figure {number}.</b> {caption}</figcaption></figure>'
+        )
+
+    def table_caption(caption: str, ident: str) -> Markup:
+        number = numbering.assign("table", ident)
+        return Markup(f'<caption id="{escape(ident)}"><b>Table {number}.</b> {caption}</caption>')
+
+    def ref(ident: str) -> Markup:
+        number = numbering.numbers.get(ident, previous.get(ident))
+        kind = "Table" if ident.startswith("tab") else "Figure"
+        target = f'<a href="#{escape(ident)}">{kind} {number if number else "?"}</a>'
+        return Markup(target)
+
+    def tex(expression: str, display: bool = False) -> Markup:
+        return Markup(math_html(str(expression), display=display))
+
+    return {"figure": figure, "table_caption": table_caption, "ref": ref, "tex": tex}
+
+
+class Renderer:
+    """Loads and checks the templates up front, then renders report data to HTML and PDF."""
+
+    def __init__(self, templates_dir: Path = DEFAULT_TEMPLATES):
+        self.templates_dir = Path(templates_dir)
+        if not (self.templates_dir / MAIN_TEMPLATE).is_file():
+            raise UserError(
+                f"template {self.templates_dir / MAIN_TEMPLATE} is missing; restore it "
+                "(git checkout templates/) or point --templates at a folder that has it"
+            )
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(self.templates_dir)),
+            undefined=jinja2.StrictUndefined,
+            autoescape=True,  # values from results are escaped; templates mark their own HTML
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.filters.update(pct=pct, num=num, sig=lambda v, d=3: Markup(sig(v, d)), count=count, secs=secs)
+        self._check_syntax()
+
+    def _check_syntax(self) -> None:
+        for name in self.env.list_templates(extensions=["j2"]):
+            try:
+                self.env.get_template(name)
+            except jinja2.TemplateSyntaxError as exc:
+                raise UserError(
+                    f"template {self.templates_dir / name}:{exc.lineno}: {exc.message}; fix the template and re-run"
+                ) from None
+
+    def render_html(self, context: dict[str, Any]) -> str:
+        template = self.env.get_template(MAIN_TEMPLATE)
+        stylesheet = (self.templates_dir / "style.css").read_text(encoding="utf-8")
+        page = ""
+        previous: dict[str, int] = {}
+        for _ in range(2):  # pass 1 learns figure numbers, pass 2 resolves forward references
+            numbering = Numbering()
+            try:
+                page = template.render(**context, stylesheet=Markup(stylesheet), **_make_globals(numbering, previous))
+            except (jinja2.TemplateError, TypeError, ValueError, AttributeError, KeyError) as exc:
+                raise UserError(f"{self._template_location(exc)}: {type(exc).__name__}: {exc}; fix the template and re-run") from None
+            previous = dict(numbering.numbers)
+        try:
+            return replace_math(page)
+        except MathError as exc:
+            raise UserError(f"{exc}; fix the math in the template and re-run") from None
+
+    def _template_location(self, exc: BaseException) -> str:
+        """'templates/x.html.j2:12' for the innermost template frame in the traceback."""
+        location = "template"
+        for frame in traceback.extract_tb(exc.__traceback__):
+            if frame.filename.startswith(str(self.templates_dir)):
+                location = f"template {frame.filename}:{frame.lineno}"
+        if isinstance(exc, jinja2.TemplateSyntaxError) and exc.filename:
+            location = f"template {exc.filename}:{exc.lineno}"
+        return location
+
+    def write(self, context: dict[str, Any], out_dir: Path, stem: str = "hw1") -> tuple[Path, Path]:
+        """Render and write <stem>.html and <stem>.pdf atomically; return their paths."""
+        import weasyprint
+
+        page = self.render_html(context)
+        html_path, pdf_path = out_dir / f"{stem}.html", out_dir / f"{stem}.pdf"
+        document = weasyprint.HTML(string=page, base_url=str(out_dir.resolve()) + "/")
+        with atomic_path(pdf_path) as tmp:
+            document.write_pdf(tmp)
+        write_text_atomic(html_path, page)
+        return html_path, pdf_path

@@ -1,0 +1,110 @@
+"""Files on disk: atomic writes, content hashes and the output-folder lock.
+
+Every file the product writes goes through `atomic_path`, so an interrupted run never leaves a
+half-written file where a finished one is expected: the new content is written next to the target
+and renamed over it only once complete (`os.replace` is atomic on POSIX).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Iterator
+
+from .errors import UserError
+
+
+@contextlib.contextmanager
+def atomic_path(target: Path) -> Iterator[Path]:
+    """Yield a temporary path beside `target`; rename it onto `target` if the block succeeds."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_text_atomic(target: Path, text: str) -> None:
+    with atomic_path(target) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def write_json_atomic(target: Path, data: object) -> None:
+    write_text_atomic(target, json.dumps(data, indent=1, sort_keys=False, allow_nan=False) + "\n")
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def md5_file(path: Path) -> str:
+    digest = hashlib.md5()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def prepare_output_dir(out_dir: Path) -> Path:
+    """Create `out_dir` if needed and check that it is a writable folder (UserError otherwise)."""
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UserError(f"--out {out_dir} is a file, not a folder; pass a folder path (default: report/)")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.NamedTemporaryFile(dir=out_dir, prefix=".write-probe.", delete=True)
+        probe.close()
+    except OSError as exc:
+        raise UserError(
+            f"cannot write to output folder {out_dir} ({exc.strerror or exc}); "
+            "choose a writable folder with --out"
+        ) from None
+    return out_dir
+
+
+class OutputLock:
+    """An exclusive, non-blocking lock on an output folder, held for the whole run.
+
+    A second run on the same folder fails at once with a UserError instead of interleaving writes.
+    The lock is an advisory `flock` on `<out>/.hw1.lock`, released by the OS if the process dies.
+    """
+
+    def __init__(self, out_dir: Path):
+        self.path = Path(out_dir) / ".hw1.lock"
+        self._handle = None
+
+    def __enter__(self) -> "OutputLock":
+        self._handle = open(self.path, "a+")
+        try:
+            fcntl.flock(self._handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            self._handle.close()
+            self._handle = None
+            if exc.errno in (errno.EAGAIN, errno.EACCES):
+                raise UserError(
+                    f"output folder {self.path.parent} is in use by another hw1 run; "
+                    "wait for it to finish or pass a different --out"
+                ) from None
+            raise
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self._handle is not None:
+            fcntl.flock(self._handle, fcntl.LOCK_UN)
+            self._handle.close()
+            self._handle = None
