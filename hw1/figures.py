@@ -15,6 +15,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 from matplotlib import colors  # noqa: E402
 
 from .storage import atomic_path  # noqa: E402
@@ -109,4 +110,87 @@ def draw_part1(stored, artifacts_dir: Path, figures_dir: Path) -> dict[str, Figu
         ax.set_ylabel("gradient w.r.t. $w$")
         ax.legend(frameon=False, loc="upper left")
         figures["grad_slice"] = _save(fig, figures_dir, "part1_grad_slice")
+    return figures
+
+
+# ----------------------------------------------------------------------------------------- Part 3
+
+def _ema(values: np.ndarray, span: int) -> np.ndarray:
+    """Exponential moving average, debiased at the start (as TensorBoard's smoothing)."""
+    alpha = 2.0 / (span + 1)
+    out = np.empty_like(values, dtype=float)
+    running, weight = 0.0, 0.0
+    for i, value in enumerate(values):
+        running = (1 - alpha) * running + alpha * value
+        weight = (1 - alpha) * weight + alpha
+        out[i] = running / weight
+    return out
+
+
+def draw_training_curves(history, figures_dir: Path, name: str) -> Figure:
+    """Loss and accuracy against epochs: per iteration (raw and smoothed), per epoch, and test."""
+    per_epoch = history.iterations_per_epoch
+    iterations = np.arange(1, len(history.iteration_loss) + 1) / per_epoch
+    loss, accuracy = np.asarray(history.iteration_loss), np.asarray(history.iteration_accuracy)
+    epochs = np.arange(1, len(history.epoch_train_loss) + 1)
+    span = max(5, per_epoch // 10)
+    with plt.style.context(["default", STYLE]):
+        fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(6.7, 2.6))
+        for ax, raw, per_epoch_values, test, label in (
+            (ax_loss, loss, history.epoch_train_loss, history.test_loss, "cross-entropy loss"),
+            (ax_acc, accuracy, history.epoch_train_accuracy, history.test_accuracy, "accuracy"),
+        ):
+            ax.plot(iterations, raw, color=BLUE, alpha=0.18, linewidth=0.6, label="train, per iteration")
+            ax.plot(iterations, _ema(raw, span), color=BLUE, linewidth=1.2, label=f"train, smoothed (EMA {span})")
+            ax.plot(epochs, per_epoch_values, "s", color=BLUE, markersize=4, markerfacecolor="white",
+                    label="train, epoch mean")
+            ax.plot(history.eval_epoch, test, "o-", color=ORANGE, markersize=3.5, linewidth=1.2, label="test")
+            ax.set_xlabel("epoch")
+            ax.set_ylabel(label)
+            ax.set_xlim(0, iterations[-1] if len(iterations) else 1)
+            ax.grid(alpha=0.25)
+        ax_loss.set_yscale("log")
+        ax_acc.axhline(0.99, color=RED, linestyle="--", linewidth=0.9, label="99% requirement")
+        ax_acc.set_ylim(0.9, 1.0)
+        ax_acc.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
+        ax_acc.legend(frameon=False, loc="lower right")
+        fig.tight_layout(w_pad=1.5)
+        return _save(fig, figures_dir, name)
+
+
+def draw_part3(stored, artifacts_dir: Path, figures_dir: Path) -> dict[str, Figure]:
+    result = stored.result
+    figures = {"curves": draw_training_curves(result.curves, figures_dir, "part3_curves")}
+    with plt.style.context(["default", STYLE]):
+        confusion = np.asarray(result.confusion)
+        fig, ax = plt.subplots(figsize=(3.6, 3.2))
+        off_diagonal = confusion * (1 - np.eye(10, dtype=int))
+        # Colour only the errors (log scale): the diagonal would drown everything else.
+        image = ax.imshow(off_diagonal, cmap="Reds", norm=colors.SymLogNorm(1, vmin=0, vmax=max(off_diagonal.max(), 1)))
+        for i in range(10):
+            for j in range(10):
+                if confusion[i, j]:
+                    ax.text(j, i, str(confusion[i, j]), ha="center", va="center", fontsize=5.5,
+                            color="black" if i != j else "#1a5e1a", fontweight="bold" if i == j else "normal")
+        ax.set_xticks(range(10))
+        ax.set_yticks(range(10))
+        ax.set_xlabel("predicted digit")
+        ax.set_ylabel("true digit")
+        fig.colorbar(image, ax=ax, fraction=0.046, pad=0.03, label="errors (log scale)")
+        figures["confusion"] = _save(fig, figures_dir, "part3_confusion")
+
+        wrong = np.load(artifacts_dir / result.misclassified_artifact)
+        count = len(wrong["label"])
+        columns = 8
+        rows = max(1, (count + columns - 1) // columns)
+        fig, axes = plt.subplots(rows, columns, figsize=(6.7, 1.0 * rows + 0.1), squeeze=False)
+        for k, ax in enumerate(axes.flat):
+            ax.axis("off")
+            if k < count:
+                image = wrong["image"][k].astype(float) / 127.5 - 1.0  # the model's input scale
+                ax.imshow(image, cmap="gray", vmin=-1, vmax=1)
+                ax.set_title(f"true {wrong['label'][k]} → {wrong['prediction'][k]}\n"
+                             f"({wrong['confidence'][k]:.0%})", fontsize=6.5, pad=2)
+        fig.tight_layout(pad=0.2, h_pad=0.4, w_pad=0.2)
+        figures["misclassified"] = _save(fig, figures_dir, "part3_misclassified")
     return figures

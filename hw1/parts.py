@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from . import figures, part1_neuron
+from . import figures, part1_neuron, part3_cnn
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -38,6 +38,17 @@ PARTS: dict[int, PartSpec] = {
         run=part1_neuron.run,
         draw=figures.draw_part1,
         code_modules=("part1_neuron.py",),
+    ),
+    3: PartSpec(
+        number=3,
+        name="part3",
+        title="Train a Convolutional Neural Network",
+        config_cls=part3_cnn.Part3Config,
+        result_cls=part3_cnn.Part3Result,
+        run=part3_cnn.run,
+        draw=figures.draw_part3,
+        code_modules=("part3_cnn.py", "training.py", "models.py", "data.py"),
+        uses_device=True,
     ),
 }
 

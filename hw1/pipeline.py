@@ -129,7 +129,8 @@ def _compute_parts(options: Options, device, out_dir: Path, store: ResultStore,
         why = "--force" if stored is not None else reason
         log(f"part {number} ({spec.title}): computing ({why}) ...")
         ctx = RunContext(device=device if spec.uses_device else _cpu(), seed=options.seed,
-                         out_dir=out_dir, data_dir=Path(options.data_dir), progress=options.progress)
+                         out_dir=out_dir, data_dir=Path(options.data_dir), progress=options.progress,
+                         run_key=key)
         seed_everything(options.seed)
         dependencies = [_must_load(store, PARTS[d]) for d in spec.depends_on]
         started = time.perf_counter()

@@ -77,6 +77,7 @@ class RunContext:
     out_dir: Path
     data_dir: Path
     progress: bool | None = None  # None: tqdm shows bars only on a terminal
+    run_key: str = ""  # the part's cache key: names its checkpoints, so a resume never mixes configs
     artifacts_written: list[str] = field(default_factory=list)
 
     @property

@@ -1,0 +1,118 @@
+"""The networks of the assignment: Part 2's XOR perceptron and Part 3's Table 1 CNN.
+
+Load trained weights::
+
+    model = Table1CNN(); model.load_state_dict(torch.load("report/artifacts/cnn.pt", weights_only=True))
+    model.eval()  # BatchNorm must use its running statistics
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class XorNet(nn.Module):
+    """2 inputs -> 2 hidden units (tanh, or identity) -> 1 output; returns the output's logit.
+
+    The sigmoid of the assignment's Figure 3 is applied by the loss (BCE with logits, numerically
+    stable) and by `probability`.
+    """
+
+    def __init__(self, activation: str = "tanh"):
+        super().__init__()
+        if activation not in ("tanh", "identity"):
+            raise ValueError(f"activation must be 'tanh' or 'identity', got {activation!r}")
+        self.activation = activation
+        self.hidden = nn.Linear(2, 2)
+        self.output = nn.Linear(2, 1)
+
+    def hidden_activations(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, 2) inputs -> (N, 2) hidden activations (h1, h2)."""
+        pre = self.hidden(x)
+        return torch.tanh(pre) if self.activation == "tanh" else pre
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, 2) -> (N,) logits."""
+        return self.output(self.hidden_activations(x)).squeeze(-1)
+
+    def probability(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self(x))
+
+
+def _conv_block(in_channels: int, out_channels: int) -> list[nn.Module]:
+    # bias=False: the BatchNorm right after adds its own learned shift, so a conv bias is redundant.
+    return [
+        nn.Conv2d(in_channels, out_channels, kernel_size=5, padding="same", bias=False),
+        nn.BatchNorm2d(out_channels),
+        nn.ReLU(inplace=True),
+        nn.AvgPool2d(kernel_size=2, stride=2, padding=0),
+    ]
+
+
+class Table1CNN(nn.Module):
+    """The CNN of the assignment's Table 1, for (N, 1, 28, 28) inputs in [-1, 1]; returns (N, 10) logits.
+
+    28x28 -> conv 5x5x32 -> pool -> 14x14 -> conv 5x5x32 -> pool -> 7x7 -> conv 5x5x64 -> pool -> 3x3
+    -> flatten 576 -> FC 64 (BatchNorm, ReLU) -> FC 10. Table 1 ends in a softmax: here it is applied by
+    `cross_entropy` during training and by `probabilities` elsewhere. Putting a softmax layer inside the
+    model *and* using CrossEntropyLoss (which applies log-softmax itself) would be a double softmax,
+    which squashes the gradients and slows or stalls training.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(*_conv_block(1, 32), *_conv_block(32, 32), *_conv_block(32, 64))
+        self.classifier = nn.Sequential(
+            nn.Flatten(),
+            nn.Linear(64 * 3 * 3, 64, bias=False),
+            nn.BatchNorm1d(64),
+            nn.ReLU(inplace=True),
+            nn.Linear(64, 10),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.features(x))
+
+    def probabilities(self, x: torch.Tensor) -> torch.Tensor:
+        """Softmax over the 10 classes (Table 1's last layer)."""
+        return torch.softmax(self(x), dim=1)
+
+
+def architecture_table(model: nn.Module, input_shape=(1, 1, 28, 28)) -> list[dict]:
+    """One row per leaf layer: name, type, output shape (without batch) and parameter count."""
+    rows: list[dict] = []
+    hooks = []
+    for name, module in model.named_modules():
+        if len(list(module.children())) == 0:
+            def record(mod, _inputs, output, name=name):
+                rows.append({
+                    "layer": name,
+                    "type": type(mod).__name__,
+                    "description": _describe(mod),
+                    "output_shape": list(output.shape[1:]),
+                    "parameters": sum(p.numel() for p in mod.parameters()),
+                })
+            hooks.append(module.register_forward_hook(record))
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            model(torch.zeros(input_shape, device=next(model.parameters()).device))
+    finally:
+        model.train(was_training)
+        for hook in hooks:
+            hook.remove()
+    return rows
+
+
+def _describe(module: nn.Module) -> str:
+    if isinstance(module, nn.Conv2d):
+        return f"{module.kernel_size[0]}x{module.kernel_size[1]}, {module.out_channels} filters, SAME padding"
+    if isinstance(module, nn.AvgPool2d):
+        return f"average {module.kernel_size}x{module.kernel_size}, stride {module.stride}"
+    if isinstance(module, nn.Linear):
+        return f"{module.in_features} -> {module.out_features}"
+    if isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d)):
+        return f"{module.num_features} channels"
+    return ""
