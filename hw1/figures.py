@@ -194,3 +194,127 @@ def draw_part3(stored, artifacts_dir: Path, figures_dir: Path) -> dict[str, Figu
         fig.tight_layout(pad=0.2, h_pad=0.4, w_pad=0.2)
         figures["misclassified"] = _save(fig, figures_dir, "part3_misclassified")
     return figures
+
+
+# ----------------------------------------------------------------------------------------- Part 2
+
+_XOR_POINTS = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
+_XOR_LABELS = np.array([0, 1, 1, 0])
+_CLASS_COLOURS = colors.ListedColormap(["#c6dbef", "#fdd0a2"])  # light blue: output < 0.5, light orange: > 0.5
+
+
+def _xor_points(ax, coordinates: np.ndarray, annotate: bool = True) -> None:
+    for label, colour, marker in ((0, BLUE, "o"), (1, ORANGE, "s")):
+        chosen = _XOR_LABELS == label
+        ax.scatter(coordinates[chosen, 0], coordinates[chosen, 1], c=colour, marker=marker, s=28,
+                   edgecolors="black", linewidths=0.6, zorder=3, label=f"label {label}")
+    if annotate:
+        for point, (x, y) in zip(_XOR_POINTS.astype(int), coordinates):
+            ax.annotate(f"({point[0]},{point[1]})", (x, y), textcoords="offset points", xytext=(3, 3), fontsize=5.5)
+
+
+def _snapshot_title(step: int, loss: float) -> str:
+    return f"step {step:,}, loss {loss:.3f}"
+
+
+def draw_part2(stored, artifacts_dir: Path, figures_dir: Path) -> dict[str, Figure]:
+    r = stored.result
+    arrays = np.load(artifacts_dir / r.artifact)
+    count = len(r.snapshot_steps)
+    columns = 4
+    rows = (count + columns - 1) // columns
+    figures = {}
+    with plt.style.context(["default", STYLE]):
+        # Hidden plane: tanh maps into [-1, 1]^2, so every panel shares those axes.
+        limit = 1.15
+        axis = np.linspace(-limit, limit, 201)
+        h1, h2 = np.meshgrid(axis, axis, indexing="xy")
+        fig, axes = plt.subplots(rows, columns, figsize=(6.7, 1.75 * rows + 0.3), squeeze=False,
+                                 sharex=True, sharey=True)
+        for k, ax in enumerate(axes.flat):
+            if k >= count:
+                ax.axis("off")
+                continue
+            w2, b2 = np.asarray(r.snapshot_w2[k]), r.snapshot_b2[k]
+            side = (w2[0] * h1 + w2[1] * h2 + b2) > 0  # output > 0.5 where the logit is positive
+            ax.imshow(side, extent=(-limit, limit, -limit, limit), origin="lower", cmap=_CLASS_COLOURS,
+                      vmin=0, vmax=1, interpolation="nearest", aspect="auto")
+            if abs(w2[1]) > 1e-12:
+                ax.plot(axis, -(w2[0] * axis + b2) / w2[1], color="black", linewidth=0.9)
+            elif abs(w2[0]) > 1e-12:
+                ax.axvline(-b2 / w2[0], color="black", linewidth=0.9)
+            _xor_points(ax, np.asarray(r.snapshot_hidden[k]), annotate=k == count - 1)
+            ax.set_xlim(-limit, limit)
+            ax.set_ylim(-limit, limit)
+            ax.set_aspect("equal")
+            ax.set_title(_snapshot_title(r.snapshot_steps[k], r.snapshot_loss[k]), fontsize=7)
+            if k % columns == 0:
+                ax.set_ylabel("$h_2$")
+            if k >= count - columns:
+                ax.set_xlabel("$h_1$")
+        axes.flat[0].legend(frameon=True, fontsize=5.5, loc="lower left", handletextpad=0.2, borderpad=0.3)
+        fig.tight_layout(pad=0.3, h_pad=0.6, w_pad=0.4)
+        figures["hidden"] = _save(fig, figures_dir, "part2_hidden_plane")
+
+        grid_axis = arrays["grid_axis"]
+        extent = (grid_axis[0], grid_axis[-1], grid_axis[0], grid_axis[-1])
+        fig, axes = plt.subplots(rows, columns, figsize=(6.7, 1.75 * rows + 0.3), squeeze=False,
+                                 sharex=True, sharey=True)
+        for k, ax in enumerate(axes.flat):
+            if k >= count:
+                ax.axis("off")
+                continue
+            region = arrays["tanh_regions"][k]
+            ax.imshow(region > 0.5, extent=extent, origin="lower", cmap=_CLASS_COLOURS, vmin=0, vmax=1,
+                      interpolation="nearest", aspect="auto")
+            ax.contour(grid_axis, grid_axis, region, levels=[0.5], colors="black", linewidths=0.9)
+            _xor_points(ax, _XOR_POINTS, annotate=False)
+            ax.set_xlim(extent[:2])
+            ax.set_ylim(extent[2:])
+            ax.set_xticks([0, 1])
+            ax.set_yticks([0, 1])
+            ax.set_aspect("equal")
+            ax.set_title(_snapshot_title(r.snapshot_steps[k], r.snapshot_loss[k]), fontsize=7)
+            if k % columns == 0:
+                ax.set_ylabel("$x_2$")
+            if k >= count - columns:
+                ax.set_xlabel("$x_1$")
+        fig.tight_layout(pad=0.3, h_pad=0.6, w_pad=0.4)
+        figures["input"] = _save(fig, figures_dir, "part2_input_plane")
+
+        # Loss curves: every seed faintly, the reported run bold; snapshots marked.
+        fig, (ax_tanh, ax_id, ax_seeds) = plt.subplots(1, 3, figsize=(6.7, 2.3),
+                                                       gridspec_kw={"width_ratios": [1.3, 1.3, 0.8]})
+        steps = np.arange(arrays["tanh_loss_curves"].shape[1])
+        floor = 1e-4
+        for ax, curves, title in ((ax_tanh, arrays["tanh_loss_curves"], "tanh hidden layer"),
+                                  (ax_id, arrays["identity_loss_curves"], "no activation (identity)")):
+            for curve in curves[1:]:
+                ax.plot(steps + 1, np.maximum(curve, floor), color=GREY, alpha=0.35, linewidth=0.6)
+            ax.plot(steps + 1, np.maximum(curves[0], floor), color=BLUE if ax is ax_tanh else RED, linewidth=1.4,
+                    label=f"seed {r.robustness_seeds[0]} (reported)")
+            ax.plot(np.asarray(r.snapshot_steps) + 1, np.maximum(curves[0][r.snapshot_steps], floor), "o",
+                    color="black", markersize=3, label="snapshots")
+            ax.axhline(r.best_linear_loss, color=GREEN, linestyle="--", linewidth=0.9, label="$\\log 2$")
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            ax.set_ylim(floor, 2)
+            ax.set_xlabel("step + 1")
+            ax.set_title(title)
+        ax_tanh.set_ylabel("mean cross-entropy")
+        ax_tanh.legend(frameon=False, loc="lower left", fontsize=6)
+        tanh_final = np.maximum(np.asarray(r.robustness_tanh_loss), floor)
+        id_final = np.maximum(np.asarray(r.robustness_identity_loss), floor)
+        jitter = np.linspace(-0.15, 0.15, len(tanh_final))
+        ax_seeds.scatter(np.zeros_like(tanh_final) + jitter, tanh_final, s=10,
+                         c=[GREEN if ok else RED for ok in r.robustness_tanh_solved], edgecolors="none")
+        ax_seeds.scatter(np.ones_like(id_final) + jitter, id_final, s=10,
+                         c=[GREEN if ok else RED for ok in r.robustness_identity_solved], edgecolors="none")
+        ax_seeds.set_xticks([0, 1], ["tanh", "identity"])
+        ax_seeds.set_yscale("log")
+        ax_seeds.set_ylim(floor, 2)
+        ax_seeds.set_xlim(-0.5, 1.5)
+        ax_seeds.set_title(f"final loss, {len(tanh_final)} seeds")
+        fig.tight_layout(w_pad=0.8)
+        figures["loss"] = _save(fig, figures_dir, "part2_loss")
+    return figures

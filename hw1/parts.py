@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from . import figures, part1_neuron, part3_cnn
+from . import figures, part1_neuron, part2_xor, part3_cnn
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -38,6 +38,16 @@ PARTS: dict[int, PartSpec] = {
         run=part1_neuron.run,
         draw=figures.draw_part1,
         code_modules=("part1_neuron.py",),
+    ),
+    2: PartSpec(
+        number=2,
+        name="part2",
+        title="Solving XOR with a 2-layer Perceptron",
+        config_cls=part2_xor.Part2Config,
+        result_cls=part2_xor.Part2Result,
+        run=part2_xor.run,
+        draw=figures.draw_part2,
+        code_modules=("part2_xor.py", "models.py"),
     ),
     3: PartSpec(
         number=3,
