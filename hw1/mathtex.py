@@ -40,7 +40,8 @@ def tex_to_svg(tex: str, size_pt: float = FONT_SIZE_PT) -> tuple[str, float, flo
                 f"${tex}$", buffer, prop=FontProperties(size=size_pt), dpi=72, format="svg"
             )
         except ValueError as exc:
-            raise MathError(f"cannot typeset ${tex}$: {str(exc).splitlines()[0]}") from None
+            detail = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+            raise MathError(f"cannot typeset ${tex}$ ({detail or 'mathtext parse error'})") from None
     svg = buffer.getvalue().decode()
     width = float(re.search(r'width="([\d.]+)pt"', svg).group(1))
     height = float(re.search(r'height="([\d.]+)pt"', svg).group(1))
@@ -50,8 +51,9 @@ def tex_to_svg(tex: str, size_pt: float = FONT_SIZE_PT) -> tuple[str, float, flo
 
 def math_html(tex: str, display: bool = False) -> str:
     """An <img> tag for `tex`, aligned on the text baseline (inline) or centred (display)."""
-    uri, width, height, depth = tex_to_svg(tex.strip(), FONT_SIZE_PT * (1.15 if display else 1.0))
-    alt = html.escape(tex.strip(), quote=True)
+    tex = " ".join(tex.split())  # mathtext rejects line breaks inside an expression
+    uri, width, height, depth = tex_to_svg(tex, FONT_SIZE_PT * (1.15 if display else 1.0))
+    alt = html.escape(tex, quote=True)
     if display:
         return (f'<span class="math-display"><img class="math" alt="{alt}" src="{uri}" '
                 f'style="width:{width:.2f}pt;height:{height:.2f}pt"></span>')

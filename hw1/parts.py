@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from . import figures, part1_neuron, part2_xor, part3_cnn
+from . import figures, part1_neuron, part2_xor, part3_cnn, part4_adversarial
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -58,6 +58,18 @@ PARTS: dict[int, PartSpec] = {
         run=part3_cnn.run,
         draw=figures.draw_part3,
         code_modules=("part3_cnn.py", "training.py", "models.py", "data.py"),
+        uses_device=True,
+    ),
+    4: PartSpec(
+        number=4,
+        name="part4",
+        title="Adversarial Images",
+        config_cls=part4_adversarial.Part4Config,
+        result_cls=part4_adversarial.Part4Result,
+        run=part4_adversarial.run,
+        draw=figures.draw_part4,
+        code_modules=("part4_adversarial.py", "attacks.py", "training.py", "models.py", "data.py"),
+        depends_on=(3,),
         uses_device=True,
     ),
 }

@@ -1,0 +1,127 @@
+"""Constrained iterative fast gradient sign attacks (Goodfellow et al. 2014, iterated), batched.
+
+The attack works on the perturbation I_eps of the assignment's algorithm, called `delta` here:
+I_pert = I + delta, and after every step delta is projected onto its allowed box
+
+    0 <= delta <= 1 - I        (pixel by pixel)
+
+which is exactly the two constraints: I_pert >= I (the perturbation never erases ink; MNIST digits
+are bright strokes on a -1 background) and -1 <= I_pert <= 1 (I >= -1 and delta >= 0 give the lower
+bound). Each image stops on its own as soon as the stopping rule holds on the constrained image:
+untargeted, the network predicts a wrong class with probability >= `confidence`; targeted, it
+predicts the target with probability >= `confidence`. Probabilities are the softmax of the logits.
+Images that reach `max_steps` without meeting the rule are failures, returned as such.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+
+@dataclass
+class AttackOutcome:
+    """Per image, for N attacked images (all tensors on the CPU)."""
+
+    adversarial: torch.Tensor  # (N, 1, 28, 28) in [-1, 1], = original + delta
+    success: torch.Tensor  # (N,) bool: the stopping rule holds on `adversarial`
+    steps: torch.Tensor  # (N,) int64: gradient-sign updates applied (0 if the rule held at once)
+    prediction: torch.Tensor  # (N,) int64: the network's class for `adversarial`
+    probability: torch.Tensor  # (N,) float: softmax probability of that class
+    probabilities: torch.Tensor  # (N, 10) softmax on `adversarial`
+    linf: torch.Tensor  # (N,) max |delta|
+    l2: torch.Tensor  # (N,) ||delta||_2
+    changed_pixels: torch.Tensor  # (N,) int64: pixels with delta > 0
+
+
+class ConstrainedIFGSM:
+    """Iterative FGSM on a non-negative, range-limited perturbation.
+
+    Args:
+        model: maps (N, 1, 28, 28) inputs in [-1, 1] to (N, C) logits. Put in eval mode for the
+            attack (BatchNorm uses running statistics, so images do not interact) and restored to
+            its previous mode afterwards; its parameters are never changed.
+        eps: step size of each sign update, in input units (the input range [-1, 1] spans 2).
+        max_steps: updates allowed per image before it counts as a failure.
+        confidence: probability the stopping rule requires (0.9 in the assignment).
+        batch_size: images attacked together; each stops on its own, finished ones stop changing.
+    """
+
+    def __init__(self, model: torch.nn.Module, eps: float, max_steps: int, confidence: float = 0.9,
+                 batch_size: int = 1000):
+        if eps <= 0 or max_steps < 0 or not 0 < confidence <= 1 or batch_size < 1:
+            raise ValueError("need eps > 0, max_steps >= 0, 0 < confidence <= 1 and batch_size >= 1")
+        self.model, self.eps, self.max_steps = model, eps, max_steps
+        self.confidence, self.batch_size = confidence, batch_size
+
+    def __call__(self, images: torch.Tensor, labels: torch.Tensor, targets: torch.Tensor | None = None) -> AttackOutcome:
+        """Attack `images` (N, 1, 28, 28) in [-1, 1] with true `labels` (N,); targeted when `targets` (N,) is given.
+
+        The input tensors are not modified.
+        """
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            parts = [
+                self._attack_batch(images[i:i + self.batch_size], labels[i:i + self.batch_size],
+                                   None if targets is None else targets[i:i + self.batch_size])
+                for i in range(0, len(images), self.batch_size)
+            ]
+        finally:
+            self.model.train(was_training)
+        return AttackOutcome(**{name: torch.cat([getattr(p, name) for p in parts])
+                                for name in AttackOutcome.__dataclass_fields__})
+
+    def _attack_batch(self, images, labels, targets) -> AttackOutcome:
+        device = next(self.model.parameters()).device
+        x = images.detach().to(device)
+        labels = labels.to(device)
+        goal = labels if targets is None else targets.to(device)
+        # Untargeted: ascend the loss to the true label; targeted: descend the loss to the target.
+        direction = 1.0 if targets is None else -1.0
+        upper = 1.0 - x  # delta may add at most this much before a pixel leaves the range
+        delta = torch.zeros_like(x)
+        steps = torch.zeros(len(x), dtype=torch.int64, device=device)
+        success = torch.zeros(len(x), dtype=torch.bool, device=device)
+        probabilities = torch.zeros(len(x), 10, dtype=x.dtype, device=device)
+        active = torch.arange(len(x), device=device)  # images still being attacked
+        for step in range(self.max_steps + 1):
+            delta_active = delta[active].requires_grad_(True)
+            logits = self.model(_layout(x[active] + delta_active))
+            probs = torch.softmax(logits.detach(), dim=1)
+            probabilities[active] = probs.to(probabilities.dtype)
+            top_probability, top_class = probs.max(dim=1)
+            if targets is None:
+                met = (top_class != labels[active]) & (top_probability >= self.confidence)
+            else:
+                met = (top_class == goal[active]) & (top_probability >= self.confidence)
+            success[active[met]] = True
+            keep = ~met
+            if step == self.max_steps or not keep.any():
+                break
+            loss = F.cross_entropy(logits[keep].float(), goal[active[keep]], reduction="sum")
+            (gradient,) = torch.autograd.grad(loss, delta_active)
+            updated = delta_active.detach()[keep] + direction * self.eps * gradient[keep].sign()
+            # Projection onto the allowed box: 0 <= delta <= 1 - I.
+            delta[active[keep]] = torch.minimum(updated.clamp_(min=0.0), upper[active[keep]])
+            steps[active[keep]] += 1
+            active = active[keep]
+        top_probability, top_class = probabilities.max(dim=1)
+        flat = delta.flatten(1)
+        return AttackOutcome(
+            adversarial=(x + delta).cpu(),
+            success=success.cpu(),
+            steps=steps.cpu(),
+            prediction=top_class.cpu(),
+            probability=top_probability.cpu(),
+            probabilities=probabilities.cpu(),
+            linf=flat.abs().amax(dim=1).cpu(),
+            l2=flat.norm(dim=1).cpu(),
+            changed_pixels=(flat > 0).sum(dim=1).cpu(),
+        )
+
+
+def _layout(x: torch.Tensor) -> torch.Tensor:
+    return x.contiguous(memory_format=torch.channels_last) if x.device.type == "cpu" else x

@@ -1,0 +1,248 @@
+"""Part 4: constrained adversarial images against the Part 3 CNN, and what a retrained CNN sees.
+
+Question 1: untargeted attacks; Question 2: targeted attacks (target = label + k mod 10, k random
+in 1..9, so every source/target pair occurs); Question 3: a second CNN trained from scratch with
+Part 3's recipe and another seed is fed the adversarial images.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .attacks import AttackOutcome, ConstrainedIFGSM
+from .data import load_mnist, to_model_input
+from .models import Table1CNN
+from .results_store import StoredPart
+from .runtime import RunContext
+from .storage import atomic_path
+from .training import evaluate, train_cnn
+from .part3_cnn import save_weights
+
+ADVERSARIAL = "adversarial.pt"
+RETRAINED = "cnn_retrained.pt"
+
+
+@dataclass(frozen=True)
+class Part4Config:
+    eps: float = 0.02  # sign-step size in input units (1% of the [-1, 1] range)
+    max_steps: int = 100  # per image; beyond it the attack counts as failed
+    confidence: float = 0.9  # the assignment's stopping probability
+    images: int = 1000  # correctly classified test images attacked, per attack
+    batch_size: int = 1000
+    retrain_seed_offset: int = 1  # the retrained CNN uses seed + this
+    examples: int = 2  # worked examples per question
+
+    @classmethod
+    def preset(cls, quick: bool) -> "Part4Config":
+        return cls(images=64, max_steps=60) if quick else cls()
+
+
+@dataclass
+class Part4Result:
+    eps: float
+    max_steps: int
+    confidence: float
+    images: int
+    retrained_seed: int
+    retrained_test_accuracy: float
+    original_test_accuracy: float
+    untargeted: dict  # summary statistics, see _summary
+    targeted: dict
+    untargeted_examples: list[dict]
+    targeted_examples: list[dict]
+    pair_success: list[list[float]]  # targeted success rate, [source][target]
+    pair_grid_index: list[list[int]]  # row of adversarial.pt shown for [source][target] (-1: none)
+    seconds_untargeted: float
+    seconds_targeted: float
+    seconds_retraining: float
+    artifact: str = ADVERSARIAL
+    retrained_weights: str = RETRAINED
+
+
+def load_cnn(path, device: torch.device) -> Table1CNN:
+    model = Table1CNN()
+    model.load_state_dict(torch.load(path, weights_only=True, map_location="cpu"))
+    model = model.to(device).eval()
+    return model.to(memory_format=torch.channels_last) if device.type == "cpu" else model
+
+
+def _predict(model, images: torch.Tensor, device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Softmax probabilities (N, 10) and predictions (N,) of `model` in eval mode, on the CPU."""
+    labels = torch.zeros(len(images), dtype=torch.int64, device=device)
+    _, _, predictions, probabilities = evaluate(model, images.to(device), labels)
+    return probabilities.cpu(), predictions.cpu()
+
+
+def _summary(outcome: AttackOutcome, labels, targets, retrained_probs, retrained_pred, clean_pred, max_steps) -> dict:
+    ok = outcome.success
+    n_ok = max(int(ok.sum()), 1)
+
+    def stats(values: torch.Tensor) -> dict:
+        v = values[ok].double()
+        if len(v) == 0:
+            return {"mean": 0.0, "median": 0.0, "p90": 0.0, "max": 0.0}
+        return {"mean": float(v.mean()), "median": float(v.median()), "p90": float(torch.quantile(v, 0.9)),
+                "max": float(v.max())}
+
+    summary = {
+        "attacked": len(labels),
+        "succeeded": int(ok.sum()),
+        "success_rate": float(ok.float().mean()),
+        "failed": int((~ok).sum()),
+        "steps": stats(outcome.steps),
+        "steps_histogram": torch.bincount(outcome.steps[ok], minlength=max_steps + 1).tolist(),
+        "linf": stats(outcome.linf),
+        "l2": stats(outcome.l2),
+        "changed_pixels": stats(outcome.changed_pixels),
+        "final_confidence": stats(outcome.probability),
+        # Question 3, over the successful adversarial images:
+        "retrained_misclassified": float((retrained_pred[ok] != labels[ok]).sum()) / n_ok,
+        "retrained_accuracy_adversarial": float((retrained_pred[ok] == labels[ok]).sum()) / n_ok,
+        "retrained_accuracy_original": float((clean_pred[ok] == labels[ok]).sum()) / n_ok,
+        "retrained_same_prediction": float((retrained_pred[ok] == outcome.prediction[ok]).sum()) / n_ok,
+        "retrained_confident_wrong": float(((retrained_pred[ok] != labels[ok])
+                                            & (retrained_probs[ok].max(dim=1).values >= 0.9)).sum()) / n_ok,
+    }
+    if targets is not None:
+        summary["retrained_hit_target"] = float((retrained_pred[ok] == targets[ok]).sum()) / n_ok
+    return summary
+
+
+def _examples(rows: list[int], offset: int, outcome, labels, targets, clean_probs, retrained_probs,
+              retrained_clean_probs) -> list[dict]:
+    examples = []
+    for i in rows:
+        examples.append({
+            "row": offset + i,  # row in adversarial.pt
+            "label": int(labels[i]),
+            "target": -1 if targets is None else int(targets[i]),
+            "steps": int(outcome.steps[i]),
+            "linf": float(outcome.linf[i]),
+            "l2": float(outcome.l2[i]),
+            "changed_pixels": int(outcome.changed_pixels[i]),
+            "probabilities_before": clean_probs[i].tolist(),
+            "probabilities_after": outcome.probabilities[i].tolist(),
+            "prediction_after": int(outcome.prediction[i]),
+            "confidence_after": float(outcome.probability[i]),
+            "retrained_prediction": int(retrained_probs[i].argmax()),
+            "retrained_confidence": float(retrained_probs[i].max()),
+            "retrained_original_prediction": int(retrained_clean_probs[i].argmax()),
+            "retrained_original_confidence": float(retrained_clean_probs[i].max()),
+        })
+    return examples
+
+
+def _pick_examples(outcome: AttackOutcome, labels, targets, count: int) -> list[int]:
+    """The first successful attacks with distinct source digits (and, if targeted, distinct targets)."""
+    chosen, sources, goals = [], set(), set()
+    for i in torch.nonzero(outcome.success).squeeze(1).tolist():
+        source, goal = int(labels[i]), (None if targets is None else int(targets[i]))
+        if source in sources or (goal is not None and goal in goals):
+            continue
+        sources.add(source)
+        goals.add(goal)
+        chosen.append(i)
+        if len(chosen) == count:
+            break
+    return chosen
+
+
+def run(config: Part4Config, ctx: RunContext, part3: StoredPart) -> Part4Result:
+    import time
+
+    device = ctx.device
+    data = load_mnist(ctx.data_dir)
+    original = load_cnn(ctx.artifacts_dir / part3.result.weights, device)
+
+    # Pick the first `images` test images the original network classifies correctly.
+    test_x = to_model_input(data.test_images)  # (10000, 1, 28, 28) in [-1, 1]
+    clean_probs_all, clean_pred_all = _predict(original, test_x, device)
+    original_accuracy = float((clean_pred_all == data.test_labels).float().mean())
+    chosen = torch.nonzero(clean_pred_all == data.test_labels).squeeze(1)[: config.images]
+    images, labels = test_x[chosen], data.test_labels[chosen]
+    clean_probs = clean_probs_all[chosen]
+    generator = torch.Generator().manual_seed(ctx.seed)
+    targets = (labels + torch.randint(1, 10, labels.shape, generator=generator)) % 10
+
+    attack = ConstrainedIFGSM(original, config.eps, config.max_steps, config.confidence, config.batch_size)
+    started = time.perf_counter()
+    untargeted = attack(images, labels)
+    seconds_untargeted = time.perf_counter() - started
+    started = time.perf_counter()
+    targeted = attack(images, labels, targets)
+    seconds_targeted = time.perf_counter() - started
+
+    # Question 3: a second network, same recipe, another seed.
+    started = time.perf_counter()
+    retrained_seed = ctx.seed + config.retrain_seed_offset
+    checkpoint = ctx.checkpoints_dir / f"part4-retrain-{ctx.run_key}.pt"
+    checkpoint.parent.mkdir(parents=True, exist_ok=True)
+    retrained, _ = train_cnn(part3.config, data, device, retrained_seed, checkpoint, ctx.progress)
+    save_weights(retrained, ctx.artifact(RETRAINED))
+    seconds_retraining = time.perf_counter() - started
+    retrained_clean_probs_all, retrained_clean_pred_all = _predict(retrained, test_x, device)
+    retrained_clean_probs = retrained_clean_probs_all[chosen]
+    retrained_clean_pred = retrained_clean_pred_all[chosen]
+    retrained_accuracy = float((retrained_clean_pred_all == data.test_labels).float().mean())
+    un_probs, un_pred = _predict(retrained, untargeted.adversarial, device)
+    tg_probs, tg_pred = _predict(retrained, targeted.adversarial, device)
+
+    n = len(labels)
+    with atomic_path(ctx.artifact(ADVERSARIAL)) as tmp:
+        torch.save({
+            "original": torch.cat([images, images]),  # (2N, 1, 28, 28) in [-1, 1]
+            "adversarial": torch.cat([untargeted.adversarial, targeted.adversarial]),
+            "label": torch.cat([labels, labels]),
+            "target": torch.cat([torch.full_like(labels, -1), targets]),  # -1: untargeted
+            "test_index": torch.cat([chosen, chosen]),
+            "success": torch.cat([untargeted.success, targeted.success]),
+            "steps": torch.cat([untargeted.steps, targeted.steps]),
+            "original_prediction": torch.cat([untargeted.prediction, targeted.prediction]),
+            "original_probability": torch.cat([untargeted.probability, targeted.probability]),
+            "original_probabilities": torch.cat([untargeted.probabilities, targeted.probabilities]),
+            "original_probabilities_clean": torch.cat([clean_probs, clean_probs]),
+            "retrained_prediction": torch.cat([un_pred, tg_pred]),
+            "retrained_probability": torch.cat([un_probs.max(dim=1).values, tg_probs.max(dim=1).values]),
+            "linf": torch.cat([untargeted.linf, targeted.linf]),
+            "l2": torch.cat([untargeted.l2, targeted.l2]),
+            "changed_pixels": torch.cat([untargeted.changed_pixels, targeted.changed_pixels]),
+        }, tmp)
+
+    pair_success = torch.zeros(10, 10)
+    pair_count = torch.zeros(10, 10)
+    pair_index = torch.full((10, 10), -1, dtype=torch.int64)
+    for i in range(n):
+        s, t = int(labels[i]), int(targets[i])
+        pair_count[s, t] += 1
+        if targeted.success[i]:
+            pair_success[s, t] += 1
+            if pair_index[s, t] < 0:
+                pair_index[s, t] = n + i
+    for s in range(10):  # the diagonal shows an original image of the digit
+        rows = torch.nonzero(labels == s).squeeze(1)
+        if len(rows):
+            pair_index[s, s] = n + int(rows[0])
+
+    return Part4Result(
+        eps=config.eps,
+        max_steps=config.max_steps,
+        confidence=config.confidence,
+        images=n,
+        retrained_seed=retrained_seed,
+        retrained_test_accuracy=retrained_accuracy,
+        original_test_accuracy=original_accuracy,
+        untargeted=_summary(untargeted, labels, None, un_probs, un_pred, retrained_clean_pred, config.max_steps),
+        targeted=_summary(targeted, labels, targets, tg_probs, tg_pred, retrained_clean_pred, config.max_steps),
+        untargeted_examples=_examples(_pick_examples(untargeted, labels, None, config.examples), 0, untargeted,
+                                      labels, None, clean_probs, un_probs, retrained_clean_probs),
+        targeted_examples=_examples(_pick_examples(targeted, labels, targets, config.examples), n, targeted,
+                                    labels, targets, clean_probs, tg_probs, retrained_clean_probs),
+        pair_success=(pair_success / pair_count.clamp(min=1)).tolist(),
+        pair_grid_index=pair_index.tolist(),
+        seconds_untargeted=seconds_untargeted,
+        seconds_targeted=seconds_targeted,
+        seconds_retraining=seconds_retraining,
+    )
