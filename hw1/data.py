@@ -74,23 +74,23 @@ def _read_stamp(folder: Path) -> dict:
         return {}
 
 
-def verify_files(folder: Path, names=tuple(MNIST_MD5)) -> dict[str, str]:
+def verify_files(folder: Path, checksums: dict[str, str] = MNIST_MD5, names=None) -> dict[str, str]:
     """{file: problem} for every file in `folder` that is missing or fails its MD5 (empty: all good).
 
     Files whose size and mtime match the stamp of an earlier successful check are not re-hashed.
     """
     stamp = _read_stamp(folder)
     problems: dict[str, str] = {}
-    for name in names:
+    for name in names or checksums:
         path = folder / name
         if not path.is_file():
             problems[name] = "missing"
             continue
-        if stamp.get(name) == {"size_mtime": _stamp_key(path), "md5": MNIST_MD5[name]}:
+        if stamp.get(name) == {"size_mtime": _stamp_key(path), "md5": checksums[name]}:
             continue
         digest = md5_file(path)
-        if digest != MNIST_MD5[name]:
-            problems[name] = f"MD5 {digest} != expected {MNIST_MD5[name]} (corrupt or truncated)"
+        if digest != checksums[name]:
+            problems[name] = f"MD5 {digest} != expected {checksums[name]} (corrupt or truncated)"
         else:
             stamp[name] = {"size_mtime": _stamp_key(path), "md5": digest}
     if not problems:
@@ -133,7 +133,8 @@ DEFAULT_SOURCES: list[tuple[str, Callable[[Path], Path]]] = [
 ]
 
 
-def ensure_raw_files(data_dir: Path, sources=None, log: Callable[[str], None] = print) -> str:
+def ensure_raw_files(data_dir: Path, sources=None, log: Callable[[str], None] = print,
+                     checksums: dict[str, str] = MNIST_MD5) -> str:
     """Make sure the four verified IDX files are in <data_dir>/MNIST/raw; return the source used."""
     sources = DEFAULT_SOURCES if sources is None else sources
     folder = raw_dir(data_dir)
@@ -141,7 +142,7 @@ def ensure_raw_files(data_dir: Path, sources=None, log: Callable[[str], None] = 
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UserError(f"cannot create data folder {folder} ({exc.strerror}); pass a writable --data-dir") from None
-    problems = verify_files(folder)
+    problems = verify_files(folder, checksums)
     if not problems:
         return f"files already in {folder}"
     tried = [f"{folder}: " + "; ".join(f"{n} {p}" for n, p in problems.items())]
@@ -149,7 +150,7 @@ def ensure_raw_files(data_dir: Path, sources=None, log: Callable[[str], None] = 
         with tempfile.TemporaryDirectory(dir=folder.parent) as tmp:
             try:
                 fetched = fetch(Path(tmp))
-                bad = verify_files(fetched, names=tuple(problems))
+                bad = verify_files(fetched, checksums, names=tuple(problems))
             except Exception as exc:  # any failure of a source means: try the next one
                 tried.append(f"{label}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
                 continue
@@ -159,34 +160,45 @@ def ensure_raw_files(data_dir: Path, sources=None, log: Callable[[str], None] = 
             for name in problems:  # replace only what was missing or bad, each atomically
                 with atomic_path(folder / name) as target:
                     shutil.copyfile(Path(fetched) / name, target)
-        if not verify_files(folder):
+        if not verify_files(folder, checksums):
             log(f"MNIST: fetched from {label}")
             return label
     raise UserError(
         "could not obtain MNIST (tried " + " | ".join(tried) + "); place the four uncompressed IDX files "
-        f"({', '.join(MNIST_MD5)}) in {folder} by hand and re-run"
+        f"({', '.join(checksums)}) in {folder} by hand and re-run"
     )
 
 
-def load_mnist(data_dir: Path, sources=None, log: Callable[[str], None] = print) -> MNIST:
-    """MNIST as uint8 tensors, fetched and verified on first use, cached in <data_dir>/mnist_uint8.pt."""
+def load_mnist(data_dir: Path, sources=None, log: Callable[[str], None] = print,
+               checksums: dict[str, str] = MNIST_MD5, sizes: tuple[int, int] = (TRAIN_SIZE, TEST_SIZE)) -> MNIST:
+    """MNIST as uint8 tensors, fetched and verified on first use, cached in <data_dir>/mnist_uint8.pt.
+
+    `checksums` and `sizes` default to the real MNIST; tests pass their own for tiny IDX files.
+    """
     data_dir = Path(data_dir)
-    source = ensure_raw_files(data_dir, sources, log)
+    source = ensure_raw_files(data_dir, sources, log, checksums)
     cache = data_dir / TENSOR_CACHE
     stamp = _read_stamp(raw_dir(data_dir))
     if cache.is_file() and stamp.get(TENSOR_CACHE) == _stamp_key(cache):
         try:
             tensors = torch.load(cache, weights_only=True)
-            return _checked(tensors, source)
+            return _checked(tensors, source, sizes)
         except Exception as exc:  # damaged cache: rebuild it from the verified files
             log(f"MNIST: tensor cache {cache} unreadable ({type(exc).__name__}); rebuilding it")
-    tensors = _read_with_torchvision(data_dir)
+    try:
+        tensors = _read_with_torchvision(data_dir)
+        mnist = _checked(tensors, source, sizes)
+    except (RuntimeError, ValueError, OSError, AssertionError) as exc:
+        raise UserError(
+            f"MNIST files in {raw_dir(data_dir)} passed their checksums but cannot be read ({exc}); "
+            "delete them and re-run to fetch them again"
+        ) from None
     with atomic_path(cache) as tmp:
         torch.save(tensors, tmp)
     stamp = _read_stamp(raw_dir(data_dir))
     stamp[TENSOR_CACHE] = _stamp_key(cache)
     write_json_atomic(raw_dir(data_dir) / STAMP, stamp)
-    return _checked(tensors, source)
+    return mnist
 
 
 def _read_with_torchvision(data_dir: Path) -> dict[str, torch.Tensor]:
@@ -200,9 +212,10 @@ def _read_with_torchvision(data_dir: Path) -> dict[str, torch.Tensor]:
     return tensors
 
 
-def _checked(tensors: dict[str, torch.Tensor], source: str) -> MNIST:
-    expected = {"train_images": (TRAIN_SIZE, 28, 28), "train_labels": (TRAIN_SIZE,),
-                "test_images": (TEST_SIZE, 28, 28), "test_labels": (TEST_SIZE,)}
+def _checked(tensors: dict[str, torch.Tensor], source: str, sizes: tuple[int, int]) -> MNIST:
+    train, test = sizes
+    expected = {"train_images": (train, 28, 28), "train_labels": (train,),
+                "test_images": (test, 28, 28), "test_labels": (test,)}
     for name, shape in expected.items():
         if tuple(tensors[name].shape) != shape:
             raise ValueError(f"{name} has shape {tuple(tensors[name].shape)}, expected {shape}")

@@ -364,7 +364,7 @@ def _draw_examples(examples: list[dict], saved: dict, figures_dir: Path, name: s
         ax_p.set_title(f"{example['steps']} steps, $L_\\infty$ = {example['linf']:.2f}, "
                        f"$L_2$ = {example['l2']:.2f}, {example['changed_pixels']} pixels changed", fontsize=6.5)
         if k == 0:
-            ax_p.legend(frameon=False, fontsize=6, loc="upper center", ncol=2, bbox_to_anchor=(0.5, 0.97))
+            ax_p.legend(frameon=True, framealpha=0.9, fontsize=6, loc="center left")
     fig.tight_layout(pad=0.3, w_pad=0.8, h_pad=0.8)
     return _save(fig, figures_dir, name)
 

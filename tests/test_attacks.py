@@ -1,0 +1,105 @@
+"""The constrained I-FGSM engine on a tiny fixed-weight model (float64, with BatchNorm)."""
+
+import pytest
+import torch
+from torch import nn
+
+from hw1.attacks import ConstrainedIFGSM
+
+
+@pytest.fixture()
+def model():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Flatten(), nn.Linear(784, 32), nn.BatchNorm1d(32), nn.ReLU(), nn.Linear(32, 10)).double()
+    with torch.no_grad():
+        net[2].running_mean.uniform_(-0.5, 0.5)  # eval-mode statistics differ from any batch's
+        net[2].running_var.uniform_(0.5, 2.0)
+        net[4].weight.mul_(8.0)  # confident predictions, like a trained classifier
+    net.train()  # the attack must switch to eval mode itself and switch back
+    return net
+
+
+@pytest.fixture()
+def digits():
+    """Digit-like images: a -1 background with a few bright strokes, in [-1, 1]. (16, 1, 28, 28)"""
+    generator = torch.Generator().manual_seed(1)
+    images = -torch.ones(16, 1, 28, 28, dtype=torch.float64)
+    strokes = torch.rand(16, 1, 28, 28, generator=generator, dtype=torch.float64)
+    images[strokes > 0.8] = strokes[strokes > 0.8] * 2 - 1
+    return images
+
+
+def _eval_predict(net, x):
+    was = net.training
+    net.eval()
+    with torch.no_grad():
+        probs = torch.softmax(net(x), dim=1)
+    net.train(was)
+    return probs
+
+
+def test_untargeted_constraints_stopping_rule_and_no_side_effects(model, digits):
+    labels = _eval_predict(model, digits).argmax(dim=1)  # "correctly classified"
+    images_before = digits.clone()
+    params_before = {k: v.clone() for k, v in model.state_dict().items()}
+    outcome = ConstrainedIFGSM(model, eps=0.05, max_steps=200, confidence=0.9)(digits, labels)
+
+    assert torch.equal(digits, images_before)  # input untouched
+    assert model.training  # mode restored
+    for name, value in model.state_dict().items():
+        assert torch.equal(value, params_before[name]), name  # parameters (and BN buffers) unchanged
+    adversarial = outcome.adversarial
+    # Constraints on every image: never erase, stay in range.
+    assert (adversarial >= digits).all()
+    assert (adversarial >= -1).all() and (adversarial <= 1).all()
+    # Every image marked successful meets the stopping rule, checked independently.
+    probs = _eval_predict(model, adversarial)
+    top, predicted = probs.max(dim=1)
+    rule = (predicted != labels) & (top >= 0.9)
+    assert torch.equal(rule, outcome.success)
+    assert outcome.success.float().mean() > 0.5
+    torch.testing.assert_close(outcome.probabilities, probs)
+    delta = (adversarial - digits).flatten(1)
+    torch.testing.assert_close(outcome.linf, delta.amax(dim=1))
+    torch.testing.assert_close(outcome.l2, delta.norm(dim=1))
+    assert torch.equal(outcome.changed_pixels, (delta > 0).sum(dim=1))
+    assert (outcome.steps[outcome.success] >= 1).all()
+
+
+def test_targeted_attack_reaches_its_target(model, digits):
+    labels = _eval_predict(model, digits).argmax(dim=1)
+    targets = (labels + 3) % 10
+    outcome = ConstrainedIFGSM(model, eps=0.05, max_steps=300, confidence=0.9)(digits, labels, targets)
+    assert outcome.success.float().mean() > 0.5
+    assert torch.equal(outcome.prediction[outcome.success], targets[outcome.success])
+    assert (outcome.probability[outcome.success] >= 0.9).all()
+    assert (outcome.adversarial >= digits).all() and (outcome.adversarial <= 1).all()
+
+
+def test_image_already_meeting_the_rule_is_returned_unchanged_after_zero_steps(model, digits):
+    probs = _eval_predict(model, digits)
+    confident = probs.max(dim=1).values >= 0.9
+    assert confident.any()
+    wrong_labels = (probs.argmax(dim=1) + 1) % 10  # the network already "misclassifies" these confidently
+    outcome = ConstrainedIFGSM(model, eps=0.05, max_steps=50)(digits[confident], wrong_labels[confident])
+    assert outcome.success.all()
+    assert (outcome.steps == 0).all()
+    assert torch.equal(outcome.adversarial, digits[confident])
+
+
+def test_failures_are_reported_not_dropped(model, digits):
+    labels = _eval_predict(model, digits).argmax(dim=1)
+    outcome = ConstrainedIFGSM(model, eps=1e-4, max_steps=2)(digits, labels)
+    assert len(outcome.success) == len(digits)
+    assert (~outcome.success).any()
+    assert (outcome.steps[~outcome.success] == 2).all()
+
+
+def test_batch_gives_the_same_result_as_one_image_at_a_time(model, digits):
+    labels = _eval_predict(model, digits).argmax(dim=1)
+    batched = ConstrainedIFGSM(model, eps=0.05, max_steps=100, batch_size=16)(digits, labels)
+    for i in range(len(digits)):
+        alone = ConstrainedIFGSM(model, eps=0.05, max_steps=100, batch_size=1)(digits[i:i + 1], labels[i:i + 1])
+        assert int(alone.steps[0]) == int(batched.steps[i])
+        assert bool(alone.success[0]) == bool(batched.success[i])
+        torch.testing.assert_close(alone.adversarial[0], batched.adversarial[i], rtol=0, atol=1e-12)

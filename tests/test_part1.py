@@ -1,0 +1,49 @@
+"""Part 1: the neuron's gradients by autograd agree with the analytic formulas, and the facts hold."""
+
+import math
+
+import numpy as np
+import torch
+
+from hw1.part1_neuron import Part1Config, analytic_gradients, neuron_surfaces, run
+from hw1.runtime import RunContext
+
+
+def test_autograd_matches_analytic_gradients_in_float64():
+    generator = torch.Generator().manual_seed(0)
+    # Points from the flat middle to deep saturation, both signs.
+    w = (torch.rand(500, generator=generator, dtype=torch.float64) - 0.5) * 30
+    b = (torch.rand(500, generator=generator, dtype=torch.float64) - 0.5) * 30
+    for x, y in ((1.0, 0.5), (1.0, 0.0), (-2.0, 1.0)):
+        surfaces = neuron_surfaces(w, b, x, y)
+        l2, ce = analytic_gradients(w.numpy(), b.numpy(), x, y)
+        np.testing.assert_allclose(surfaces["l2_grad_w"].numpy(), l2, rtol=1e-10, atol=1e-14)
+        np.testing.assert_allclose(surfaces["ce_grad_w"].numpy(), ce, rtol=1e-10, atol=1e-14)
+
+
+def test_losses_match_their_definitions():
+    w = torch.tensor([-3.0, 0.0, 2.0], dtype=torch.float64)
+    b = torch.tensor([1.0, 0.0, 0.5], dtype=torch.float64)
+    s = torch.sigmoid(w + b)
+    surfaces = neuron_surfaces(w, b, 1.0, 0.5)
+    torch.testing.assert_close(surfaces["l2_loss"], (s - 0.5) ** 2)
+    torch.testing.assert_close(surfaces["ce_loss"], -(0.5 * torch.log(s) + 0.5 * torch.log(1 - s)))
+
+
+def test_run_saves_surfaces_and_derives_facts(tmp_path):
+    config = Part1Config(grid_points=41)
+    ctx = RunContext(device=torch.device("cpu"), seed=0, out_dir=tmp_path, data_dir=tmp_path)
+    result = run(config, ctx)
+    arrays = np.load(tmp_path / "artifacts" / "part1.npz")
+    for name in ("output", "l2_loss", "l2_grad_w", "ce_loss", "ce_grad_w"):
+        assert arrays[name].shape == (41, 41)  # (len(b), len(w))
+    assert arrays["w"][0] == -config.half_range and arrays["w"][-1] == config.half_range
+    assert ctx.artifacts_written == ["part1.npz"]
+    # Facts the written answer relies on.
+    assert math.isclose(result.ce_min, math.log(2), rel_tol=1e-12)  # minimum of CE at y = 0.5 is log 2
+    assert result.ce_min_at_z == 0.0
+    assert result.l2_max < 0.25 and result.l2_min == 0.0
+    assert 0.09 < result.l2_grad_abs_max < 0.1  # analytic peak: 2 * 0.5 * max s(1-s)(s-.5) ~ 0.0962
+    assert 0.49 < result.ce_grad_abs_max <= 0.5
+    assert result.l2_vanishing_fraction > 0.3 and result.ce_vanishing_fraction == 0.0
+    assert result.autograd_max_abs_error < 1e-12

@@ -1,0 +1,165 @@
+"""Part 3: the data layer, the Table 1 network, and training that learns."""
+
+import hashlib
+import struct
+
+import pytest
+import torch
+
+from hw1.data import MNIST_MD5, load_mnist, raw_dir, to_model_input, verify_files
+from hw1.errors import UserError
+from hw1.models import Table1CNN, architecture_table
+from hw1.training import TrainConfig, evaluate, train_cnn
+
+# ------------------------------------------------------------------------------- the network
+
+
+def test_table1_layer_shapes_and_parameter_count():
+    rows = architecture_table(Table1CNN())
+    shapes = {row["layer"]: row["output_shape"] for row in rows}
+    assert shapes["features.0"] == [32, 28, 28]  # SAME padding keeps 28x28
+    assert shapes["features.3"] == [32, 14, 14]
+    assert shapes["features.7"] == [32, 7, 7]
+    assert shapes["features.8"] == [64, 7, 7]
+    assert shapes["features.11"] == [64, 3, 3]
+    assert shapes["classifier.4"] == [10]
+    # Counted by hand: convs 1*32*25 + 32*32*25 + 32*64*25, BN 2*(32+32+64+64), FC 576*64 + 64*10 + 10.
+    expected = 800 + 25_600 + 51_200 + 2 * (32 + 32 + 64 + 64) + 36_864 + 650
+    assert sum(row["parameters"] for row in rows) == expected == sum(p.numel() for p in Table1CNN().parameters())
+    types = [row["type"] for row in rows]
+    assert types.count("AvgPool2d") == 3 and "MaxPool2d" not in types and "Softmax" not in types
+
+
+def test_model_returns_logits_and_probabilities_sum_to_one():
+    model = Table1CNN().eval()
+    x = torch.rand(5, 1, 28, 28) * 2 - 1
+    logits = model(x)
+    assert logits.shape == (5, 10)
+    torch.testing.assert_close(model.probabilities(x).sum(dim=1), torch.ones(5))
+
+
+# ------------------------------------------------------------------------------ the data layer
+
+def _idx_images(images: torch.Tensor) -> bytes:
+    return struct.pack(">IIII", 2051, len(images), 28, 28) + images.numpy().tobytes()
+
+
+def _idx_labels(labels: torch.Tensor) -> bytes:
+    return struct.pack(">II", 2049, len(labels)) + labels.to(torch.uint8).numpy().tobytes()
+
+
+def _tiny_mnist(folder, train=20, test=10):
+    """Write four small, valid IDX files; return (checksums, tensors)."""
+    generator = torch.Generator().manual_seed(0)
+    tensors = {
+        "train-images-idx3-ubyte": torch.randint(0, 256, (train, 28, 28), generator=generator, dtype=torch.uint8),
+        "train-labels-idx1-ubyte": torch.randint(0, 10, (train,), generator=generator),
+        "t10k-images-idx3-ubyte": torch.randint(0, 256, (test, 28, 28), generator=generator, dtype=torch.uint8),
+        "t10k-labels-idx1-ubyte": torch.randint(0, 10, (test,), generator=generator),
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    checksums = {}
+    for name, tensor in tensors.items():
+        content = _idx_images(tensor) if "images" in name else _idx_labels(tensor)
+        (folder / name).write_bytes(content)
+        checksums[name] = hashlib.md5(content).hexdigest()
+    return checksums, tensors
+
+
+def _fake_source(folder_with_good_files):
+    def fetch(workdir):
+        return folder_with_good_files
+    return ("fake source", fetch)
+
+
+def _failing_source(workdir):
+    raise ConnectionError("no network")
+
+
+def test_good_idx_files_load_through_torchvision(tmp_path):
+    checksums, tensors = _tiny_mnist(raw_dir(tmp_path))
+    lines = []
+    data = load_mnist(tmp_path, sources=[], log=lines.append, checksums=checksums, sizes=(20, 10))
+    assert data.source.startswith("files already in")
+    assert torch.equal(data.train_images, tensors["train-images-idx3-ubyte"])
+    assert torch.equal(data.test_labels, tensors["t10k-labels-idx1-ubyte"])
+    # Second load comes from the tensor cache and gives the same tensors.
+    again = load_mnist(tmp_path, sources=[], checksums=checksums, sizes=(20, 10))
+    assert torch.equal(again.train_labels, data.train_labels)
+
+
+def test_wrong_checksum_is_refetched_from_the_next_source(tmp_path):
+    good = tmp_path / "good"
+    checksums, tensors = _tiny_mnist(good)
+    _tiny_mnist(raw_dir(tmp_path / "data"))
+    damaged = raw_dir(tmp_path / "data") / "t10k-images-idx3-ubyte"
+    content = bytearray(damaged.read_bytes())
+    content[100] ^= 0xFF  # one flipped byte: same size, different MD5
+    damaged.write_bytes(bytes(content))
+    lines = []
+    data = load_mnist(tmp_path / "data", sources=[("offline", _failing_source), _fake_source(good)],
+                      log=lines.append, checksums=checksums, sizes=(20, 10))
+    assert data.source == "fake source" and lines == ["MNIST: fetched from fake source"]
+    assert torch.equal(data.test_images, tensors["t10k-images-idx3-ubyte"])
+
+
+def test_truncated_file_with_no_working_source_stops_with_instructions(tmp_path):
+    checksums, _ = _tiny_mnist(raw_dir(tmp_path))
+    path = raw_dir(tmp_path) / "train-images-idx3-ubyte"
+    path.write_bytes(path.read_bytes()[:-100])
+    with pytest.raises(UserError) as error:
+        load_mnist(tmp_path, sources=[("offline mirror", _failing_source)], checksums=checksums, sizes=(20, 10))
+    message = str(error.value)
+    assert "offline mirror" in message and "corrupt or truncated" in message and "by hand" in message
+    assert "\n" not in message
+
+
+def test_bad_magic_number_is_a_clear_error(tmp_path):
+    checksums, _ = _tiny_mnist(raw_dir(tmp_path))
+    path = raw_dir(tmp_path) / "train-labels-idx1-ubyte"
+    content = bytearray(path.read_bytes())
+    content[3] = 0x99  # magic 2049 -> something else
+    path.write_bytes(bytes(content))
+    checksums["train-labels-idx1-ubyte"] = hashlib.md5(bytes(content)).hexdigest()  # passes MD5, fails parsing
+    with pytest.raises(UserError, match="cannot be read"):
+        load_mnist(tmp_path, sources=[], checksums=checksums, sizes=(20, 10))
+
+
+def test_verification_stamp_catches_a_changed_file(tmp_path):
+    checksums, _ = _tiny_mnist(raw_dir(tmp_path))
+    assert verify_files(raw_dir(tmp_path), checksums) == {}
+    path = raw_dir(tmp_path) / "t10k-labels-idx1-ubyte"
+    path.write_bytes(path.read_bytes()[:-1] + b"\x09")  # edited after the stamp was written
+    assert "t10k-labels-idx1-ubyte" in verify_files(raw_dir(tmp_path), checksums)
+
+
+def test_real_mnist_through_the_data_layer(mnist, data_dir):
+    assert mnist.train_images.shape == (60_000, 28, 28) and mnist.train_images.dtype == torch.uint8
+    assert mnist.test_labels.shape == (10_000,)
+    assert verify_files(raw_dir(data_dir)) == {}
+    assert set(MNIST_MD5) <= {p.name for p in raw_dir(data_dir).iterdir()}
+    x = to_model_input(mnist.test_images[:10])
+    assert x.shape == (10, 1, 28, 28) and x.min() >= -1 and x.max() <= 1
+
+
+# ---------------------------------------------------------------------------------- training
+
+def test_short_training_beats_chance_and_weights_reload(mnist, tmp_path):
+    config = TrainConfig(epochs=1, train_subset=3072, test_subset=1000, evals_per_epoch=1)
+    model, history = train_cnn(config, mnist, torch.device("cpu"), seed=0, progress=False)
+    assert not model.training
+    assert history.test_accuracy[-1] > 0.8  # chance is 0.1
+    assert history.iteration_loss[-1] < history.iteration_loss[0] / 3
+    assert len(history.iteration_loss) == 3072 // 128
+
+    from hw1.part3_cnn import save_weights
+
+    save_weights(model, tmp_path / "cnn.pt")
+    reloaded = Table1CNN()
+    reloaded.load_state_dict(torch.load(tmp_path / "cnn.pt", weights_only=True))
+    x = to_model_input(mnist.test_images[:500])
+    y = mnist.test_labels[:500]
+    _, accuracy, predictions, probabilities = evaluate(model, x, y)
+    _, accuracy_again, predictions_again, probabilities_again = evaluate(reloaded, x, y)
+    assert torch.equal(predictions, predictions_again) and accuracy == accuracy_again
+    torch.testing.assert_close(probabilities, probabilities_again)

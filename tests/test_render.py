@@ -1,0 +1,115 @@
+"""Rendering: templates -> HTML with typeset math -> PDF, with clear errors for broken templates."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from hw1.errors import UserError
+from hw1.figures import Figure
+from hw1.mathtex import replace_math
+from hw1.pipeline import PartView
+from hw1.render import DEFAULT_TEMPLATES, Renderer, count, num, pct, secs, sig
+
+
+
+def _part1_view(tmp_path):
+    import matplotlib.pyplot as plt
+
+    from hw1.part1_neuron import Part1Config, Part1Result
+
+    (tmp_path / "figures").mkdir()
+    fig, ax = plt.subplots(figsize=(2, 1.5))
+    ax.plot([0, 1], [0, 1])
+    fig.savefig(tmp_path / "figures" / "f.png")
+    plt.close(fig)
+    figure = Figure("figures/f.png", 2.0)
+    result = Part1Result(
+        grid_points=5, half_range=6.0, output_min=1e-5, output_max=0.99999, l2_max=0.2499, l2_min=0.0,
+        ce_min=0.6931471805599453, ce_max=6.0, ce_min_at_z=0.0, l2_grad_abs_max=0.0962, l2_grad_abs_max_at_z=1.3,
+        ce_grad_abs_max=0.5, badly_wrong_fraction=0.68, l2_vanishing_fraction=0.5812, ce_vanishing_fraction=0.0,
+        vanishing_threshold=0.01, badly_wrong=0.4, l2_grad_at_corner=6e-6, ce_grad_at_corner=0.49999,
+        autograd_max_abs_error=1e-16,
+    )
+    names = ("output", "l2_loss", "l2_grad_w", "ce_loss", "ce_grad_w", "grad_slice")
+    config = Part1Config()
+    return PartView(number=1, title="Plot Loss and Gradient", config=config, result=result,
+                    figures={n: figure for n in names}, seconds=0.5, device="cpu", seed=0,
+                    config_items=list(vars(config).items()))
+
+
+def _context(tmp_path, environment=None):
+    return {"parts": {"part1": _part1_view(tmp_path)},
+            "environment": environment or {"device": "cpu", "torch": "x"},
+            "generated_at": "2026-01-01 00:00"}
+
+
+def test_render_html_and_pdf_with_headings_bound_numbers_and_math(tmp_path):
+    html_path, pdf_path = Renderer().write(_context(tmp_path), tmp_path)
+    html = html_path.read_text()
+    assert "1.6 What the five plots show" in html
+    assert 'class="math"' in html and "$" not in html.split("<body>")[1].replace("\\$", "")
+    text = "\n".join(page.extract_text() for page in PdfReader(pdf_path).pages)
+    assert "1. Plot Loss and Gradient" in text
+    assert "1.3 Gradient of the L2 loss" in text
+    assert "58%" in text  # l2_vanishing_fraction bound through the pct filter
+    assert "Figure 6" in text and "Contents" in text
+
+
+def test_values_from_results_are_escaped(tmp_path):
+    html = Renderer().render_html(_context(tmp_path, {"device": "<script>alert(1)</script>"}))
+    assert "<script>alert(1)" not in html and "&lt;script&gt;" in html
+
+
+def test_number_filters():
+    assert pct(0.99312) == "99.3%" and pct(0.5, 0) == "50%"
+    assert num(0.693147, 3) == "0.693"
+    assert sig(0.0962, 2) == "0.096" and "10<sup>-16</sup>" in sig(1.1e-16, 2)
+    assert count(60000) == "60,000"
+    assert secs(5.25) == "5.2 s" and secs(125) == "2 min 5 s"
+
+
+def test_math_is_typeset_and_escaped_dollars_survive():
+    html = replace_math(r"cost \$5, loss $\frac{\partial L}{\partial w}$ and $$\sigma(z)$$")
+    assert html.count('<img class="math"') == 2 and "cost $5" in html
+    assert 'math-display' in html
+
+
+def _copy_templates(tmp_path) -> Path:
+    target = tmp_path / "templates"
+    shutil.copytree(DEFAULT_TEMPLATES, target)
+    return target
+
+
+def test_missing_variable_names_the_template_file_and_line(tmp_path):
+    templates = _copy_templates(tmp_path)
+    answers = templates / "answers" / "part1.html.j2"
+    lines = answers.read_text().splitlines()
+    index = next(i for i, line in enumerate(lines) if "macro q6" in line) + 1
+    lines.insert(index, "<p>{{ r.no_such_number|pct }}</p>")
+    answers.write_text("\n".join(lines) + "\n")
+    with pytest.raises(UserError) as error:
+        Renderer(templates).render_html(_context(tmp_path))
+    message = str(error.value)
+    assert "answers/part1.html.j2" in message and "no_such_number" in message
+
+
+def test_template_syntax_error_is_reported_before_rendering(tmp_path):
+    templates = _copy_templates(tmp_path)
+    (templates / "sections" / "part1.html.j2").write_text("<p>{% if %}</p>\n")
+    with pytest.raises(UserError, match=r"sections/part1\.html\.j2:1"):
+        Renderer(templates)
+
+
+def test_missing_main_template_is_a_clear_error(tmp_path):
+    with pytest.raises(UserError, match="report.html.j2 is missing"):
+        Renderer(tmp_path)
+
+
+def test_bad_math_is_a_clear_error(tmp_path):
+    templates = _copy_templates(tmp_path)
+    answers = templates / "answers" / "part1.html.j2"
+    answers.write_text(answers.read_text().replace(r"$\log 2", r"$\notacommand{2}", 1))
+    with pytest.raises(UserError, match="cannot typeset"):
+        Renderer(templates).render_html(_context(tmp_path))
