@@ -109,9 +109,12 @@ class ConstrainedIFGSM:
             steps[active[keep]] += 1
             active = active[keep]
         top_probability, top_class = probabilities.max(dim=1)
-        flat = delta.flatten(1)
+        adversarial = x + delta
+        # Sizes of what actually changed in the image: +eps/-eps sums can leave a residue of ~1e-17
+        # in delta that vanishes when added to a pixel, and must not count as a changed pixel.
+        flat = (adversarial - x).flatten(1)
         return AttackOutcome(
-            adversarial=(x + delta).cpu(),
+            adversarial=adversarial.cpu(),
             success=success.cpu(),
             steps=steps.cpu(),
             prediction=top_class.cpu(),

@@ -34,3 +34,13 @@ def quick_report(tmp_path_factory, data_dir):
     summary = run_pipeline(Options(device="cpu", out=out, quick=True, data_dir=data_dir, progress=False),
                            log=lines.append)
     return out, summary, lines
+
+
+@pytest.fixture()
+def part1_report(tmp_path):
+    """A finished quick Part 1 report in tmp_path/report."""
+    from hw1.cli import main
+
+    out = tmp_path / "report"
+    assert main(["--quick", "--parts", "1", "--device", "cpu", "--out", str(out)]) == 0
+    return out

@@ -78,13 +78,13 @@ def test_targeted_attack_reaches_its_target(model, digits):
 
 def test_image_already_meeting_the_rule_is_returned_unchanged_after_zero_steps(model, digits):
     probs = _eval_predict(model, digits)
-    confident = probs.max(dim=1).values >= 0.9
-    assert confident.any()
-    wrong_labels = (probs.argmax(dim=1) + 1) % 10  # the network already "misclassifies" these confidently
-    outcome = ConstrainedIFGSM(model, eps=0.05, max_steps=50)(digits[confident], wrong_labels[confident])
+    threshold = float(probs.max(dim=1).values.min())  # every image's top class reaches it
+    wrong_labels = (probs.argmax(dim=1) + 1) % 10  # so the network already "misclassifies" every image
+    outcome = ConstrainedIFGSM(model, eps=0.05, max_steps=50, confidence=threshold)(digits, wrong_labels)
     assert outcome.success.all()
     assert (outcome.steps == 0).all()
-    assert torch.equal(outcome.adversarial, digits[confident])
+    assert torch.equal(outcome.adversarial, digits)
+    assert (outcome.changed_pixels == 0).all() and (outcome.linf == 0).all()
 
 
 def test_failures_are_reported_not_dropped(model, digits):

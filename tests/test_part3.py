@@ -129,7 +129,9 @@ def test_verification_stamp_catches_a_changed_file(tmp_path):
     checksums, _ = _tiny_mnist(raw_dir(tmp_path))
     assert verify_files(raw_dir(tmp_path), checksums) == {}
     path = raw_dir(tmp_path) / "t10k-labels-idx1-ubyte"
-    path.write_bytes(path.read_bytes()[:-1] + b"\x09")  # edited after the stamp was written
+    content = bytearray(path.read_bytes())
+    content[-1] = (content[-1] + 1) % 10  # a label edited after the stamp was written; same size
+    path.write_bytes(bytes(content))
     assert "t10k-labels-idx1-ubyte" in verify_files(raw_dir(tmp_path), checksums)
 
 

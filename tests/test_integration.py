@@ -1,0 +1,69 @@
+"""A quick run of every part, end to end: every section in the PDF, every promised artifact on disk."""
+
+import json
+
+import torch
+from pypdf import PdfReader
+
+from hw1.models import Table1CNN
+
+HEADINGS = [
+    "1.1 Output of the sigmoid neuron", "1.2 L2 loss", "1.3 Gradient of the L2 loss", "1.4 Cross-entropy loss",
+    "1.5 Gradient of the cross-entropy loss", "1.6 What the five plots show",
+    "2.1 XOR as an optimisation problem", "2.2 Gradient descent", "2.3 Without a hidden activation",
+    "3.1 The network of Table 1", "3.2 Training and testing curves",
+    "4.1 Untargeted adversarial images", "4.2 Targeted adversarial images", "4.3 A retrained network",
+    "A. Configuration, environment and timings",
+]
+
+
+def test_quick_run_renders_every_section(quick_report):
+    out, summary, lines = quick_report
+    assert summary.computed == ["part1", "part2", "part3", "part4"]
+    assert lines[-1].startswith("report rendered")
+    text = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(out / "hw1.pdf").pages)
+    html = (out / "hw1.html").read_text()
+    for heading in HEADINGS:
+        assert heading in text, heading
+        assert heading.split(" ", 1)[1][:20] in html
+
+
+def test_quick_run_saves_results_and_artifacts(quick_report):
+    out, _, _ = quick_report
+    results = json.loads((out / "results.json").read_text())
+    assert set(results["parts"]) == {"part1", "part2", "part3", "part4"}
+    part2 = results["parts"]["part2"]["result"]
+    assert len(part2["final_outputs"]) == 4
+    assert set(results["environment"]["seconds_per_part"]) == {"part1", "part2", "part3", "part4"}
+
+    model = Table1CNN()
+    model.load_state_dict(torch.load(out / "artifacts" / "cnn.pt", weights_only=True))
+    model.load_state_dict(torch.load(out / "artifacts" / "cnn_retrained.pt", weights_only=True))
+
+    saved = torch.load(out / "artifacts" / "adversarial.pt", weights_only=True)
+    n = len(saved["label"])
+    assert saved["original"].shape == saved["adversarial"].shape == (n, 1, 28, 28)
+    assert (saved["adversarial"] >= saved["original"]).all()
+    assert saved["adversarial"].min() >= -1 and saved["adversarial"].max() <= 1
+    untargeted = saved["target"] == -1
+    assert untargeted.sum() == n // 2 and (saved["target"][~untargeted] != saved["label"][~untargeted]).all()
+    for key in ("success", "steps", "original_prediction", "original_probability", "retrained_prediction",
+                "retrained_probability"):
+        assert len(saved[key]) == n, key
+    ok = saved["success"]
+    # Successful untargeted: wrong with >= 0.9; successful targeted: the target with >= 0.9.
+    assert (saved["original_prediction"][ok & untargeted] != saved["label"][ok & untargeted]).all()
+    assert (saved["original_prediction"][ok & ~untargeted] == saved["target"][ok & ~untargeted]).all()
+    assert (saved["original_probability"][ok] >= 0.9).all()
+    summary = results["parts"]["part4"]["result"]
+    assert summary["untargeted"]["attacked"] == n // 2
+
+
+def test_report_only_rerenders_without_recomputing(quick_report):
+    from hw1.pipeline import Options, run_pipeline
+
+    out, _, _ = quick_report
+    before = (out / "results.json").read_bytes()
+    summary = run_pipeline(Options(out=out, report_only=True), log=lambda _: None)
+    assert summary.computed == [] and summary.rendered == ["part1", "part2", "part3", "part4"]
+    assert (out / "results.json").read_bytes() == before
