@@ -19,6 +19,9 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from .models import in_layout
 
 
 @dataclass
@@ -47,14 +50,16 @@ class ConstrainedIFGSM:
         max_steps: updates allowed per image before it counts as a failure.
         confidence: probability the stopping rule requires (0.9 in the assignment).
         batch_size: images attacked together; each stops on its own, finished ones stop changing.
+        progress: show a progress bar (None: only on a terminal).
     """
 
     def __init__(self, model: torch.nn.Module, eps: float, max_steps: int, confidence: float = 0.9,
-                 batch_size: int = 1000):
+                 batch_size: int = 1000, progress: bool | None = False):
         if eps <= 0 or max_steps < 0 or not 0 < confidence <= 1 or batch_size < 1:
             raise ValueError("need eps > 0, max_steps >= 0, 0 < confidence <= 1 and batch_size >= 1")
         self.model, self.eps, self.max_steps = model, eps, max_steps
         self.confidence, self.batch_size = confidence, batch_size
+        self.progress = progress
 
     def __call__(self, images: torch.Tensor, labels: torch.Tensor, targets: torch.Tensor | None = None) -> AttackOutcome:
         """Attack `images` (N, 1, 28, 28) in [-1, 1] with true `labels` (N,); targeted when `targets` (N,) is given.
@@ -63,18 +68,22 @@ class ConstrainedIFGSM:
         """
         was_training = self.model.training
         self.model.eval()
+        bar = tqdm(total=len(images), desc="targeted attack" if targets is not None else "untargeted attack",
+                   unit="image", leave=False, dynamic_ncols=True,
+                   disable=None if self.progress is None else not self.progress)
         try:
             parts = [
                 self._attack_batch(images[i:i + self.batch_size], labels[i:i + self.batch_size],
-                                   None if targets is None else targets[i:i + self.batch_size])
+                                   None if targets is None else targets[i:i + self.batch_size], bar)
                 for i in range(0, len(images), self.batch_size)
             ]
         finally:
+            bar.close()
             self.model.train(was_training)
         return AttackOutcome(**{name: torch.cat([getattr(p, name) for p in parts])
                                 for name in AttackOutcome.__dataclass_fields__})
 
-    def _attack_batch(self, images, labels, targets) -> AttackOutcome:
+    def _attack_batch(self, images, labels, targets, bar) -> AttackOutcome:
         device = next(self.model.parameters()).device
         x = images.detach().to(device)
         labels = labels.to(device)
@@ -89,7 +98,7 @@ class ConstrainedIFGSM:
         active = torch.arange(len(x), device=device)  # images still being attacked
         for step in range(self.max_steps + 1):
             delta_active = delta[active].requires_grad_(True)
-            logits = self.model(_layout(x[active] + delta_active))
+            logits = self.model(in_layout(x[active] + delta_active, x.device.type == "cpu"))
             probs = torch.softmax(logits.detach(), dim=1)
             probabilities[active] = probs.to(probabilities.dtype)
             top_probability, top_class = probs.max(dim=1)
@@ -99,7 +108,10 @@ class ConstrainedIFGSM:
                 met = (top_class == goal[active]) & (top_probability >= self.confidence)
             success[active[met]] = True
             keep = ~met
+            bar.update(int(met.sum()))
+            bar.set_postfix(step=step, refresh=False)
             if step == self.max_steps or not keep.any():
+                bar.update(int(keep.sum()))  # failures are finished too
                 break
             loss = F.cross_entropy(logits[keep].float(), goal[active[keep]], reduction="sum")
             (gradient,) = torch.autograd.grad(loss, delta_active)
@@ -124,7 +136,3 @@ class ConstrainedIFGSM:
             l2=flat.norm(dim=1).cpu(),
             changed_pixels=(flat > 0).sum(dim=1).cpu(),
         )
-
-
-def _layout(x: torch.Tensor) -> torch.Tensor:
-    return x.contiguous(memory_format=torch.channels_last) if x.device.type == "cpu" else x

@@ -79,6 +79,15 @@ class Table1CNN(nn.Module):
         return torch.softmax(self(x), dim=1)
 
 
+def in_layout(x: torch.Tensor, channels_last: bool) -> torch.Tensor:
+    """(N, C, H, W) input in the memory layout the model runs in.
+
+    channels_last is faster for this CNN on CPU (oneDNN convolutions; see benchmarks/bench_training.py),
+    so the trained models are kept in it on CPU; CUDA uses the default layout.
+    """
+    return x.contiguous(memory_format=torch.channels_last) if channels_last else x
+
+
 def architecture_table(model: nn.Module, input_shape=(1, 1, 28, 28)) -> list[dict]:
     """One row per leaf layer: name, type, output shape (without batch) and parameter count."""
     rows: list[dict] = []

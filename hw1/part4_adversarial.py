@@ -167,7 +167,8 @@ def run(config: Part4Config, ctx: RunContext, part3: StoredPart) -> Part4Result:
     generator = torch.Generator().manual_seed(ctx.seed)
     targets = (labels + torch.randint(1, 10, labels.shape, generator=generator)) % 10
 
-    attack = ConstrainedIFGSM(original, config.eps, config.max_steps, config.confidence, config.batch_size)
+    attack = ConstrainedIFGSM(original, config.eps, config.max_steps, config.confidence, config.batch_size,
+                              progress=ctx.progress)
     started = time.perf_counter()
     untargeted = attack(images, labels)
     seconds_untargeted = time.perf_counter() - started

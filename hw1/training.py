@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from .data import MNIST, to_model_input
-from .models import Table1CNN
+from .models import Table1CNN, in_layout
 from .storage import atomic_path
 
 
@@ -30,6 +30,7 @@ class TrainConfig:
     evals_per_epoch: int = 2  # test-set evaluations per epoch, for the test curves
     train_subset: int = 0  # 0: all 60,000 training images
     test_subset: int = 0  # 0: all 10,000 test images
+    channels_last: bool = True  # on CPU only: the memory layout measured fastest there
 
 
 @dataclass
@@ -51,18 +52,21 @@ class TrainHistory:
 
 
 def evaluate(model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor,
-             batch_size: int = 256) -> tuple[float, float, torch.Tensor, torch.Tensor]:
+             batch_size: int = 256, channels_last: bool | None = None) -> tuple[float, float, torch.Tensor, torch.Tensor]:
     """Mean loss, accuracy, predictions (N,) and softmax probabilities (N, 10), in eval mode.
 
     `images` is (N, 1, 28, 28) float in [-1, 1] on the model's device. The model's mode is restored.
+    `channels_last` defaults to True on CPU (the layout hw1 keeps its models in there).
     """
+    if channels_last is None:
+        channels_last = images.device.type == "cpu"
     was_training = model.training
     model.eval()
     losses, probabilities = [], []
     try:
         with torch.no_grad():
             for start in range(0, len(images), batch_size):
-                logits = model(_layout(images[start:start + batch_size])).float()
+                logits = model(in_layout(images[start:start + batch_size], channels_last)).float()
                 losses.append(F.cross_entropy(logits, labels[start:start + batch_size], reduction="sum"))
                 probabilities.append(torch.softmax(logits, dim=1))
     finally:
@@ -72,10 +76,6 @@ def evaluate(model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor,
     loss = float(torch.stack(losses).sum()) / len(images)
     accuracy = float((predictions == labels).float().mean())
     return loss, accuracy, predictions, probs
-
-
-def _layout(x: torch.Tensor) -> torch.Tensor:
-    return x.contiguous(memory_format=torch.channels_last) if x.device.type == "cpu" else x
 
 
 def _subset(images: torch.Tensor, labels: torch.Tensor, size: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -98,8 +98,9 @@ def train_cnn(config: TrainConfig, data: MNIST, device: torch.device, seed: int,
     test_y = test_labels.to(device)
 
     torch.manual_seed(seed)
+    channels_last = config.channels_last and device.type == "cpu"
     model = Table1CNN().to(device)
-    if device.type == "cpu":
+    if channels_last:
         model = model.to(memory_format=torch.channels_last)
     shuffle = torch.Generator().manual_seed(seed)
     n = len(train_x)
@@ -128,7 +129,7 @@ def train_cnn(config: TrainConfig, data: MNIST, device: torch.device, seed: int,
         started = time.perf_counter()
         for step in range(per_epoch):
             index = order[step * config.batch_size:(step + 1) * config.batch_size]
-            x, y = _layout(train_x[index]), train_y[index]
+            x, y = in_layout(train_x[index], channels_last), train_y[index]
             with autocast:
                 logits = model(x)
                 loss = F.cross_entropy(logits.float(), y)
@@ -141,7 +142,7 @@ def train_cnn(config: TrainConfig, data: MNIST, device: torch.device, seed: int,
             bar.update(1)
             if step + 1 in eval_points:
                 history.train_seconds += time.perf_counter() - started
-                test_loss, test_accuracy, _, _ = evaluate(model, test_x, test_y)
+                test_loss, test_accuracy, _, _ = evaluate(model, test_x, test_y, channels_last=channels_last)
                 iteration = epoch * per_epoch + step + 1
                 history.eval_iteration.append(iteration)
                 history.eval_epoch.append(iteration / per_epoch)
