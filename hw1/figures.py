@@ -165,25 +165,28 @@ def draw_part3(stored, artifacts_dir: Path, figures_dir: Path) -> dict[str, Figu
         confusion = np.asarray(result.confusion)
         fig, ax = plt.subplots(figsize=(3.6, 3.2))
         off_diagonal = confusion * (1 - np.eye(10, dtype=int))
-        # Colour only the errors (log scale): the diagonal would drown everything else.
-        image = ax.imshow(off_diagonal, cmap="Reds", norm=colors.SymLogNorm(1, vmin=0, vmax=max(off_diagonal.max(), 1)))
+        # Colour only the errors: the diagonal (about 1,000 per digit) would drown everything else.
+        image = ax.imshow(off_diagonal, cmap="Reds", norm=colors.Normalize(0, max(off_diagonal.max(), 1)))
         for i in range(10):
             for j in range(10):
                 if confusion[i, j]:
+                    dark = i != j and confusion[i, j] > 0.6 * off_diagonal.max()
                     ax.text(j, i, str(confusion[i, j]), ha="center", va="center", fontsize=5.5,
-                            color="black" if i != j else "#1a5e1a", fontweight="bold" if i == j else "normal")
+                            color="#1a5e1a" if i == j else ("white" if dark else "black"),
+                            fontweight="bold" if i == j else "normal")
         ax.set_xticks(range(10))
         ax.set_yticks(range(10))
         ax.set_xlabel("predicted digit")
         ax.set_ylabel("true digit")
-        fig.colorbar(image, ax=ax, fraction=0.046, pad=0.03, label="errors (log scale)")
+        bar = fig.colorbar(image, ax=ax, fraction=0.046, pad=0.03, label="misclassified test images")
+        bar.ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
         figures["confusion"] = _save(fig, figures_dir, "part3_confusion")
 
         wrong = np.load(artifacts_dir / result.misclassified_artifact)
         count = len(wrong["label"])
         columns = 8
         rows = max(1, (count + columns - 1) // columns)
-        fig, axes = plt.subplots(rows, columns, figsize=(6.7, 1.0 * rows + 0.1), squeeze=False)
+        fig, axes = plt.subplots(rows, columns, figsize=(6.7, 1.22 * rows + 0.1), squeeze=False)
         for k, ax in enumerate(axes.flat):
             ax.axis("off")
             if k < count:
@@ -191,7 +194,7 @@ def draw_part3(stored, artifacts_dir: Path, figures_dir: Path) -> dict[str, Figu
                 ax.imshow(image, cmap="gray", vmin=-1, vmax=1)
                 ax.set_title(f"true {wrong['label'][k]} → {wrong['prediction'][k]}\n"
                              f"({wrong['confidence'][k]:.0%})", fontsize=6.5, pad=2)
-        fig.tight_layout(pad=0.2, h_pad=0.4, w_pad=0.2)
+        fig.tight_layout(pad=0.2, h_pad=0.8, w_pad=0.2)
         figures["misclassified"] = _save(fig, figures_dir, "part3_misclassified")
     return figures
 
@@ -217,24 +220,39 @@ def _snapshot_title(step: int, loss: float) -> str:
     return f"step {step:,}, loss {loss:.3f}"
 
 
+def _snapshot_grid(r, draw_panel, xlabel: str, ylabel: str, columns: int = 4) -> plt.Figure:
+    """One square panel per snapshot, titled with its step and loss; axis labels on the outer panels."""
+    count = len(r.snapshot_steps)
+    rows = (count + columns - 1) // columns
+    fig, axes = plt.subplots(rows, columns, figsize=(6.7, 1.75 * rows + 0.3), squeeze=False,
+                             sharex=True, sharey=True)
+    for k, ax in enumerate(axes.flat):
+        if k >= count:
+            ax.axis("off")
+            continue
+        draw_panel(ax, k)
+        ax.set_aspect("equal")
+        ax.set_title(_snapshot_title(r.snapshot_steps[k], r.snapshot_loss[k]), fontsize=7)
+        if k % columns == 0:
+            ax.set_ylabel(ylabel)
+        if k >= count - columns:
+            ax.set_xlabel(xlabel)
+    fig.tight_layout(pad=0.3, h_pad=0.6, w_pad=0.4)
+    return fig
+
+
 def draw_part2(stored, artifacts_dir: Path, figures_dir: Path) -> dict[str, Figure]:
     r = stored.result
     arrays = np.load(artifacts_dir / r.artifact)
     count = len(r.snapshot_steps)
-    columns = 4
-    rows = (count + columns - 1) // columns
     figures = {}
     with plt.style.context(["default", STYLE]):
         # Hidden plane: tanh maps into [-1, 1]^2, so every panel shares those axes.
         limit = 1.15
         axis = np.linspace(-limit, limit, 201)
         h1, h2 = np.meshgrid(axis, axis, indexing="xy")
-        fig, axes = plt.subplots(rows, columns, figsize=(6.7, 1.75 * rows + 0.3), squeeze=False,
-                                 sharex=True, sharey=True)
-        for k, ax in enumerate(axes.flat):
-            if k >= count:
-                ax.axis("off")
-                continue
+
+        def hidden_panel(ax, k):
             w2, b2 = np.asarray(r.snapshot_w2[k]), r.snapshot_b2[k]
             side = (w2[0] * h1 + w2[1] * h2 + b2) > 0  # output > 0.5 where the logit is positive
             ax.imshow(side, extent=(-limit, limit, -limit, limit), origin="lower", cmap=_CLASS_COLOURS,
@@ -246,25 +264,16 @@ def draw_part2(stored, artifacts_dir: Path, figures_dir: Path) -> dict[str, Figu
             _xor_points(ax, np.asarray(r.snapshot_hidden[k]), annotate=k == count - 1)
             ax.set_xlim(-limit, limit)
             ax.set_ylim(-limit, limit)
-            ax.set_aspect("equal")
-            ax.set_title(_snapshot_title(r.snapshot_steps[k], r.snapshot_loss[k]), fontsize=7)
-            if k % columns == 0:
-                ax.set_ylabel("$h_2$")
-            if k >= count - columns:
-                ax.set_xlabel("$h_1$")
-        axes.flat[0].legend(frameon=True, fontsize=5.5, loc="lower left", handletextpad=0.2, borderpad=0.3)
-        fig.tight_layout(pad=0.3, h_pad=0.6, w_pad=0.4)
+
+        fig = _snapshot_grid(r, hidden_panel, "$h_1$", "$h_2$")
+        fig.axes[0].legend(frameon=True, fontsize=5.5, loc="lower left", handletextpad=0.2, borderpad=0.3)
         figures["hidden"] = _save(fig, figures_dir, "part2_hidden_plane")
 
         grid_axis = arrays["grid_axis"]
         extent = (grid_axis[0], grid_axis[-1], grid_axis[0], grid_axis[-1])
-        fig, axes = plt.subplots(rows, columns, figsize=(6.7, 1.75 * rows + 0.3), squeeze=False,
-                                 sharex=True, sharey=True)
-        for k, ax in enumerate(axes.flat):
-            if k >= count:
-                ax.axis("off")
-                continue
-            region = arrays["tanh_regions"][k]
+
+        def input_panel(ax, k):
+            region = arrays["tanh_regions"][k]  # (G, G) network output over the input square
             ax.imshow(region > 0.5, extent=extent, origin="lower", cmap=_CLASS_COLOURS, vmin=0, vmax=1,
                       interpolation="nearest", aspect="auto")
             ax.contour(grid_axis, grid_axis, region, levels=[0.5], colors="black", linewidths=0.9)
@@ -273,14 +282,8 @@ def draw_part2(stored, artifacts_dir: Path, figures_dir: Path) -> dict[str, Figu
             ax.set_ylim(extent[2:])
             ax.set_xticks([0, 1])
             ax.set_yticks([0, 1])
-            ax.set_aspect("equal")
-            ax.set_title(_snapshot_title(r.snapshot_steps[k], r.snapshot_loss[k]), fontsize=7)
-            if k % columns == 0:
-                ax.set_ylabel("$x_2$")
-            if k >= count - columns:
-                ax.set_xlabel("$x_1$")
-        fig.tight_layout(pad=0.3, h_pad=0.6, w_pad=0.4)
-        figures["input"] = _save(fig, figures_dir, "part2_input_plane")
+
+        figures["input"] = _save(_snapshot_grid(r, input_panel, "$x_1$", "$x_2$"), figures_dir, "part2_input_plane")
 
         # Loss curves: every seed faintly, the reported run bold; snapshots marked.
         fig, (ax_tanh, ax_id, ax_seeds) = plt.subplots(1, 3, figsize=(6.7, 2.3),

@@ -8,7 +8,9 @@ Numbers reach the answers through filters (`pct`, `num`, `sig`, `count`, `secs`)
 
 from __future__ import annotations
 
+import html
 import math
+import re
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,6 +106,19 @@ def _make_globals(numbering: Numbering, previous: dict[str, int]) -> dict[str, A
     return {"figure": figure, "table_caption": table_caption, "ref": ref, "tex": tex}
 
 
+_HEADING = re.compile(r'<h([23])[^>]*\bid="([^"]+)"[^>]*>(.*?)</h\1>', re.S)
+_POINTS = re.compile(r'<span class="points">.*?</span>', re.S)
+
+
+def _headings(page: str) -> list[dict]:
+    """Section (h2) and question (h3) headings with ids, for the table of contents."""
+    entries = []
+    for level, ident, inner in _HEADING.findall(page):
+        text = html.unescape(re.sub(r"<[^>]+>", "", _POINTS.sub("", inner))).strip()
+        entries.append({"level": int(level), "id": ident, "text": " ".join(text.split())})
+    return entries
+
+
 class Renderer:
     """Loads and checks the templates up front, then renders report data to HTML and PDF."""
 
@@ -138,13 +153,16 @@ class Renderer:
         stylesheet = (self.templates_dir / "style.css").read_text(encoding="utf-8")
         page = ""
         previous: dict[str, int] = {}
-        for _ in range(2):  # pass 1 learns figure numbers, pass 2 resolves forward references
+        contents: list[dict] = []
+        for _ in range(2):  # pass 1 learns figure numbers and headings, pass 2 resolves references
             numbering = Numbering()
             try:
-                page = template.render(**context, stylesheet=Markup(stylesheet), **_make_globals(numbering, previous))
+                page = template.render(**context, stylesheet=Markup(stylesheet), contents=contents,
+                                       **_make_globals(numbering, previous))
             except (jinja2.TemplateError, TypeError, ValueError, AttributeError, KeyError) as exc:
                 raise UserError(f"{self._template_location(exc)}: {type(exc).__name__}: {exc}; fix the template and re-run") from None
             previous = dict(numbering.numbers)
+            contents = _headings(page)
         try:
             return replace_math(page)
         except MathError as exc:
