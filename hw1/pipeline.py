@@ -65,9 +65,15 @@ def code_version(spec: PartSpec) -> str:
 
 
 def _fingerprint(store: ResultStore, name: str) -> str:
-    """Identity of a saved upstream result: its key and its artifacts' hashes."""
-    entry = store.data["parts"][name]
-    return json.dumps([entry["key"], entry.get("artifacts", {})], sort_keys=True)
+    """Identity of a saved upstream result: its key and its artifacts' hashes ("" if absent)."""
+    entry = store.data["parts"].get(name)
+    if entry is None:
+        return ""
+    return json.dumps([entry.get("key"), entry.get("artifacts", {})], sort_keys=True)
+
+
+def _upstream(store: ResultStore, spec: PartSpec) -> dict[str, str]:
+    return {PARTS[d].name: _fingerprint(store, PARTS[d].name) for d in spec.depends_on}
 
 
 def run_pipeline(options: Options, log: Callable[[str], None] = print) -> RunSummary:
@@ -97,7 +103,9 @@ def run_pipeline(options: Options, log: Callable[[str], None] = print) -> RunSum
             store.set_environment(env)
             store.save()
 
+        started = time.perf_counter()
         views = _load_views(store, out_dir, log)
+        log(f"figures ready in {time.perf_counter() - started:.1f} s")
         if not views:
             raise UserError(f"no usable saved results in {out_dir}; run without --report-only to compute them")
         summary.rendered = [f"part{v.number}" for v in views.values()]
@@ -118,7 +126,7 @@ def _compute_parts(options: Options, device, out_dir: Path, store: ResultStore,
     for number in with_dependencies(list(options.parts)):
         spec = PARTS[number]
         config = spec.config_cls.preset(options.quick)
-        upstream = {PARTS[d].name: _fingerprint(store, PARTS[d].name) for d in spec.depends_on}
+        upstream = _upstream(store, spec)
         key = part_key(spec.name, config, options.seed, device.type if spec.uses_device else None,
                        code_version(spec), upstream)
         stored, reason = store.load(spec.name, spec.config_cls, spec.result_cls, key)
@@ -137,9 +145,9 @@ def _compute_parts(options: Options, device, out_dir: Path, store: ResultStore,
         result = spec.run(config, ctx, *dependencies)
         seconds = time.perf_counter() - started
         store.put(spec.name, key, code_version(spec), config, result, options.seed, str(ctx.device),
-                  seconds, ctx.artifacts_written)
+                  seconds, ctx.artifacts_written, upstream)
         summary.computed.append(spec.name)
-        log(f"part {number} ({spec.title}): done in {seconds:.1f} s")
+        log(f"part {number} ({spec.title}): done in {seconds:.2f} s")
 
 
 def _cpu():
@@ -162,8 +170,11 @@ def _load_views(store: ResultStore, out_dir: Path, log: Callable[[str], None]) -
         if spec.name not in store.names():
             continue
         stored, reason = store.load(spec.name, spec.config_cls, spec.result_cls, None)
-        if stored is not None and store.data["parts"][spec.name].get("code") != code_version(spec):
+        entry = store.data["parts"][spec.name]
+        if stored is not None and entry.get("code") != code_version(spec):
             stored, reason = None, "it was made by an older version of the code"
+        elif stored is not None and entry.get("upstream", {}) != _upstream(store, spec):
+            stored, reason = None, "a part it was computed from has changed since"
         if stored is None:
             log(f"warning: part {number} left out of the report: {reason}; re-run with --parts {number}")
             continue

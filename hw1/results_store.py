@@ -123,11 +123,12 @@ class ResultStore:
         return stored, "cached"
 
     def put(self, name: str, key: str, code: str, config: Any, result: Any, seed: int, device: str,
-            seconds: float, artifacts: list[str]) -> None:
+            seconds: float, artifacts: list[str], upstream: dict[str, str]) -> None:
         """Record a finished part and write results.json at once (atomically)."""
         self.data["parts"][name] = {
             "key": key,
             "code": code,
+            "upstream": upstream,  # fingerprints of the saved results this part was computed from
             "config": dataclasses.asdict(config),
             "seed": seed,
             "device": device,

@@ -20,7 +20,7 @@ HEADINGS = [
 def test_quick_run_renders_every_section(quick_report):
     out, summary, lines = quick_report
     assert summary.computed == ["part1", "part2", "part3", "part4"]
-    assert lines[-1].startswith("report rendered")
+    assert lines[-2].startswith("figures ready") and lines[-1].startswith("report rendered")
     text = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(out / "hw1.pdf").pages)
     html = (out / "hw1.html").read_text()
     for heading in HEADINGS:

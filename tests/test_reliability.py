@@ -207,3 +207,17 @@ def test_two_quick_runs_with_the_same_seed_give_identical_numbers(quick_report, 
     second_numbers = _numbers(json.loads((second / "results.json").read_text())["parts"])
     for name in ("part1", "part2", "part3", "part4"):
         assert first_numbers[name]["result"] == second_numbers[name]["result"], name
+
+
+def test_part_computed_from_a_changed_upstream_is_not_rendered(quick_report, tmp_path, data_dir):
+    import shutil
+
+    out, _, _ = quick_report
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    lines: list[str] = []
+    summary = run_pipeline(Options(parts=(3,), seed=1, out=copy, quick=True, device="cpu", data_dir=data_dir,
+                                   progress=False), log=lines.append)
+    assert summary.computed == ["part3"]
+    assert "part4" not in summary.rendered  # it attacked the seed-0 network, which is gone
+    assert any("part 4 left out" in line and "changed" in line for line in lines)
