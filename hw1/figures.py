@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
+import PIL.Image
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -21,13 +22,14 @@ from matplotlib import colors  # noqa: E402
 from .storage import atomic_path  # noqa: E402
 
 DPI = 200
+SMALLEST = 7.5  # pt: no text in a figure is smaller than the report's smallest text (its config tables)
 STYLE = {
-    "font.size": 8,
+    "font.size": 8.5,
     "axes.titlesize": 8.5,
-    "axes.labelsize": 8,
-    "xtick.labelsize": 7,
-    "ytick.labelsize": 7,
-    "legend.fontsize": 7,
+    "axes.labelsize": 8.5,
+    "xtick.labelsize": SMALLEST,
+    "ytick.labelsize": SMALLEST,
+    "legend.fontsize": SMALLEST,
     "figure.titlesize": 9,
     "axes.grid": False,
     "mathtext.fontset": "cm",
@@ -50,7 +52,9 @@ def _save(fig: plt.Figure, figures_dir: Path, name: str) -> Figure:
     target = figures_dir / f"{name}.png"
     with atomic_path(target) as tmp:
         fig.savefig(tmp, format="png", dpi=DPI, bbox_inches="tight", pad_inches=0.03)
-    width = fig.get_size_inches()[0]
+        with PIL.Image.open(tmp) as image:
+            # The tight bounding box changes the size: show the image at the size it was drawn for.
+            width = image.size[0] / DPI
     plt.close(fig)
     return Figure(path=f"{figures_dir.name}/{target.name}", width_in=round(float(width), 2))
 
@@ -171,7 +175,7 @@ def draw_part3(stored, artifacts_dir: Path, figures_dir: Path) -> dict[str, Figu
             for j in range(10):
                 if confusion[i, j]:
                     dark = i != j and confusion[i, j] > 0.6 * off_diagonal.max()
-                    ax.text(j, i, str(confusion[i, j]), ha="center", va="center", fontsize=5.5,
+                    ax.text(j, i, str(confusion[i, j]), ha="center", va="center", fontsize=SMALLEST,
                             color="#1a5e1a" if i == j else ("white" if dark else "black"),
                             fontweight="bold" if i == j else "normal")
         ax.set_xticks(range(10))
@@ -193,7 +197,7 @@ def draw_part3(stored, artifacts_dir: Path, figures_dir: Path) -> dict[str, Figu
                 image = wrong["image"][k].astype(float) / 127.5 - 1.0  # the model's input scale
                 ax.imshow(image, cmap="gray", vmin=-1, vmax=1)
                 ax.set_title(f"true {wrong['label'][k]} → {wrong['prediction'][k]}\n"
-                             f"({wrong['confidence'][k]:.0%})", fontsize=6.5, pad=2)
+                             f"({wrong['confidence'][k]:.0%})", fontsize=SMALLEST, pad=2)
         fig.tight_layout(pad=0.2, h_pad=0.8, w_pad=0.2)
         figures["misclassified"] = _save(fig, figures_dir, "part3_misclassified")
     return figures
@@ -212,12 +216,25 @@ def _xor_points(ax, coordinates: np.ndarray, annotate: bool = True) -> None:
         ax.scatter(coordinates[chosen, 0], coordinates[chosen, 1], c=colour, marker=marker, s=28,
                    edgecolors="black", linewidths=0.6, zorder=3, label=f"label {label}")
     if annotate:
-        for point, (x, y) in zip(_XOR_POINTS.astype(int), coordinates):
-            ax.annotate(f"({point[0]},{point[1]})", (x, y), textcoords="offset points", xytext=(3, 3), fontsize=5.5)
+        # Points the hidden layer maps to (almost) the same place share one label.
+        labelled: list[tuple[np.ndarray, list[str]]] = []
+        for point, xy in zip(_XOR_POINTS.astype(int), coordinates):
+            name = f"({point[0]},{point[1]})"
+            for place, names in labelled:
+                if np.abs(place - xy).max() < 0.08:
+                    names.append(name)
+                    break
+            else:
+                labelled.append((xy, [name]))
+        for (x, y), names in labelled:
+            inside = -1 if x > 0.3 else 1  # keep labels inside the panel
+            above = 5 if y < 0.5 else -11  # below points near the top edge, above the others
+            ax.annotate(" ".join(names), (x, y), textcoords="offset points", xytext=(4 * inside, above),
+                        ha="left" if inside > 0 else "right", fontsize=SMALLEST)
 
 
 def _snapshot_title(step: int, loss: float) -> str:
-    return f"step {step:,}, loss {loss:.3f}"
+    return f"step {step:,}, loss {loss:.3g}"
 
 
 def _snapshot_grid(r, draw_panel, xlabel: str, ylabel: str, columns: int = 4) -> plt.Figure:
@@ -232,7 +249,7 @@ def _snapshot_grid(r, draw_panel, xlabel: str, ylabel: str, columns: int = 4) ->
             continue
         draw_panel(ax, k)
         ax.set_aspect("equal")
-        ax.set_title(_snapshot_title(r.snapshot_steps[k], r.snapshot_loss[k]), fontsize=7)
+        ax.set_title(_snapshot_title(r.snapshot_steps[k], r.snapshot_loss[k]), fontsize=SMALLEST)
         if k % columns == 0:
             ax.set_ylabel(ylabel)
         if k >= count - columns:
@@ -266,7 +283,6 @@ def draw_part2(stored, artifacts_dir: Path, figures_dir: Path) -> dict[str, Figu
             ax.set_ylim(-limit, limit)
 
         fig = _snapshot_grid(r, hidden_panel, "$h_1$", "$h_2$")
-        fig.axes[0].legend(frameon=True, fontsize=5.5, loc="lower left", handletextpad=0.2, borderpad=0.3)
         figures["hidden"] = _save(fig, figures_dir, "part2_hidden_plane")
 
         grid_axis = arrays["grid_axis"]
@@ -305,7 +321,7 @@ def draw_part2(stored, artifacts_dir: Path, figures_dir: Path) -> dict[str, Figu
             ax.set_xlabel("step + 1")
             ax.set_title(title)
         ax_tanh.set_ylabel("mean cross-entropy")
-        ax_tanh.legend(frameon=False, loc="lower left", fontsize=6)
+        ax_tanh.legend(frameon=False, loc="lower left", fontsize=SMALLEST)
         tanh_final = np.maximum(np.asarray(r.robustness_tanh_loss), floor)
         id_final = np.maximum(np.asarray(r.robustness_identity_loss), floor)
         jitter = np.linspace(-0.15, 0.15, len(tanh_final))
@@ -346,28 +362,27 @@ def _draw_examples(examples: list[dict], saved: dict, figures_dir: Path, name: s
         delta = adversarial - original  # >= 0 by construction
         ax_o, ax_d, ax_a, ax_p = axes[k]
         _digit(ax_o, original)
-        ax_o.set_title(f"original: {example['label']}", fontsize=7)
+        ax_o.set_title(f"original: {example['label']}", fontsize=SMALLEST)
         shown = ax_d.imshow(delta.reshape(28, 28), cmap="magma", vmin=0, vmax=max(float(delta.max()), 1e-6),
                             interpolation="nearest")
         ax_d.set_xticks([])
         ax_d.set_yticks([])
-        ax_d.set_title("perturbation $I_\\epsilon$", fontsize=7)
-        fig.colorbar(shown, ax=ax_d, fraction=0.046, pad=0.03).ax.tick_params(labelsize=5.5)
+        ax_d.set_title("perturbation $I_\\epsilon$", fontsize=SMALLEST)
+        fig.colorbar(shown, ax=ax_d, fraction=0.046, pad=0.03).ax.tick_params(labelsize=SMALLEST)
         _digit(ax_a, adversarial)
         goal = f", target {example['target']}" if targeted else ""
-        ax_a.set_title(f"adversarial: {example['prediction_after']}{goal}", fontsize=7)
+        ax_a.set_title(f"adversarial: {example['prediction_after']}{goal}", fontsize=SMALLEST)
         width = 0.4
         ax_p.bar(classes - width / 2, example["probabilities_before"], width, color=GREY, label="original image")
         ax_p.bar(classes + width / 2, example["probabilities_after"], width, color=RED, label="adversarial image")
         ax_p.axhline(0.9, color="black", linestyle=":", linewidth=0.7)
         ax_p.set_xticks(classes)
         ax_p.set_ylim(0, 1.02)
-        ax_p.set_ylabel("softmax probability", fontsize=6.5)
-        ax_p.set_xlabel("class", fontsize=6.5)
+        ax_p.set_ylabel("softmax probability", fontsize=SMALLEST)
+        # The key is in the axis label: a legend inside the panel would hide bars.
+        ax_p.set_xlabel("class (grey: original image, red: adversarial image)", fontsize=SMALLEST)
         ax_p.set_title(f"{example['steps']} steps, $L_\\infty$ = {example['linf']:.2f}, "
-                       f"$L_2$ = {example['l2']:.2f}, {example['changed_pixels']} pixels changed", fontsize=6.5)
-        if k == 0:
-            ax_p.legend(frameon=True, framealpha=0.9, fontsize=6, loc="center left")
+                       f"$L_2$ = {example['l2']:.2f}, {example['changed_pixels']} pixels changed", fontsize=SMALLEST)
     fig.tight_layout(pad=0.3, w_pad=0.8, h_pad=0.8)
     return _save(fig, figures_dir, name)
 
@@ -402,9 +417,9 @@ def draw_part4(stored, artifacts_dir: Path, figures_dir: Path) -> dict[str, Figu
             for title, chosen, colour in series:
                 ax.hist(values[chosen.numpy()], bins=bins, color=colour, alpha=0.55, label=title)
             ax.set_xlabel(label)
-            ax.tick_params(labelsize=6)
+            ax.tick_params(labelsize=SMALLEST)
         axes[0].set_ylabel("images")
-        axes[0].legend(frameon=False, fontsize=6)
+        axes[0].legend(frameon=False, fontsize=SMALLEST)
         fig.tight_layout(pad=0.3, w_pad=0.6)
         figures["distributions"] = _save(fig, figures_dir, "part4_distributions")
 
@@ -425,10 +440,10 @@ def draw_part4(stored, artifacts_dir: Path, figures_dir: Path) -> dict[str, Figu
                         spine.set_edgecolor(GREEN)
                         spine.set_linewidth(1.5)
                 if s == 0:
-                    ax.set_title(str(t), fontsize=7, pad=2)
+                    ax.set_title(str(t), fontsize=SMALLEST, pad=2)
                 if t == 0:
-                    ax.set_ylabel(str(s), fontsize=7, rotation=0, labelpad=6, va="center")
-        fig.supxlabel("target digit (columns); rows: true digit", fontsize=7, y=0.005)
+                    ax.set_ylabel(str(s), fontsize=SMALLEST, rotation=0, labelpad=6, va="center")
+        fig.supxlabel("target digit (columns); rows: true digit", fontsize=SMALLEST, y=0.005)
         fig.tight_layout(pad=0.2, w_pad=0.1, h_pad=0.1)
         figures["target_grid"] = _save(fig, figures_dir, "part4_target_grid")
     return figures

@@ -24,7 +24,7 @@ from typing import Any
 
 from .storage import sha256_file, write_json_atomic
 
-FORMAT = 1
+FORMAT = 2  # 2: entries record the upstream results they were computed from
 RESULTS_FILE = "results.json"
 
 
