@@ -34,10 +34,12 @@ class Part4Config:
     batch_size: int = 1000
     retrain_seed_offset: int = 1  # the retrained CNN uses seed + this
     examples: int = 2  # worked examples per question
+    eps_sweep: tuple[float, ...] = (0.01, 0.02, 0.05, 0.1)  # step sizes compared to justify `eps`
+    sweep_images: int = 200  # untargeted attacks per step size in the comparison
 
     @classmethod
     def preset(cls, quick: bool) -> "Part4Config":
-        return cls(images=64, max_steps=60) if quick else cls()
+        return cls(images=64, max_steps=60, sweep_images=32) if quick else cls()
 
 
 @dataclass
@@ -55,6 +57,7 @@ class Part4Result:
     targeted_examples: list[dict]
     pair_success: list[list[float]]  # targeted success rate, [source][target]
     pair_grid_index: list[list[int]]  # row of adversarial.pt shown for [source][target] (-1: none)
+    eps_sweep: list[dict]  # per step size: success rate, median steps, median L-inf and L2, seconds
     seconds_untargeted: float
     seconds_targeted: float
     seconds_retraining: float
@@ -176,6 +179,24 @@ def run(config: Part4Config, ctx: RunContext, part3: StoredPart) -> Part4Result:
     targeted = attack(images, labels, targets)
     seconds_targeted = time.perf_counter() - started
 
+    # The choice of eps: the same untargeted attack with other step sizes on the first images.
+    sweep = []
+    for eps in config.eps_sweep:
+        started = time.perf_counter()
+        outcome = ConstrainedIFGSM(original, eps, config.max_steps, config.confidence, config.batch_size)(
+            images[: config.sweep_images], labels[: config.sweep_images])
+        ok = outcome.success
+        sweep.append({
+            "eps": eps,
+            "images": len(ok),
+            "success_rate": float(ok.float().mean()),
+            "median_steps": float(outcome.steps[ok].double().median()) if ok.any() else 0.0,
+            "median_linf": float(outcome.linf[ok].double().median()) if ok.any() else 0.0,
+            "median_l2": float(outcome.l2[ok].double().median()) if ok.any() else 0.0,
+            "median_confidence": float(outcome.probability[ok].double().median()) if ok.any() else 0.0,
+            "seconds": time.perf_counter() - started,
+        })
+
     # Question 3: a second network, same recipe, another seed.
     started = time.perf_counter()
     retrained_seed = ctx.seed + config.retrain_seed_offset
@@ -243,6 +264,7 @@ def run(config: Part4Config, ctx: RunContext, part3: StoredPart) -> Part4Result:
                                     labels, targets, clean_probs, tg_probs, retrained_clean_probs),
         pair_success=(pair_success / pair_count.clamp(min=1)).tolist(),
         pair_grid_index=pair_index.tolist(),
+        eps_sweep=sweep,
         seconds_untargeted=seconds_untargeted,
         seconds_targeted=seconds_targeted,
         seconds_retraining=seconds_retraining,
