@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
@@ -71,8 +72,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _interrupt_on_sigterm(signum, frame) -> None:
+    raise KeyboardInterrupt  # unwinds like Ctrl-C: temporary files removed, previous report kept
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if argv is None:  # the real command line (not a test calling main): treat `kill` like Ctrl-C
+        signal.signal(signal.SIGTERM, _interrupt_on_sigterm)
     options = Options(
         device=args.device,
         parts=tuple(sorted(set(args.parts))),

@@ -87,6 +87,7 @@ def run_pipeline(options: Options, log: Callable[[str], None] = print) -> RunSum
     out_dir = prepare_output_dir(Path(options.out))
 
     with OutputLock(out_dir):
+        _remove_leftover_temporaries(out_dir)
         store = ResultStore(out_dir)
         for warning in store.warnings:
             log(f"warning: {warning}")
@@ -118,6 +119,12 @@ def run_pipeline(options: Options, log: Callable[[str], None] = print) -> RunSum
         summary.html, summary.pdf = renderer.write(context, out_dir)
         log(f"report rendered in {time.perf_counter() - started:.1f} s: {summary.pdf}")
         return summary
+
+
+def _remove_leftover_temporaries(out_dir: Path) -> None:
+    """Delete half-written files of a run that was killed (we hold the lock, so none is in use)."""
+    for leftover in out_dir.rglob(".*.tmp"):
+        leftover.unlink(missing_ok=True)
 
 
 def _compute_parts(options: Options, device, out_dir: Path, store: ResultStore,

@@ -221,3 +221,37 @@ def test_part_computed_from_a_changed_upstream_is_not_rendered(quick_report, tmp
     assert summary.computed == ["part3"]
     assert "part4" not in summary.rendered  # it attacked the seed-0 network, which is gone
     assert any("part 4 left out" in line and "changed" in line for line in lines)
+
+
+@pytest.mark.parametrize("signal_name", ["SIGKILL", "SIGTERM"])
+def test_process_killed_mid_run_loses_nothing(part1_report, data_dir, signal_name):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    before = _report_files(part1_report)
+    repo = Path(__file__).resolve().parent.parent
+    process = subprocess.Popen(
+        [sys.executable, str(repo / "run_all.py"), "--quick", "--parts", "1", "2", "3", "--device", "cpu",
+         "--out", str(part1_report), "--data-dir", str(data_dir)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    # Wait until it is computing (past start-up), then kill it.
+    for line in process.stdout:
+        if "part 2" in line and "computing" in line:
+            break
+    time.sleep(0.5)
+    process.send_signal(getattr(signal, signal_name))
+    process.wait(timeout=60)
+    assert process.returncode != 0
+    assert _report_files(part1_report)["hw1.pdf"] == before["hw1.pdf"]
+    assert _report_files(part1_report)["hw1.html"] == before["hw1.html"]
+    json.loads((part1_report / "results.json").read_text())  # intact (possibly with part 2 added)
+    if signal_name == "SIGTERM":
+        assert _leftover_temporaries(part1_report) == []
+    lines: list[str] = []
+    summary = run_pipeline(Options(parts=(1, 2), out=part1_report, quick=True, device="cpu", data_dir=data_dir),
+                           log=lines.append)
+    assert "part1" in summary.reused
+    assert _leftover_temporaries(part1_report) == []
