@@ -67,8 +67,8 @@ def secs(value: float) -> str:
 class Numbering:
     """Figure and table numbers, assigned in order of appearance.
 
-    The page is rendered twice with the same Numbering, so `ref('id')` can name a figure that
-    appears later in the document (the first pass learns every number).
+    The page is rendered twice, each pass with a fresh Numbering; the numbers learnt in the first
+    pass let `ref('id')` in the second name a figure or table that appears later in the document.
     """
 
     numbers: dict[str, int] = field(default_factory=dict)
@@ -81,7 +81,7 @@ class Numbering:
         return self.numbers[ident]
 
 
-def _make_globals(numbering: Numbering, previous: dict[str, int]) -> dict[str, Any]:
+def _make_globals(numbering: Numbering, previous: dict[str, int], final: bool) -> dict[str, Any]:
     def figure(fig, caption: str, ident: str, width_scale: float = 1.0) -> Markup:
         number = numbering.assign("figure", ident)
         width = min(fig.width_in * width_scale, 6.7)
@@ -96,6 +96,8 @@ def _make_globals(numbering: Numbering, previous: dict[str, int]) -> dict[str, A
 
     def ref(ident: str) -> Markup:
         number = numbering.numbers.get(ident, previous.get(ident))
+        if number is None and final:
+            raise KeyError(f"ref({ident!r}) names no figure or table in the report")
         kind = "Table" if ident.startswith("tab") else "Figure"
         target = f'<a href="#{escape(ident)}">{kind} {number if number else "?"}</a>'
         return Markup(target)
@@ -154,11 +156,11 @@ class Renderer:
         page = ""
         previous: dict[str, int] = {}
         contents: list[dict] = []
-        for _ in range(2):  # pass 1 learns figure numbers and headings, pass 2 resolves references
+        for final in (False, True):  # pass 1 learns figure numbers and headings, pass 2 resolves references
             numbering = Numbering()
             try:
                 page = template.render(**context, stylesheet=Markup(stylesheet), contents=contents,
-                                       **_make_globals(numbering, previous))
+                                       **_make_globals(numbering, previous, final))
             except (jinja2.TemplateError, TypeError, ValueError, AttributeError, KeyError) as exc:
                 raise UserError(f"{self._template_location(exc)}: {type(exc).__name__}: {exc}; fix the template and re-run") from None
             previous = dict(numbering.numbers)

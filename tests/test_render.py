@@ -113,3 +113,11 @@ def test_bad_math_is_a_clear_error(tmp_path):
     answers.write_text(answers.read_text().replace(r"$\log 2", r"$\notacommand{2}", 1))
     with pytest.raises(UserError, match="cannot typeset"):
         Renderer(templates).render_html(_context(tmp_path))
+
+
+def test_reference_to_a_missing_figure_is_an_error(tmp_path):
+    templates = _copy_templates(tmp_path)
+    answers = templates / "answers" / "part1.html.j2"
+    answers.write_text(answers.read_text().replace("{% macro q1() %}", '{% macro q1() %}{{ ref("fig-p1-nope") }}', 1))
+    with pytest.raises(UserError, match="fig-p1-nope"):
+        Renderer(templates).render_html(_context(tmp_path))
