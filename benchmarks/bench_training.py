@@ -21,7 +21,7 @@ import time
 import torch
 import torch.nn.functional as F
 
-from hw1.data import load_mnist, to_model_input
+from hw1.data import load_mnist
 from hw1.models import Table1CNN
 from hw1.part3_cnn import Part3Config
 from hw1.training import TrainConfig, evaluate, train_cnn

@@ -13,7 +13,6 @@ later runs re-check cheaply and re-hash only files that changed.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import tarfile

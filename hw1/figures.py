@@ -15,8 +15,8 @@ import PIL.Image
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
 import matplotlib.ticker  # noqa: E402
+import numpy as np  # noqa: E402
 from matplotlib import colors  # noqa: E402
 
 from .storage import atomic_path  # noqa: E402

@@ -9,17 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 
 from .attacks import AttackOutcome, ConstrainedIFGSM
 from .data import load_mnist, to_model_input
 from .models import Table1CNN
+from .part3_cnn import save_weights
 from .results_store import StoredPart
 from .runtime import RunContext
 from .storage import atomic_path
 from .training import evaluate, train_cnn
-from .part3_cnn import save_weights
 
 ADVERSARIAL = "adversarial.pt"
 RETRAINED = "cnn_retrained.pt"

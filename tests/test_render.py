@@ -13,7 +13,6 @@ from hw1.pipeline import PartView
 from hw1.render import DEFAULT_TEMPLATES, Renderer, count, num, pct, secs, sig
 
 
-
 def _part1_view(tmp_path):
     import matplotlib.pyplot as plt
 
