@@ -36,6 +36,8 @@ class Part2Config:
     confident: float = 0.9  # "solved": output > confident on label 1, < 1 - confident on label 0
     robustness_seeds: int = 20
     grid_points: int = 81  # resolution of the input-plane decision regions
+    scan_learning_rates: tuple[float, ...] = (1.0, 2.0, 4.0)  # the scan behind the chosen learning rate
+    scan_init_stds: tuple[float, ...] = (0.5, 1.0)  # ... and initial scale (same seeds, same budget)
 
     @classmethod
     def preset(cls, quick: bool) -> "Part2Config":
@@ -69,6 +71,7 @@ class Part2Result:
     robustness_tanh_loss: list[float]
     robustness_identity_solved: list[bool]
     robustness_identity_loss: list[float]
+    scan: list[dict]  # per (learning_rate, init_std): seeds that solve XOR with tanh
     artifact: str = ARTIFACT
     weights: str = WEIGHTS
 
@@ -100,15 +103,19 @@ def per_run_loss(logits: torch.Tensor) -> torch.Tensor:
     return F.binary_cross_entropy_with_logits(logits, LABELS.expand_as(logits), reduction="none").mean(dim=1)
 
 
-def train(params: dict[str, torch.Tensor], activation: str, learning_rate: float, steps: int,
+def train(params: dict[str, torch.Tensor], activation: str, learning_rate: float | torch.Tensor, steps: int,
           snapshot_steps: tuple[int, ...] = ()) -> tuple[dict[str, torch.Tensor], list[dict], torch.Tensor]:
     """Full-batch gradient descent on every run at once; snapshots taken *before* the given steps' updates.
 
     Summing the per-run losses keeps the runs independent: each run's gradient is its own.
+    `learning_rate` is one number, or one per run (R,).
     Returns the final parameters, one snapshot dict per entry of `snapshot_steps`, and the loss of
     every run before every step, (R, steps + 1).
     """
     params = {k: v.clone().requires_grad_(True) for k, v in params.items()}
+    rate = torch.as_tensor(learning_rate, dtype=torch.float64)
+    # (R,) rates broadcast over each parameter's trailing dimensions.
+    rates = {k: rate.reshape(-1, *[1] * (v.dim() - 1)) if rate.dim() else rate for k, v in params.items()}
     wanted = set(snapshot_steps)
     snapshots = []
     curve = []
@@ -128,8 +135,8 @@ def train(params: dict[str, torch.Tensor], activation: str, learning_rate: float
             break
         grads = torch.autograd.grad(losses.sum(), list(params.values()))
         with torch.no_grad():
-            for p, g in zip(params.values(), grads):
-                p -= learning_rate * g
+            for (name, p), g in zip(params.items(), grads):
+                p -= rates[name] * g
     return {k: v.detach() for k, v in params.items()}, snapshots, torch.stack(curve, dim=1)
 
 
@@ -159,6 +166,7 @@ def run(config: Part2Config, ctx: RunContext) -> Part2Result:
         _, logits = forward(final, INPUTS, activation)
         results[activation] = (final, snapshots, curve, torch.sigmoid(logits), per_run_loss(logits))
 
+    scan = scan_settings(config, seeds)
     tanh_final, tanh_snaps, tanh_curve, tanh_out, tanh_loss = results["tanh"]
     id_final, id_snaps, id_curve, id_out, id_loss = results["identity"]
     tanh_ok, id_ok = solved(tanh_out, config.confident), solved(id_out, config.confident)
@@ -202,7 +210,22 @@ def run(config: Part2Config, ctx: RunContext) -> Part2Result:
         robustness_tanh_loss=tanh_loss.tolist(),
         robustness_identity_solved=id_ok.tolist(),
         robustness_identity_loss=id_loss.tolist(),
+        scan=scan,
     )
+
+
+def scan_settings(config: Part2Config, seeds: list[int]) -> list[dict]:
+    """How many seeds each (learning rate, initial scale) solves, all trained in one batch."""
+    settings = [(rate, std) for std in config.scan_init_stds for rate in config.scan_learning_rates]
+    starts = [initial_parameters(seeds, std) for _, std in settings]
+    params = {name: torch.cat([start[name] for start in starts]) for name in starts[0]}
+    rates = torch.tensor([rate for rate, _ in settings for _ in seeds], dtype=torch.float64)
+    final, _, _ = train(params, "tanh", rates, config.steps)
+    _, logits = forward(final, INPUTS, "tanh")
+    # A diverged run (NaN outputs) compares False everywhere: it counts as unsolved.
+    ok = solved(torch.sigmoid(logits), config.confident).reshape(len(settings), len(seeds))
+    return [{"learning_rate": rate, "init_std": std, "solved": int(ok[i].sum()), "seeds": len(seeds)}
+            for i, (rate, std) in enumerate(settings)]
 
 
 def save_xor_weights(params: dict[str, torch.Tensor], run: int, path) -> None:

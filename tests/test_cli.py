@@ -141,3 +141,10 @@ def test_second_run_on_a_folder_in_use_is_refused(part1_report, capsys):
         _fails_cleanly(["--parts", "1", "--quick", "--out", str(part1_report)], part1_report, capsys, "in use")
     with pytest.raises(UserError, match="in use"), OutputLock(part1_report), OutputLock(part1_report):
         pass
+
+
+def test_outputs_are_readable_by_others_like_any_written_file(part1_report):
+    mask = os.umask(0)
+    os.umask(mask)
+    for name in ("hw1.pdf", "hw1.html", "results.json", "artifacts/part1.npz"):
+        assert (part1_report / name).stat().st_mode & 0o777 == 0o666 & ~mask, name

@@ -64,3 +64,12 @@ def test_run_result_snapshots_weights_and_figures(tmp_path):
     assert set(figures) == {"hidden", "input", "loss"}
     for figure in figures.values():
         assert (tmp_path / figure.path).stat().st_size > 10_000
+
+
+def test_per_run_learning_rates_equal_separate_trainings():
+    params = initial_parameters([0, 0], std=0.5)
+    together, _, _ = train(params, "tanh", torch.tensor([1.0, 3.0], dtype=torch.float64), 300)
+    for index, rate in enumerate((1.0, 3.0)):
+        alone, _, _ = train(initial_parameters([0], std=0.5), "tanh", rate, 300)
+        for name in alone:
+            torch.testing.assert_close(together[name][index], alone[name][0])
