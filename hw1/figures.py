@@ -47,6 +47,12 @@ class Figure:
     width_in: float
 
 
+def _load_npz(path: Path) -> dict[str, np.ndarray]:
+    """All arrays of an .npz artifact (no pickles allowed), with the file closed again."""
+    with np.load(path, allow_pickle=False) as archive:
+        return {name: archive[name] for name in archive.files}
+
+
 def _save(fig: plt.Figure, figures_dir: Path, name: str) -> Figure:
     figures_dir.mkdir(parents=True, exist_ok=True)
     target = figures_dir / f"{name}.png"
@@ -72,7 +78,7 @@ _PART1_SURFACES = {
 
 
 def draw_part1(stored, artifacts_dir: Path, figures_dir: Path) -> dict[str, Figure]:
-    arrays = np.load(artifacts_dir / stored.result.artifact)
+    arrays = _load_npz(artifacts_dir / stored.result.artifact)
     w, b = arrays["w"], arrays["b"]
     w_grid, b_grid = np.meshgrid(w, b, indexing="xy")
     # Both gradients share one z-range and colour scale so their sizes compare at a glance.
@@ -186,7 +192,7 @@ def draw_part3(stored, artifacts_dir: Path, figures_dir: Path) -> dict[str, Figu
         bar.ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
         figures["confusion"] = _save(fig, figures_dir, "part3_confusion")
 
-        wrong = np.load(artifacts_dir / result.misclassified_artifact)
+        wrong = _load_npz(artifacts_dir / result.misclassified_artifact)
         count = len(wrong["label"])
         columns = 8
         rows = max(1, (count + columns - 1) // columns)
@@ -260,7 +266,7 @@ def _snapshot_grid(r, draw_panel, xlabel: str, ylabel: str, columns: int = 4) ->
 
 def draw_part2(stored, artifacts_dir: Path, figures_dir: Path) -> dict[str, Figure]:
     r = stored.result
-    arrays = np.load(artifacts_dir / r.artifact)
+    arrays = _load_npz(artifacts_dir / r.artifact)
     count = len(r.snapshot_steps)
     figures = {}
     with plt.style.context(["default", STYLE]):
