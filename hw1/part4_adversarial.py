@@ -7,6 +7,7 @@ Part 3's recipe and another seed is fed the adversarial images.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import torch
@@ -153,8 +154,6 @@ def _pick_examples(outcome: AttackOutcome, labels, targets, count: int) -> list[
 
 
 def run(config: Part4Config, ctx: RunContext, part3: StoredPart) -> Part4Result:
-    import time
-
     device = ctx.device
     data = load_mnist(ctx.data_dir)
     original = load_cnn(ctx.artifacts_dir / part3.result.weights, device)

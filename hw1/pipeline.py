@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+import torch
+
 from . import figures as figures_module
 from .errors import UserError
 from .parts import PARTS, PartSpec, with_dependencies
@@ -134,8 +136,8 @@ def _compute_parts(options: Options, device, out_dir: Path, store: ResultStore,
         spec = PARTS[number]
         config = spec.config_cls.preset(options.quick)
         upstream = _upstream(store, spec)
-        key = part_key(spec.name, config, options.seed, device.type if spec.uses_device else None,
-                       code_version(spec), upstream)
+        code = code_version(spec)
+        key = part_key(spec.name, config, options.seed, device.type if spec.uses_device else None, code, upstream)
         stored, reason = store.load(spec.name, spec.config_cls, spec.result_cls, key)
         if stored is not None and not (options.force and number in requested):
             log(f"part {number} ({spec.title}): reusing saved result from {stored.finished_at}")
@@ -143,7 +145,7 @@ def _compute_parts(options: Options, device, out_dir: Path, store: ResultStore,
             continue
         why = "--force" if stored is not None else reason
         log(f"part {number} ({spec.title}): computing ({why}) ...")
-        ctx = RunContext(device=device if spec.uses_device else _cpu(), seed=options.seed,
+        ctx = RunContext(device=device if spec.uses_device else torch.device("cpu"), seed=options.seed,
                          out_dir=out_dir, data_dir=Path(options.data_dir), progress=options.progress,
                          run_key=key)
         seed_everything(options.seed)
@@ -151,16 +153,10 @@ def _compute_parts(options: Options, device, out_dir: Path, store: ResultStore,
         started = time.perf_counter()
         result = spec.run(config, ctx, *dependencies)
         seconds = time.perf_counter() - started
-        store.put(spec.name, key, code_version(spec), config, result, options.seed, str(ctx.device),
+        store.put(spec.name, key, code, config, result, options.seed, str(ctx.device),
                   seconds, ctx.artifacts_written, upstream)
         summary.computed.append(spec.name)
         log(f"part {number} ({spec.title}): done in {seconds:.2f} s")
-
-
-def _cpu():
-    import torch
-
-    return torch.device("cpu")
 
 
 def _must_load(store: ResultStore, spec: PartSpec) -> StoredPart:

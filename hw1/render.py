@@ -20,7 +20,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from .errors import UserError
-from .mathtex import MathError, math_html, replace_math
+from .mathtex import MathError, replace_math
 from .storage import atomic_path, write_text_atomic
 
 DEFAULT_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -102,10 +102,7 @@ def _make_globals(numbering: Numbering, previous: dict[str, int], final: bool) -
         target = f'<a href="#{escape(ident)}">{kind} {number if number else "?"}</a>'
         return Markup(target)
 
-    def tex(expression: str, display: bool = False) -> Markup:
-        return Markup(math_html(str(expression), display=display))
-
-    return {"figure": figure, "table_caption": table_caption, "ref": ref, "tex": tex}
+    return {"figure": figure, "table_caption": table_caption, "ref": ref}
 
 
 _HEADING = re.compile(r'<h([23])[^>]*\bid="([^"]+)"[^>]*>(.*?)</h\1>', re.S)
