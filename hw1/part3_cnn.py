@@ -9,12 +9,13 @@ import numpy as np
 import torch
 
 from .data import load_mnist, to_model_input
-from .models import architecture_table
+from .models import architecture_table, biases_before_batchnorm
 from .runtime import RunContext
 from .storage import atomic_path
 from .training import TrainConfig, TrainHistory, evaluate, train_cnn
 
 WEIGHTS = "cnn.pt"
+COURSE_WEIGHTS = "model.pth"  # the same state_dict, under the name the course's notebook loads
 MISCLASSIFIED = "part3_misclassified.npz"
 
 
@@ -36,6 +37,7 @@ class Part3Result:
     test_images: int
     architecture: list[dict]  # rows of models.architecture_table
     total_parameters: int
+    redundant_bias_parameters: int  # biases of layers feeding a BatchNorm (kept to match the course's model)
     history: dict  # training.TrainHistory as a dict
     test_accuracy: float
     test_loss: float
@@ -46,6 +48,7 @@ class Part3Result:
     images_per_second: float
     device_notes: str
     weights: str = WEIGHTS
+    course_weights: str = COURSE_WEIGHTS
     misclassified_artifact: str = MISCLASSIFIED
 
     @property
@@ -84,6 +87,7 @@ def run(config: Part3Config, ctx: RunContext) -> Part3Result:
                 confidence=probabilities[shown, predictions[shown]].numpy(),
             )
     save_weights(model, ctx.artifact(WEIGHTS))
+    save_weights(model, ctx.artifact(COURSE_WEIGHTS))
     trained = len(data.train_images[: config.train_subset or None])
     return Part3Result(
         data_source=data.source,
@@ -91,6 +95,7 @@ def run(config: Part3Config, ctx: RunContext) -> Part3Result:
         test_images=len(test_labels),
         architecture=architecture_table(model),
         total_parameters=sum(p.numel() for p in model.parameters()),
+        redundant_bias_parameters=biases_before_batchnorm(model),
         history=dataclasses.asdict(history),
         test_accuracy=accuracy,
         test_loss=loss,

@@ -5,13 +5,44 @@ import struct
 
 import pytest
 import torch
+import torchsummary  # the course autograder's tool (a test dependency)
 
 from hw1.data import MNIST_MD5, load_mnist, raw_dir, to_model_input, verify_files
 from hw1.errors import UserError
-from hw1.models import Table1CNN, architecture_table
+from hw1.models import Table1CNN, architecture_table, biases_before_batchnorm
 from hw1.training import TrainConfig, evaluate, train_cnn
 
 # ------------------------------------------------------------------------------- the network
+
+
+# The course's reference summary ("q3a"): torchsummary.summary(model, (1, 28, 28)), written out here.
+COURSE_SUMMARY_ROWS = [
+    ("Conv2d-1", "[-1, 32, 28, 28]", "832"), ("BatchNorm2d-2", "[-1, 32, 28, 28]", "64"),
+    ("ReLU-3", "[-1, 32, 28, 28]", "0"), ("AvgPool2d-4", "[-1, 32, 14, 14]", "0"),
+    ("Conv2d-5", "[-1, 32, 14, 14]", "25,632"), ("BatchNorm2d-6", "[-1, 32, 14, 14]", "64"),
+    ("ReLU-7", "[-1, 32, 14, 14]", "0"), ("AvgPool2d-8", "[-1, 32, 7, 7]", "0"),
+    ("Conv2d-9", "[-1, 64, 7, 7]", "51,264"), ("BatchNorm2d-10", "[-1, 64, 7, 7]", "128"),
+    ("ReLU-11", "[-1, 64, 7, 7]", "0"), ("AvgPool2d-12", "[-1, 64, 3, 3]", "0"),
+    ("Linear-13", "[-1, 64]", "36,928"), ("BatchNorm1d-14", "[-1, 64]", "128"),
+    ("ReLU-15", "[-1, 64]", "0"), ("Linear-16", "[-1, 10]", "650"),
+]
+COURSE_SUMMARY_FOOTER = [
+    "Total params: 115,690", "Trainable params: 115,690", "Non-trainable params: 0",
+    "Input size (MB): 0.00", "Forward/backward pass size (MB): 0.86", "Params size (MB): 0.44",
+    "Estimated Total Size (MB): 1.30",
+]
+
+
+def test_course_autograder_torchsummary_matches_the_reference_line_by_line(capsys):
+    torchsummary.summary(Table1CNN(), (1, 28, 28), device="cpu")
+    lines = [line.strip() for line in capsys.readouterr().out.splitlines()]
+    rows = [tuple(line.split(None, 1)[0:1] + line.split(None, 1)[1].rsplit(None, 1)) for line in lines
+            if line and line.split()[0].split("-")[0] in {"Conv2d", "BatchNorm2d", "BatchNorm1d", "ReLU",
+                                                           "AvgPool2d", "Linear", "Flatten", "Softmax"}]
+    rows = [(name, shape.strip(), params) for name, shape, params in rows]
+    assert rows == COURSE_SUMMARY_ROWS
+    for line in COURSE_SUMMARY_FOOTER:
+        assert line in lines, line
 
 
 def test_table1_layer_shapes_and_parameter_count():
@@ -22,12 +53,15 @@ def test_table1_layer_shapes_and_parameter_count():
     assert shapes["features.7"] == [32, 7, 7]
     assert shapes["features.8"] == [64, 7, 7]
     assert shapes["features.11"] == [64, 3, 3]
-    assert shapes["classifier.4"] == [10]
-    # Counted by hand: convs 1*32*25 + 32*32*25 + 32*64*25, BN 2*(32+32+64+64), FC 576*64 + 64*10 + 10.
-    expected = 800 + 25_600 + 51_200 + 2 * (32 + 32 + 64 + 64) + 36_864 + 650
-    assert sum(row["parameters"] for row in rows) == expected == sum(p.numel() for p in Table1CNN().parameters())
+    assert shapes["classifier.3"] == [10]
+    # Counted by hand: convs (1*25 + 1)*32 + (32*25 + 1)*32 + (32*25 + 1)*64, BN 2*(32+32+64+64),
+    # FC (576 + 1)*64 + (64 + 1)*10.
+    expected = 832 + 25_632 + 51_264 + 2 * (32 + 32 + 64 + 64) + 36_928 + 650
+    assert sum(row["parameters"] for row in rows) == expected == 115_690
+    assert expected == sum(p.numel() for p in Table1CNN().parameters())
     types = [row["type"] for row in rows]
     assert types.count("AvgPool2d") == 3 and "MaxPool2d" not in types and "Softmax" not in types
+    assert biases_before_batchnorm(Table1CNN()) == 32 + 32 + 64 + 64
 
 
 def test_model_returns_logits_and_probabilities_sum_to_one():
