@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from .models import in_layout
+from .runtime import full_float32
 
 
 @dataclass
@@ -64,10 +65,12 @@ class ConstrainedIFGSM:
     def __call__(self, images: torch.Tensor, labels: torch.Tensor, targets: torch.Tensor | None = None) -> AttackOutcome:
         """Attack `images` (N, 1, 28, 28) in [-1, 1] with true `labels` (N,); targeted when `targets` (N,) is given.
 
-        The input tensors are not modified.
+        The input tensors are not modified. Runs in full float32 (no TF32, no autocast) whatever the
+        caller's settings: the 0.90 rule is decided on probabilities that low precision would move.
         """
         was_training = self.model.training
         self.model.eval()
+        precision = full_float32().__enter__()
         bar = tqdm(total=len(images), desc="targeted attack" if targets is not None else "untargeted attack",
                    unit="image", leave=False, dynamic_ncols=True,
                    disable=None if self.progress is None else not self.progress)
@@ -79,6 +82,7 @@ class ConstrainedIFGSM:
             ]
         finally:
             bar.close()
+            precision.__exit__(None, None, None)
             self.model.train(was_training)
         return AttackOutcome(**{name: torch.cat([getattr(p, name) for p in parts])
                                 for name in AttackOutcome.__dataclass_fields__})
@@ -106,20 +110,25 @@ class ConstrainedIFGSM:
                 met = (top_class != labels[active]) & (top_probability >= self.confidence)
             else:
                 met = (top_class == goal[active]) & (top_probability >= self.confidence)
-            success[active[met]] = True
-            keep = ~met
-            bar.update(int(met.sum()))
+            success[active] = met  # these were all False before this step
+            # The one wait on the device per step: the stopping decisions come to the host, and every
+            # index below is built from them there (boolean-mask indexing on the device would wait again).
+            met_host = met.cpu()
+            keep_host = torch.nonzero(~met_host).squeeze(1)
+            bar.update(len(met_host) - len(keep_host))
             bar.set_postfix(step=step, refresh=False)
-            if step == self.max_steps or not keep.any():
-                bar.update(int(keep.sum()))  # failures are finished too
+            if step == self.max_steps or len(keep_host) == 0:
+                bar.update(len(keep_host))  # failures are finished too
                 break
-            loss = F.cross_entropy(logits[keep].float(), goal[active[keep]], reduction="sum")
+            keep = keep_host.to(device, non_blocking=True)
+            still = active[keep]
+            loss = F.cross_entropy(logits[keep].float(), goal[still], reduction="sum")
             (gradient,) = torch.autograd.grad(loss, delta_active)
             updated = delta_active.detach()[keep] + direction * self.eps * gradient[keep].sign()
             # Projection onto the allowed box: 0 <= delta <= 1 - I.
-            delta[active[keep]] = torch.minimum(updated.clamp_(min=0.0), upper[active[keep]])
-            steps[active[keep]] += 1
-            active = active[keep]
+            delta[still] = torch.minimum(updated.clamp_(min=0.0), upper[still])
+            steps[still] += 1
+            active = still
         top_probability, top_class = probabilities.max(dim=1)
         adversarial = x + delta
         # Sizes of what actually changed in the image: +eps/-eps sums can leave a residue of ~1e-17

@@ -20,7 +20,7 @@ from .errors import UserError
 from .parts import PARTS, PartSpec, with_dependencies
 from .render import DEFAULT_TEMPLATES, Renderer
 from .results_store import ResultStore, StoredPart, part_key, source_hash
-from .runtime import RunContext, environment, resolve_device, seed_everything
+from .runtime import RunContext, configure_determinism, environment, resolve_device, seed_everything
 from .storage import OutputLock, prepare_output_dir, sha256_file, write_json_atomic
 
 
@@ -50,6 +50,7 @@ class PartView:
     seconds: float
     device: str
     seed: int
+    finished_at: str  # when this part's numbers were computed
     config_items: list[tuple[str, Any]]
 
 
@@ -85,6 +86,8 @@ def run_pipeline(options: Options, log: Callable[[str], None] = print) -> RunSum
     if options.seed < 0:
         raise UserError(f"--seed must be a non-negative integer, got {options.seed}")
     device = resolve_device(options.device)
+    if device.type == "cuda":
+        configure_determinism(device)
     renderer = Renderer(options.templates)
     out_dir = prepare_output_dir(Path(options.out))
 
@@ -116,7 +119,8 @@ def run_pipeline(options: Options, log: Callable[[str], None] = print) -> RunSum
         context = {
             "parts": views,
             "environment": store.environment,
-            "generated_at": time.strftime("%Y-%m-%d %H:%M"),
+            "generated_at": time.strftime("%Y-%m-%d %H:%M"),  # render time (differs after --report-only)
+            "computed_at": max(v.finished_at for v in views.values())[:16],
         }
         summary.html, summary.pdf = renderer.write(context, out_dir)
         log(f"report rendered in {time.perf_counter() - started:.1f} s: {summary.pdf}")
@@ -190,6 +194,7 @@ def _load_views(store: ResultStore, out_dir: Path, log: Callable[[str], None]) -
             seconds=stored.seconds,
             device=stored.device,
             seed=stored.seed,
+            finished_at=stored.finished_at,
             config_items=list(dataclasses.asdict(stored.config).items()),
         )
     return views

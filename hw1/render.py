@@ -179,10 +179,14 @@ class Renderer:
 
     def write(self, context: dict[str, Any], out_dir: Path, stem: str = "hw1") -> tuple[Path, Path]:
         """Render and write <stem>.html and <stem>.pdf atomically; return their paths."""
-        import weasyprint
-
         page = self.render_html(context)
         html_path, pdf_path = out_dir / f"{stem}.html", out_dir / f"{stem}.pdf"
+        try:
+            import weasyprint
+        except ImportError:  # e.g. a GPU machine without it: keep what can be kept, say what to do
+            write_text_atomic(html_path, page)
+            raise UserError(f"WeasyPrint is not installed, so no PDF was written (results are saved and {html_path} "
+                            "is written); pip install weasyprint, then run python run_all.py --report-only") from None
         document = weasyprint.HTML(string=page, base_url=str(out_dir.resolve()) + "/")
         with atomic_path(pdf_path) as tmp:
             document.write_pdf(tmp)

@@ -15,19 +15,66 @@ from .errors import UserError
 
 
 def resolve_device(requested: str) -> torch.device:
-    """Map the CLI's --device choice to a torch.device (UserError for cuda without a GPU)."""
+    """Map the CLI's --device choice to a torch.device (UserError for cuda without a usable GPU)."""
     if requested == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if requested == "cuda":
         if not torch.cuda.is_available():
-            raise UserError(
-                "--device cuda was asked for but PyTorch sees no CUDA GPU on this machine; "
-                "use --device cpu (or auto)"
-            )
+            raise UserError(no_cuda_message())
         return torch.device("cuda")
     if requested == "cpu":
         return torch.device("cpu")
     raise UserError(f"unknown device {requested!r}; choose auto, cpu or cuda")
+
+
+def no_cuda_message() -> str:
+    """Why --device cuda cannot be used here, naming what to check (one line)."""
+    built_for = torch.version.cuda
+    if built_for is None:
+        return ("--device cuda was asked for but this PyTorch is a CPU-only build (torch.version.cuda is None); "
+                "install a CUDA build of torch, or use --device cpu (or auto)")
+    return (f"--device cuda was asked for but PyTorch, built for CUDA {built_for}, finds no usable CUDA GPU: "
+            f"check that nvidia-smi lists a GPU and that its driver supports CUDA {built_for} or newer "
+            "(an older driver makes the GPU invisible to torch); or use --device cpu (or auto)")
+
+
+def configure_determinism(device: torch.device) -> None:
+    """Make same-seed runs repeat exactly on one GPU (on the CPU they already do).
+
+    cuDNN may otherwise pick non-deterministic convolution algorithms (benchmark mode) or sum in a
+    different order each run; cuBLAS needs a fixed workspace for deterministic matrix products,
+    which must be set before CUDA starts (hence the environment variable, set before any CUDA op).
+    warn_only: an operation without a deterministic CUDA kernel warns instead of stopping a run.
+    """
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.backends.cudnn.benchmark = False
+    torch.backends.cudnn.deterministic = True
+    torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+class full_float32:
+    """Context: float32 math means float32 on CUDA too (no TF32, no autocast), restored afterwards.
+
+    TF32 (the CUDA default for convolutions) keeps 10 mantissa bits; near the attack's 0.90
+    stopping threshold that flips decisions, so attacks and the evaluations that judge them run in
+    full float32. No effect on the CPU, where float32 is always full precision.
+    """
+
+    def __enter__(self):
+        self._saved = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32)
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+        devices = ("cpu", "cuda") if torch.cuda.is_available() else ("cpu",)
+        self._no_autocast = [torch.autocast(device_type, enabled=False) for device_type in devices]
+        for context in self._no_autocast:
+            context.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        for context in reversed(self._no_autocast):
+            context.__exit__(*exc)
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = self._saved
+        return False
 
 
 def seed_everything(seed: int) -> None:
@@ -41,9 +88,14 @@ def environment(device: torch.device) -> dict:
     """Versions and hardware, for the report's appendix and results.json."""
     import matplotlib
     import torchvision
-    import weasyprint
 
     from . import __version__
+
+    try:
+        import weasyprint
+        weasyprint_version = weasyprint.__version__
+    except ImportError:
+        weasyprint_version = "not installed"
 
     info = {
         "hw1": __version__,
@@ -53,7 +105,7 @@ def environment(device: torch.device) -> dict:
         "torchvision": torchvision.__version__,
         "numpy": np.__version__,
         "matplotlib": matplotlib.__version__,
-        "weasyprint": weasyprint.__version__,
+        "weasyprint": weasyprint_version,
         "device": str(device),
         "cpu_threads": torch.get_num_threads(),
         "cpu_count": os.cpu_count(),

@@ -35,13 +35,14 @@ def _part1_view(tmp_path):
     config = Part1Config()
     return PartView(number=1, title="Plot Loss and Gradient", config=config, result=result,
                     figures={n: figure for n in names}, seconds=0.5, device="cpu", seed=0,
+                    finished_at="2025-12-31 23:00:00",
                     config_items=list(vars(config).items()))
 
 
 def _context(tmp_path, environment=None):
     return {"parts": {"part1": _part1_view(tmp_path)},
             "environment": environment or {"device": "cpu", "torch": "x"},
-            "generated_at": "2026-01-01 00:00"}
+            "generated_at": "2026-01-01 00:00", "computed_at": "2025-12-31 23:00"}
 
 
 def test_render_html_and_pdf_with_headings_bound_numbers_and_math(tmp_path):
