@@ -9,16 +9,38 @@ from hw1.part1_neuron import Part1Config, analytic_gradients, neuron_surfaces, r
 from hw1.runtime import RunContext
 
 
-def test_autograd_matches_analytic_gradients_in_float64():
+def test_gradients_match_formulas_written_out_here():
+    """dL/dw by the chain rule, written in this test (not the product's `analytic_gradients`):
+    s = sigmoid(w x + b); dL2/dw = 2 (s - y) s (1 - s) x; dCE/dw = (s - y) x."""
     generator = torch.Generator().manual_seed(0)
     # Points from the flat middle to deep saturation, both signs.
     w = (torch.rand(500, generator=generator, dtype=torch.float64) - 0.5) * 30
     b = (torch.rand(500, generator=generator, dtype=torch.float64) - 0.5) * 30
-    for x, y in ((1.0, 0.5), (1.0, 0.0), (-2.0, 1.0)):
+    for x, y in ((1.0, 0.5), (1.0, 0.0), (-2.0, 1.0), (0.5, 0.25), (3.0, 0.9)):
         surfaces = neuron_surfaces(w, b, x, y)
-        l2, ce = analytic_gradients(w.numpy(), b.numpy(), x, y)
-        np.testing.assert_allclose(surfaces["l2_grad_w"].numpy(), l2, rtol=1e-10, atol=1e-14)
-        np.testing.assert_allclose(surfaces["ce_grad_w"].numpy(), ce, rtol=1e-10, atol=1e-14)
+        s = 1.0 / (1.0 + np.exp(-(w.numpy() * x + b.numpy())))
+        l2 = 2.0 * (s - y) * s * (1.0 - s) * x
+        ce = (s - y) * x
+        np.testing.assert_allclose(surfaces["l2_grad_w"].numpy(), l2, rtol=1e-9, atol=1e-14)
+        np.testing.assert_allclose(surfaces["ce_grad_w"].numpy(), ce, rtol=1e-9, atol=1e-14)
+        # And the product's own analytic formulas agree with these.
+        product_l2, product_ce = analytic_gradients(w.numpy(), b.numpy(), x, y)
+        np.testing.assert_allclose(product_l2, l2, rtol=1e-9, atol=1e-14)
+        np.testing.assert_allclose(product_ce, ce, rtol=1e-9, atol=1e-14)
+
+
+def test_saved_surfaces_match_formulas_at_the_assignments_setting(tmp_path):
+    """The artifact the figures are drawn from, checked pointwise (x = 1, y = 0.5)."""
+    ctx = RunContext(device=torch.device("cpu"), seed=0, out_dir=tmp_path, data_dir=tmp_path)
+    run(Part1Config(grid_points=21), ctx)
+    arrays = np.load(tmp_path / "artifacts" / "part1.npz")
+    w, b = np.meshgrid(arrays["w"], arrays["b"], indexing="xy")  # (len(b), len(w))
+    s = 1.0 / (1.0 + np.exp(-(w + b)))
+    np.testing.assert_allclose(arrays["output"], s, rtol=1e-12)
+    np.testing.assert_allclose(arrays["l2_loss"], (s - 0.5) ** 2, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(arrays["l2_grad_w"], 2 * (s - 0.5) * s * (1 - s), rtol=1e-9, atol=1e-15)
+    np.testing.assert_allclose(arrays["ce_loss"], -(0.5 * np.log(s) + 0.5 * np.log(1 - s)), rtol=1e-12)
+    np.testing.assert_allclose(arrays["ce_grad_w"], s - 0.5, rtol=1e-9, atol=1e-15)
 
 
 def test_losses_match_their_definitions():
