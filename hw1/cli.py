@@ -1,4 +1,8 @@
-"""Command line: `python run_all.py [options]` computes every part and writes report/hw1.pdf."""
+"""Command line: `python run_all.py [options]` computes every part and writes report/hw1.pdf.
+
+Only argparse and the standard library are imported before the arguments are read, so `--help` and
+argument errors answer at once; the pipeline (and torch, when something is computed) comes after.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,12 @@ import sys
 from pathlib import Path
 
 from .errors import UserError
-from .parts import PARTS
-from .pipeline import Options, run_pipeline
-from .render import DEFAULT_TEMPLATES
+from .paths import DEFAULT_TEMPLATES
+
+PART_NUMBERS = (1, 2, 3, 4)  # the keys of hw1.parts.PARTS (kept here so --help needs no imports; tested)
+DEFAULT_OUT, DEFAULT_QUICK_OUT = Path("report"), Path("report-quick")
+# Flags that only affect computing: --report-only computes nothing, so it says when they are ignored.
+COMPUTE_FLAGS = ("parts", "seed", "device", "data_dir")
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -36,8 +43,8 @@ def _part_number(text: str) -> int:
         value = int(text)
     except ValueError:
         value = -1
-    if value not in PARTS:
-        raise argparse.ArgumentTypeError(f"unknown part {text!r} (choose from {' '.join(map(str, PARTS))})")
+    if value not in PART_NUMBERS:
+        raise argparse.ArgumentTypeError(f"unknown part {text!r} (choose from {' '.join(map(str, PART_NUMBERS))})")
     return value
 
 
@@ -45,27 +52,29 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _OneLineParser(
         prog="run_all.py",
         description="Compute every part of CIS680 Assignment 1 and write the submission to <out>/hw1.pdf.",
+        allow_abbrev=False,  # --report is not --report-only: a typo must not silently mean something
     )
-    parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
+    # Defaults of None mark "not given", so --report-only can name the compute flags it ignores.
+    parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default=None,
                         help="where to train and attack: cuda needs a GPU; auto picks cuda when there is one "
                              "(default: auto)")
-    parser.add_argument("--parts", nargs="+", type=_part_number, default=list(PARTS), metavar="N",
+    parser.add_argument("--parts", nargs="+", type=_part_number, default=None, metavar="N",
                         help="which parts to compute, e.g. --parts 1 3 (default: all); parts they need are "
                              "computed too, and every saved part still goes into the report")
-    parser.add_argument("--out", type=Path, default=Path("report"),
+    parser.add_argument("--out", type=Path, default=None,
                         help="output folder for hw1.pdf, hw1.html, results.json, figures/ and artifacts/ "
-                             "(default: report/)")
-    parser.add_argument("--seed", type=_non_negative_int, default=0,
-                        help="random seed for every part; the same seed on the same machine gives the same numbers "
-                             "(default: 0)")
+                             f"(default: {DEFAULT_OUT}/, or {DEFAULT_QUICK_OUT}/ with --quick)")
+    parser.add_argument("--seed", type=_non_negative_int, default=None,
+                        help="random seed for every part; the same seed on the same machine and software gives "
+                             "the same numbers (default: 0)")
     parser.add_argument("--quick", action="store_true",
-                        help="tiny budgets (small grids, few training steps, few attacked images) for smoke runs "
-                             "and tests; the numbers are not the assignment's")
+                        help=f"tiny budgets for smoke runs and tests, written to {DEFAULT_QUICK_OUT}/ by default; "
+                             "the numbers are not the assignment's, and every page of the PDF says so")
     parser.add_argument("--force", action="store_true",
                         help="recompute the requested parts even when a matching saved result exists")
     parser.add_argument("--report-only", action="store_true",
                         help="compute nothing: render the report from saved results (after editing templates/)")
-    parser.add_argument("--data-dir", type=Path, default=Path("data"),
+    parser.add_argument("--data-dir", type=Path, default=None,
                         help="where MNIST is kept (fetched there on first use; default: data/)")
     parser.add_argument("--templates", type=Path, default=DEFAULT_TEMPLATES,
                         help="folder of the Jinja2 templates and stylesheet (default: the project's templates/)")
@@ -77,18 +86,29 @@ def _interrupt_on_sigterm(signum, frame) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.report_only and args.force:
+        parser.error("--report-only computes nothing and --force recomputes: use one of them")
+    if args.report_only:
+        ignored = [f"--{name.replace('_', '-')}" for name in COMPUTE_FLAGS if getattr(args, name) is not None]
+        if ignored:
+            print(f"run_all.py: note: --report-only computes nothing, so {', '.join(ignored)} "
+                  f"{'is' if len(ignored) == 1 else 'are'} ignored; every saved part is rendered", file=sys.stderr)
     if argv is None:  # the real command line (not a test calling main): treat `kill` like Ctrl-C
         signal.signal(signal.SIGTERM, _interrupt_on_sigterm)
+
+    from .pipeline import Options, run_pipeline  # imports jinja2 and matplotlib: after the arguments are read
+
     options = Options(
-        device=args.device,
-        parts=tuple(sorted(set(args.parts))),
-        out=args.out,
-        seed=args.seed,
+        device=args.device or "auto",
+        parts=tuple(sorted(set(args.parts or PART_NUMBERS))),
+        out=args.out or (DEFAULT_QUICK_OUT if args.quick else DEFAULT_OUT),
+        seed=0 if args.seed is None else args.seed,
         quick=args.quick,
         force=args.force,
         report_only=args.report_only,
-        data_dir=args.data_dir,
+        data_dir=args.data_dir or Path("data"),
         templates=args.templates,
     )
     try:

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import torch
+
+from .lazy import torch
 
 from .runtime import RunContext
 from .storage import atomic_path

@@ -6,13 +6,11 @@ import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
-from .data import load_mnist, to_model_input
-from .models import architecture_table, biases_before_batchnorm
+from .lazy import torch
 from .runtime import RunContext
 from .storage import atomic_path
-from .training import TrainConfig, TrainHistory, evaluate, train_cnn
+from .train_config import TrainConfig, TrainHistory
 
 WEIGHTS = "cnn.pt"
 COURSE_WEIGHTS = "model.pth"  # the same state_dict, under the name the course's notebook loads
@@ -60,6 +58,10 @@ class Part3Result:
 
 
 def run(config: Part3Config, ctx: RunContext) -> Part3Result:
+    from .data import load_mnist, to_model_input
+    from .models import architecture_table, biases_before_batchnorm
+    from .training import evaluate, train_cnn
+
     data = load_mnist(ctx.data_dir)
     checkpoint = ctx.checkpoints_dir / f"part3-{ctx.run_key}.pt"
     checkpoint.parent.mkdir(parents=True, exist_ok=True)

@@ -10,16 +10,14 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-import torch
-
-from .attacks import AttackOutcome, ConstrainedIFGSM
-from .data import load_mnist, to_model_input
-from .models import Table1CNN
+from .lazy import torch
 from .part3_cnn import save_weights
 from .results_store import StoredPart
 from .runtime import RunContext
 from .storage import atomic_path
-from .training import evaluate, train_cnn, warm_up_cuda
+
+# The attack, data and training modules need torch at import: they are imported where used, so that
+# loading saved results (--report-only) does not start torch.
 
 ADVERSARIAL = "adversarial.pt"
 RETRAINED = "cnn_retrained.pt"
@@ -66,7 +64,10 @@ class Part4Result:
     retrained_weights: str = RETRAINED
 
 
-def load_cnn(path, device: torch.device) -> Table1CNN:
+def load_cnn(path, device: torch.device):
+    """A Table1CNN with saved weights, in eval mode, in the memory layout hw1 runs it in on `device`."""
+    from .models import Table1CNN
+
     model = Table1CNN()
     model.load_state_dict(torch.load(path, weights_only=True, map_location="cpu"))
     model = model.to(device).eval()
@@ -75,12 +76,14 @@ def load_cnn(path, device: torch.device) -> Table1CNN:
 
 def _predict(model, images: torch.Tensor, device) -> tuple[torch.Tensor, torch.Tensor]:
     """Softmax probabilities (N, 10) and predictions (N,) of `model` in eval mode, on the CPU."""
+    from .training import evaluate
+
     labels = torch.zeros(len(images), dtype=torch.int64, device=device)
     _, _, predictions, probabilities = evaluate(model, images.to(device), labels)
     return probabilities.cpu(), predictions.cpu()
 
 
-def _summary(outcome: AttackOutcome, labels, targets, retrained_probs, retrained_pred, clean_pred, max_steps) -> dict:
+def _summary(outcome, labels, targets, retrained_probs, retrained_pred, clean_pred, max_steps) -> dict:
     ok = outcome.success
     n_ok = max(int(ok.sum()), 1)
 
@@ -139,7 +142,7 @@ def _examples(rows: list[int], offset: int, outcome, labels, targets, clean_prob
     return examples
 
 
-def _pick_examples(outcome: AttackOutcome, labels, targets, count: int) -> list[int]:
+def _pick_examples(outcome, labels, targets, count: int) -> list[int]:
     """The first successful attacks with distinct source digits (and, if targeted, distinct targets)."""
     chosen, sources, goals = [], set(), set()
     for i in torch.nonzero(outcome.success).squeeze(1).tolist():
@@ -155,6 +158,10 @@ def _pick_examples(outcome: AttackOutcome, labels, targets, count: int) -> list[
 
 
 def run(config: Part4Config, ctx: RunContext, part3: StoredPart) -> Part4Result:
+    from .attacks import ConstrainedIFGSM
+    from .data import load_mnist, to_model_input
+    from .training import train_cnn, warm_up_cuda
+
     device = ctx.device
     data = load_mnist(ctx.data_dir)
     original = load_cnn(ctx.artifacts_dir / part3.result.weights, device)

@@ -8,7 +8,7 @@ from typing import Callable
 
 from . import figures, part1_neuron, part2_xor, part3_cnn, part4_adversarial
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+from .paths import PACKAGE_DIR  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ PARTS: dict[int, PartSpec] = {
         result_cls=part3_cnn.Part3Result,
         run=part3_cnn.run,
         draw=figures.draw_part3,
-        code_modules=("part3_cnn.py", "training.py", "models.py", "data.py"),
+        code_modules=("part3_cnn.py", "training.py", "train_config.py", "models.py", "data.py", "runtime.py"),
         uses_device=True,
     ),
     4: PartSpec(
@@ -68,7 +68,8 @@ PARTS: dict[int, PartSpec] = {
         result_cls=part4_adversarial.Part4Result,
         run=part4_adversarial.run,
         draw=figures.draw_part4,
-        code_modules=("part4_adversarial.py", "attacks.py", "training.py", "models.py", "data.py"),
+        code_modules=("part4_adversarial.py", "attacks.py", "training.py", "train_config.py", "models.py", "data.py",
+                      "runtime.py"),
         depends_on=(3,),
         uses_device=True,
     ),

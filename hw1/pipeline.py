@@ -6,6 +6,7 @@ written, so a bad invocation changes nothing on disk.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import time
@@ -13,22 +14,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-import torch
-
 from . import figures as figures_module
 from .errors import UserError
 from .parts import PARTS, PartSpec, with_dependencies
 from .render import DEFAULT_TEMPLATES, Renderer
 from .results_store import ResultStore, StoredPart, part_key, source_hash
-from .runtime import RunContext, configure_determinism, environment, resolve_device, seed_everything
 from .storage import OutputLock, prepare_output_dir, sha256_file, write_json_atomic
+
+# torch is imported only when something is computed (in _compute_parts and below): a re-render after
+# editing the answers (--report-only) does not pay its start-up time.
 
 
 @dataclass
 class Options:
     device: str = "auto"
     parts: tuple[int, ...] = tuple(PARTS)
-    out: Path = Path("report")
+    out: Path = Path("report")  # the CLI defaults to report-quick/ for --quick
     seed: int = 0
     quick: bool = False
     force: bool = False
@@ -85,11 +86,19 @@ def run_pipeline(options: Options, log: Callable[[str], None] = print) -> RunSum
         raise UserError(f"unknown part {unknown[0]}; choose from {', '.join(map(str, PARTS))}")
     if options.seed < 0:
         raise UserError(f"--seed must be a non-negative integer, got {options.seed}")
-    device = resolve_device(options.device)
-    if device.type == "cuda":
-        configure_determinism(device)
+    out_dir = Path(options.out)
+    if options.report_only and not (out_dir / "results.json").is_file():
+        # Checked before anything is created: a refused run leaves no folder or lock behind.
+        raise UserError(f"--report-only found no saved results in {out_dir}; run without --report-only first")
+    device = None
+    if not options.report_only:  # --report-only computes nothing, so it needs no device
+        from .runtime import configure_determinism, resolve_device
+
+        device = resolve_device(options.device)
+        if device.type == "cuda":
+            configure_determinism(device)
     renderer = Renderer(options.templates)
-    out_dir = prepare_output_dir(Path(options.out))
+    out_dir = prepare_output_dir(out_dir)
 
     with OutputLock(out_dir):
         _remove_leftover_temporaries(out_dir)
@@ -103,7 +112,10 @@ def run_pipeline(options: Options, log: Callable[[str], None] = print) -> RunSum
                     f"--report-only found no saved results in {out_dir}; run without --report-only first"
                 )
         else:
+            _check_mode(store, options, out_dir, log)
             _compute_parts(options, device, out_dir, store, summary, log)
+            from .runtime import environment
+
             env = environment(device)
             env["seconds_per_part"] = {name: entry["seconds"] for name, entry in store.data["parts"].items()}
             store.set_environment(env)
@@ -119,12 +131,24 @@ def run_pipeline(options: Options, log: Callable[[str], None] = print) -> RunSum
         context = {
             "parts": views,
             "environment": store.environment,
+            "quick": store.mode == "quick",
             "generated_at": time.strftime("%Y-%m-%d %H:%M"),  # render time (differs after --report-only)
             "computed_at": max(v.finished_at for v in views.values())[:16],
         }
         summary.html, summary.pdf = renderer.write(context, out_dir)
         log(f"report rendered in {time.perf_counter() - started:.1f} s: {summary.pdf}")
         return summary
+
+
+def _check_mode(store: ResultStore, options: Options, out_dir: Path, log: Callable[[str], None]) -> None:
+    """A quick (smoke) run never replaces or mixes with full results; a full run replaces quick ones."""
+    mode = "quick" if options.quick else "full"
+    if store.mode == "full" and mode == "quick":
+        raise UserError(f"{out_dir} holds full results and --quick would mix smoke-run numbers into them; "
+                        f"give the quick run its own folder (the default for --quick is report-quick/)")
+    if store.mode == "quick" and mode == "full":
+        log(f"warning: {out_dir} held quick (smoke-run) results; they are replaced by this full run")
+    store.start_mode(mode)
 
 
 def _remove_leftover_temporaries(out_dir: Path) -> None:
@@ -135,6 +159,19 @@ def _remove_leftover_temporaries(out_dir: Path) -> None:
 
 def _compute_parts(options: Options, device, out_dir: Path, store: ResultStore,
                    summary: RunSummary, log: Callable[[str], None]) -> None:
+    try:
+        _compute_each(options, device, out_dir, store, summary, log)
+    finally:
+        with contextlib.suppress(OSError):  # an empty checkpoints/ folder is not worth leaving behind
+            (out_dir / "checkpoints").rmdir()
+
+
+def _compute_each(options: Options, device, out_dir: Path, store: ResultStore,
+                  summary: RunSummary, log: Callable[[str], None]) -> None:
+    import torch
+
+    from .runtime import RunContext, seed_everything
+
     requested = set(options.parts)
     for number in with_dependencies(list(options.parts)):
         spec = PARTS[number]

@@ -20,11 +20,14 @@ import jinja2
 from markupsafe import Markup, escape
 
 from .errors import UserError
+from . import mathtex
 from .mathtex import MathError, replace_math
 from .storage import atomic_path, write_text_atomic
 
-DEFAULT_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+from .paths import DEFAULT_TEMPLATES  # noqa: E402  (re-exported)
 MAIN_TEMPLATE = "report.html.j2"
+STYLESHEET = "style.css"
+FILTERS = ("pct", "num", "sig", "count", "secs")
 
 
 # ---------------------------------------------------------------------------------- number filters
@@ -118,16 +121,33 @@ def _headings(page: str) -> list[dict]:
     return entries
 
 
+def _field_names(qualified_class: str) -> list[str]:
+    """Fields (and properties) of a result/config dataclass named like 'hw1.part3_cnn.Part3Result'."""
+    import dataclasses
+    import importlib
+
+    module_name, _, class_name = qualified_class.rpartition(".")
+    try:
+        cls = getattr(importlib.import_module(module_name), class_name)
+    except (ImportError, AttributeError, ValueError):
+        return []
+    if not dataclasses.is_dataclass(cls):
+        return []
+    properties = [name for name, value in vars(cls).items() if isinstance(value, property)]
+    return [f.name for f in dataclasses.fields(cls)] + properties
+
+
 class Renderer:
     """Loads and checks the templates up front, then renders report data to HTML and PDF."""
 
     def __init__(self, templates_dir: Path = DEFAULT_TEMPLATES):
         self.templates_dir = Path(templates_dir)
-        if not (self.templates_dir / MAIN_TEMPLATE).is_file():
-            raise UserError(
-                f"template {self.templates_dir / MAIN_TEMPLATE} is missing; restore it "
-                "(git checkout templates/) or point --templates at a folder that has it"
-            )
+        for required in (MAIN_TEMPLATE, STYLESHEET):
+            if not (self.templates_dir / required).is_file():
+                raise UserError(
+                    f"template {self.templates_dir / required} is missing; restore it "
+                    "(git checkout templates/) or point --templates at a folder that has it"
+                )
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(str(self.templates_dir)),
             undefined=jinja2.StrictUndefined,
@@ -143,13 +163,43 @@ class Renderer:
             try:
                 self.env.get_template(name)
             except jinja2.TemplateSyntaxError as exc:
+                hint = ""
+                if "No filter named" in exc.message:
+                    hint = f" (hw1's filters: {', '.join(FILTERS)}; Jinja's built-ins such as round, join, length also work)"
                 raise UserError(
-                    f"template {self.templates_dir / name}:{exc.lineno}: {exc.message}; fix the template and re-run"
+                    f"template {self.templates_dir / name}:{exc.lineno}: {exc.message}{hint}; fix the template and re-run"
                 ) from None
+            if name.startswith("answers/"):
+                self._check_answers_file(name)
+
+    def _check_answers_file(self, name: str) -> None:
+        """Text outside every {% macro %} of an answers file of macros is never shown: say where, and stop."""
+        source = (self.templates_dir / name).read_text(encoding="utf-8")
+        if not re.search(r"{%-?\s*macro\b", source):
+            return  # included whole (like title.html.j2), not a library of macros: all of it is shown
+        depth, after_block_begin = 0, False
+        for lineno, token, value in self.env.lex(source):
+            if token == "whitespace":
+                continue
+            if token == "block_begin":
+                after_block_begin = True
+                continue
+            if after_block_begin and token == "name":
+                depth += {"macro": 1, "endmacro": -1}.get(value, 0)
+            after_block_begin = False
+            if depth == 0 and (token == "variable_begin" or (token == "data" and value.strip())):
+                text = " ".join(value.split())[:40] if token == "data" else "{{ ... }}"
+                if token == "data":  # the line of the first visible character, not of the token's start
+                    lineno += value[: len(value) - len(value.lstrip())].count("\n")
+                raise UserError(
+                    f"template {self.templates_dir / name}:{lineno}: text outside a {{% macro %}} block "
+                    f"(\"{text}\") would not appear in the report; move it inside one of the file's macros "
+                    "(before its {% endmacro %}) and re-run"
+                )
 
     def render_html(self, context: dict[str, Any]) -> str:
         template = self.env.get_template(MAIN_TEMPLATE)
-        stylesheet = (self.templates_dir / "style.css").read_text(encoding="utf-8")
+        stylesheet = (self.templates_dir / STYLESHEET).read_text(encoding="utf-8")
         page = ""
         previous: dict[str, int] = {}
         contents: list[dict] = []
@@ -159,13 +209,54 @@ class Renderer:
                 page = template.render(**context, stylesheet=Markup(stylesheet), contents=contents,
                                        **_make_globals(numbering, previous, final))
             except (jinja2.TemplateError, TypeError, ValueError, AttributeError, KeyError) as exc:
-                raise UserError(f"{self._template_location(exc)}: {type(exc).__name__}: {exc}; fix the template and re-run") from None
+                raise UserError(self._explain(exc)) from None
             previous = dict(numbering.numbers)
             contents = _headings(page)
         try:
             return replace_math(page)
         except MathError as exc:
-            raise UserError(f"{exc}; fix the math in the template and re-run") from None
+            raise UserError(f"{self._math_location(str(exc))}: {exc}; fix the math and re-run "
+                            "(a literal dollar sign is written \\$)") from None
+
+    def _explain(self, exc: BaseException) -> str:
+        """One line for a rendering error: where, what, and the names that would have worked."""
+        location, message = self._template_location(exc), str(exc)
+        missing = re.search(r"'([\w.]+) object' has no attribute '(\w+)'", message)
+        if missing and missing.group(1).endswith("TemplateModule"):
+            # A section calls a macro its answers file no longer defines: point at the answers file.
+            source_file = location.removeprefix("template ").rsplit(":", 1)[0]
+            imported = re.search(r'import "(answers/[^"]+)"', Path(source_file).read_text(encoding="utf-8")) \
+                if Path(source_file).is_file() else None
+            if imported:
+                answers = self.templates_dir / imported.group(1)
+                macros = re.findall(r"{%-?\s*macro\s+(\w+)", answers.read_text(encoding="utf-8"))
+                return (f"template {answers}: defines no macro {missing.group(2)}() ({location} calls it; the file "
+                        f"defines {', '.join(macros) or 'none'}); restore the macro's name and re-run")
+        if missing:
+            fields = _field_names(missing.group(1))
+            if fields:
+                message += f" (it has: {', '.join(fields)})"
+        return f"{location}: {type(exc).__name__}: {message}; fix the template and re-run"
+
+    def _math_location(self, message: str) -> str:
+        """'template <file>:<line>' of the formula named in a MathError, found in the template sources.
+
+        The formula in the message is the rendered one (numbers from {{ }} filled in), so the search
+        also tries the unknown command it names and ever shorter beginnings of the formula.
+        """
+        formula = re.search(r"\$(.+?)\$(?=[: (])", message)
+        if not formula:
+            return "template"
+        tex = formula.group(1)
+        command = re.search(r"unknown LaTeX command (\\[A-Za-z]+)", message)
+        candidates = [tex] + ([command.group(1)] if command else []) + [tex[:n] for n in (30, 20, 12, 8) if n < len(tex)]
+        sources = [(self.templates_dir / name) for name in sorted(self.env.list_templates(extensions=["j2"]))]
+        for needle in candidates:
+            for path in sources:
+                for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+                    if needle in line:
+                        return f"template {path}:{lineno}"
+        return "template (a formula built from {{ }} values)"
 
     def _template_location(self, exc: BaseException) -> str:
         """'templates/x.html.j2:12' for the innermost template frame in the traceback."""
@@ -179,7 +270,12 @@ class Renderer:
 
     def write(self, context: dict[str, Any], out_dir: Path, stem: str = "hw1") -> tuple[Path, Path]:
         """Render and write <stem>.html and <stem>.pdf atomically; return their paths."""
+        cache = out_dir / "figures" / "math-cache.json"
+        mathtex.load_cache(cache)
+        mathtex._USED.clear()
         page = self.render_html(context)
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        mathtex.save_cache(cache, used=set(mathtex._USED))
         html_path, pdf_path = out_dir / f"{stem}.html", out_dir / f"{stem}.pdf"
         try:
             import weasyprint

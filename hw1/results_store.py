@@ -2,7 +2,7 @@
 
 Layout of `<out>/results.json`::
 
-    {"format": 1, "environment": {...},
+    {"format": 3, "mode": "full" or "quick", "environment": {...},
      "parts": {"part1": {"key": ..., "config": {...}, "seed": 0, "device": "cpu", "code": ...,
                          "seconds": 1.2, "finished_at": ..., "artifacts": {"part1.npz": sha256},
                          "result": {...}}}}
@@ -24,7 +24,7 @@ from typing import Any
 
 from .storage import sha256_file, write_json_atomic
 
-FORMAT = 2  # 2: entries record the upstream results they were computed from
+FORMAT = 3  # 2: entries record the upstream results they were computed from; 3: "mode" (full or quick)
 RESULTS_FILE = "results.json"
 
 
@@ -70,7 +70,7 @@ class ResultStore:
         self.data = self._read()
 
     def _read(self) -> dict:
-        empty = {"format": FORMAT, "environment": {}, "parts": {}}
+        empty = {"format": FORMAT, "mode": None, "environment": {}, "parts": {}}
         if not self.path.exists():
             return empty
         try:
@@ -83,6 +83,17 @@ class ResultStore:
             )
             return empty
         return data
+
+    @property
+    def mode(self) -> str | None:
+        """"full" or "quick" (a smoke run with tiny budgets), None while nothing is saved."""
+        return self.data.get("mode") if self.data["parts"] else None
+
+    def start_mode(self, mode: str) -> None:
+        """Record the mode of the results about to be saved; results of the other mode are dropped."""
+        if self.mode not in (None, mode):
+            self.data["parts"] = {}
+        self.data["mode"] = mode
 
     @property
     def environment(self) -> dict:

@@ -105,15 +105,27 @@ class OutputLock:
             self._handle.close()
             self._handle = None
             if exc.errno in (errno.EAGAIN, errno.EACCES):
-                raise UserError(
-                    f"output folder {self.path.parent} is in use by another hw1 run; "
-                    "wait for it to finish or pass a different --out"
-                ) from None
+                raise self._in_use() from None
             raise
+        # The holder before us deletes the lock file on exit; if we locked that deleted file, the
+        # folder is not ours (another run may have made a new lock file): treat it as in use.
+        try:
+            same_file = os.fstat(self._handle.fileno()).st_ino == os.stat(self.path).st_ino
+        except FileNotFoundError:
+            same_file = False
+        if not same_file:
+            self._handle.close()
+            self._handle = None
+            raise self._in_use()
         return self
+
+    def _in_use(self) -> UserError:
+        return UserError(f"output folder {self.path.parent} is in use by another hw1 run; "
+                         "wait for it to finish or pass a different --out")
 
     def __exit__(self, *exc_info) -> None:
         if self._handle is not None:
+            self.path.unlink(missing_ok=True)  # no leftover lock file; deleted while still held (see __enter__)
             fcntl.flock(self._handle, fcntl.LOCK_UN)
             self._handle.close()
             self._handle = None

@@ -9,7 +9,7 @@ are read back once per epoch. A one-cycle learning-rate schedule lets Adam conve
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
@@ -20,36 +20,7 @@ from .data import MNIST, to_model_input
 from .models import Table1CNN, in_layout
 from .runtime import full_float32
 from .storage import atomic_path
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    epochs: int = 2
-    batch_size: int = 128
-    max_lr: float = 4e-3  # peak learning rate of the one-cycle schedule (Adam)
-    warmup_fraction: float = 0.25  # share of the steps spent warming up to max_lr
-    evals_per_epoch: int = 2  # test-set evaluations per epoch, for the test curves
-    train_subset: int = 0  # 0: all 60,000 training images
-    test_subset: int = 0  # 0: all 10,000 test images
-    channels_last: bool = True  # on CPU only: the memory layout measured fastest there
-
-
-@dataclass
-class TrainHistory:
-    """Curves of one training run. Iterations are counted from 1; epochs may be fractional."""
-
-    iteration_loss: list[float] = field(default_factory=list)
-    iteration_accuracy: list[float] = field(default_factory=list)
-    epoch_train_loss: list[float] = field(default_factory=list)
-    epoch_train_accuracy: list[float] = field(default_factory=list)
-    eval_iteration: list[int] = field(default_factory=list)
-    eval_epoch: list[float] = field(default_factory=list)
-    test_loss: list[float] = field(default_factory=list)
-    test_accuracy: list[float] = field(default_factory=list)
-    iterations_per_epoch: int = 0
-    train_seconds: float = 0.0  # optimisation only, evaluations excluded
-    seconds_to_99: float | None = None  # training seconds until a test evaluation first reached 99%
-    epochs_to_99: float | None = None
+from .train_config import TrainConfig, TrainHistory  # noqa: F401  (re-exported: hw1.training.TrainConfig)
 
 
 def evaluate(model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor,

@@ -42,7 +42,7 @@ def _part1_view(tmp_path):
 def _context(tmp_path, environment=None):
     return {"parts": {"part1": _part1_view(tmp_path)},
             "environment": environment or {"device": "cpu", "torch": "x"},
-            "generated_at": "2026-01-01 00:00", "computed_at": "2025-12-31 23:00"}
+            "generated_at": "2026-01-01 00:00", "computed_at": "2025-12-31 23:00", "quick": False}
 
 
 def test_render_html_and_pdf_with_headings_bound_numbers_and_math(tmp_path):

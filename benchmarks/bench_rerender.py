@@ -1,0 +1,75 @@
+"""The edit loop's speed: `run_all.py --report-only` (a re-render after a one-word edit) and `--help`.
+
+Times each command as a user runs it (a fresh Python process), several times, and prints the median.
+To compare with an older version in the same sitting, check it out beside this one with its own
+rendered report folder and pass both:
+
+    git worktree add /tmp/hw1-old <commit> && (cd /tmp/hw1-old && python run_all.py --out /tmp/old-report)
+    python benchmarks/bench_rerender.py --out report --baseline /tmp/hw1-old --baseline-out /tmp/old-report
+
+Each re-render first edits one word of templates/answers/part1.html.j2 (in a copy of the templates, so the
+checkout is untouched), as a student would.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _time(command: list[str], cwd: Path, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        completed = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
+        times.append(time.perf_counter() - started)
+        if completed.returncode != 0:
+            sys.exit(f"{' '.join(command)} failed in {cwd}:\n{completed.stderr[-2000:]}")
+    return statistics.median(times)
+
+
+def measure(repo: Path, out: Path, repeats: int) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as scratch:
+        templates = Path(scratch) / "templates"
+        shutil.copytree(repo / "templates", templates)
+        answers = templates / "answers" / "part1.html.j2"
+        answers.write_text(answers.read_text().replace("Choice of range", "Choice of the range", 1))
+        script = str(repo / "run_all.py")
+        return {
+            "--help": _time([sys.executable, script, "--help"], repo, repeats),
+            "--parts 9 (an argument error)": _time([sys.executable, "-c", (
+                "import subprocess, sys; sys.exit(subprocess.run([sys.executable, sys.argv[1], '--parts', '9'])"
+                ".returncode != 2)"), script], repo, repeats),
+            "--report-only after a one-word edit": _time(
+                [sys.executable, script, "--report-only", "--out", str(out.resolve()), "--templates", str(templates)],
+                repo, repeats),
+        }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("report"), help="a rendered report folder of this checkout")
+    parser.add_argument("--baseline", type=Path, help="another checkout of hw1 to compare with")
+    parser.add_argument("--baseline-out", type=Path, help="a rendered report folder of the baseline checkout")
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    rows = {"this checkout": measure(REPO, args.out, args.repeats)}
+    if args.baseline:
+        rows["baseline"] = measure(args.baseline.resolve(), args.baseline_out, args.repeats)
+    names = list(next(iter(rows.values())))
+    print(f"median of {args.repeats} runs, seconds (wall, fresh Python process)")
+    print(f"{'command':40s}" + "".join(f"{label:>16s}" for label in rows))
+    for name in names:
+        print(f"{name:40s}" + "".join(f"{values[name]:16.2f}" for values in rows.values()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,36 @@
+"""The CNN training recipe and its curves as plain data (no torch): Part 3's config extends TrainConfig,
+and saved results are read back into TrainHistory without starting torch."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 2
+    batch_size: int = 128
+    max_lr: float = 4e-3  # peak learning rate of the one-cycle schedule (Adam)
+    warmup_fraction: float = 0.25  # share of the steps spent warming up to max_lr
+    evals_per_epoch: int = 2  # test-set evaluations per epoch, for the test curves
+    train_subset: int = 0  # 0: all 60,000 training images
+    test_subset: int = 0  # 0: all 10,000 test images
+    channels_last: bool = True  # on CPU only: the memory layout measured fastest there
+
+
+@dataclass
+class TrainHistory:
+    """Curves of one training run. Iterations are counted from 1; epochs may be fractional."""
+
+    iteration_loss: list[float] = field(default_factory=list)
+    iteration_accuracy: list[float] = field(default_factory=list)
+    epoch_train_loss: list[float] = field(default_factory=list)
+    epoch_train_accuracy: list[float] = field(default_factory=list)
+    eval_iteration: list[int] = field(default_factory=list)
+    eval_epoch: list[float] = field(default_factory=list)
+    test_loss: list[float] = field(default_factory=list)
+    test_accuracy: list[float] = field(default_factory=list)
+    iterations_per_epoch: int = 0
+    train_seconds: float = 0.0  # optimisation only, evaluations excluded
+    seconds_to_99: float | None = None  # training seconds until a test evaluation first reached 99%
+    epochs_to_99: float | None = None
