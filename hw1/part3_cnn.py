@@ -60,7 +60,7 @@ class Part3Result:
 def run(config: Part3Config, ctx: RunContext) -> Part3Result:
     from .data import load_mnist, to_model_input
     from .models import architecture_table, biases_before_batchnorm
-    from .training import evaluate, train_cnn
+    from .training import evaluate, native_bfloat16, train_cnn
 
     data = load_mnist(ctx.data_dir)
     checkpoint = ctx.checkpoints_dir / f"part3-{ctx.run_key}.pt"
@@ -109,9 +109,18 @@ def run(config: Part3Config, ctx: RunContext) -> Part3Result:
         confusion=confusion.tolist(),
         misclassified=int(len(wrong)),
         images_per_second=trained * config.epochs / history.train_seconds,
-        device_notes=("channels_last memory layout on CPU" if ctx.device.type == "cpu"
-                      else "bfloat16 autocast on CUDA"),
+        device_notes=_device_notes(config, ctx.device, native_bfloat16(ctx.device)),
     )
+
+
+def _device_notes(config: Part3Config, device, bfloat16: bool) -> str:
+    notes = []
+    if config.bf16_where_native and bfloat16:
+        notes.append("bfloat16 autocast for training (native on this " + ("GPU" if device.type == "cuda" else "CPU's AMX units")
+                     + "; evaluation in float32)")
+    if device.type == "cpu" and config.channels_last:
+        notes.append("channels_last memory layout")
+    return "; ".join(notes) or "float32"
 
 
 def save_weights(model: torch.nn.Module, path) -> None:

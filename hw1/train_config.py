@@ -16,6 +16,7 @@ class TrainConfig:
     train_subset: int = 0  # 0: all 60,000 training images
     test_subset: int = 0  # 0: all 10,000 test images
     channels_last: bool = True  # on CPU only: the memory layout measured fastest there
+    bf16_where_native: bool = True  # bfloat16 autocast for training where the hardware multiplies bf16 natively
 
 
 @dataclass
