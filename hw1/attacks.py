@@ -68,6 +68,19 @@ class ConstrainedIFGSM:
         The input tensors are not modified. Runs in full float32 (no TF32, no autocast) whatever the
         caller's settings: the 0.90 rule is decided on probabilities that low precision would move.
         """
+        return self.at_confidences(images, labels, targets, (self.confidence,))[0]
+
+    def at_confidences(self, images: torch.Tensor, labels: torch.Tensor, targets: torch.Tensor | None,
+                       confidences: tuple[float, ...]) -> list[AttackOutcome]:
+        """The same attack continued past several stopping confidences, in one pass.
+
+        Each image runs until the highest confidence holds (or `max_steps`); its state when each lower
+        confidence first held is recorded on the way. Returns one outcome per confidence (ascending),
+        each exactly what a separate attack stopping at that confidence would return.
+        """
+        levels = tuple(sorted(confidences))
+        if not levels or not 0 < levels[0] <= levels[-1] <= 1:
+            raise ValueError("confidences must lie in (0, 1]")
         was_training = self.model.training
         self.model.eval()
         precision = full_float32().__enter__()
@@ -75,19 +88,20 @@ class ConstrainedIFGSM:
                    unit="image", leave=False, dynamic_ncols=True,
                    disable=None if self.progress is None else not self.progress)
         try:
-            parts = [
+            batches = [
                 self._attack_batch(images[i:i + self.batch_size], labels[i:i + self.batch_size],
-                                   None if targets is None else targets[i:i + self.batch_size], bar)
+                                   None if targets is None else targets[i:i + self.batch_size], bar, levels)
                 for i in range(0, len(images), self.batch_size)
             ]
         finally:
             bar.close()
             precision.__exit__(None, None, None)
             self.model.train(was_training)
-        return AttackOutcome(**{name: torch.cat([getattr(p, name) for p in parts])
-                                for name in AttackOutcome.__dataclass_fields__})
+        return [AttackOutcome(**{name: torch.cat([getattr(batch[k], name) for batch in batches])
+                                 for name in AttackOutcome.__dataclass_fields__})
+                for k in range(len(levels))]
 
-    def _attack_batch(self, images, labels, targets, bar) -> AttackOutcome:
+    def _attack_batch(self, images, labels, targets, bar, levels) -> list[AttackOutcome]:
         device = next(self.model.parameters()).device
         x = images.detach().to(device)
         labels = labels.to(device)
@@ -97,27 +111,41 @@ class ConstrainedIFGSM:
         upper = 1.0 - x  # delta may add at most this much before a pixel leaves the range
         delta = torch.zeros_like(x)
         steps = torch.zeros(len(x), dtype=torch.int64, device=device)
-        success = torch.zeros(len(x), dtype=torch.bool, device=device)
         probabilities = torch.zeros(len(x), 10, dtype=x.dtype, device=device)
+        # Per level: the image's state when that level's rule first held (or its last state if never).
+        records = [{"delta": torch.zeros_like(x), "steps": torch.zeros_like(steps),
+                    "success": torch.zeros(len(x), dtype=torch.bool, device=device),
+                    "probabilities": torch.zeros_like(probabilities)} for _ in levels]
         active = torch.arange(len(x), device=device)  # images still being attacked
         for step in range(self.max_steps + 1):
             delta_active = delta[active].requires_grad_(True)
             logits = self.model(in_layout(x[active] + delta_active, x.device.type == "cpu"))
             probs = torch.softmax(logits.detach(), dim=1)
-            probabilities[active] = probs.to(probabilities.dtype)
             top_probability, top_class = probs.max(dim=1)
-            if targets is None:
-                met = (top_class != labels[active]) & (top_probability >= self.confidence)
-            else:
-                met = (top_class == goal[active]) & (top_probability >= self.confidence)
-            success[active] = met  # these were all False before this step
+            hit = (top_class != labels[active]) if targets is None else (top_class == goal[active])
+            last = step == self.max_steps
+            for level, record in zip(levels, records):
+                # Record the state where this level's rule first holds, or the last state if it never
+                # does (step limit). An image stops only when the highest level holds, and then every
+                # lower level holds too, so each image is recorded exactly once per level.
+                pending = ~record["success"][active]
+                met = hit & (top_probability >= level) & pending
+                fresh = met | (pending & last)
+                # torch.where and index tensors, not boolean masks: no extra wait on the device.
+                record["delta"][active] = torch.where(fresh[:, None, None, None], delta_active.detach(),
+                                                      record["delta"][active])
+                record["steps"][active] = torch.where(fresh, steps[active], record["steps"][active])
+                record["probabilities"][active] = torch.where(fresh[:, None], probs.to(probabilities.dtype),
+                                                              record["probabilities"][active])
+                record["success"][active] = record["success"][active] | met
+            met_top = hit & (top_probability >= levels[-1])
             # The one wait on the device per step: the stopping decisions come to the host, and every
             # index below is built from them there (boolean-mask indexing on the device would wait again).
-            met_host = met.cpu()
+            met_host = met_top.cpu()
             keep_host = torch.nonzero(~met_host).squeeze(1)
             bar.update(len(met_host) - len(keep_host))
             bar.set_postfix(step=step, refresh=False)
-            if step == self.max_steps or len(keep_host) == 0:
+            if last or len(keep_host) == 0:
                 bar.update(len(keep_host))  # failures are finished too
                 break
             keep = keep_host.to(device, non_blocking=True)
@@ -129,19 +157,77 @@ class ConstrainedIFGSM:
             delta[still] = torch.minimum(updated.clamp_(min=0.0), upper[still])
             steps[still] += 1
             active = still
-        top_probability, top_class = probabilities.max(dim=1)
-        adversarial = x + delta
-        # Sizes of what actually changed in the image: +eps/-eps sums can leave a residue of ~1e-17
-        # in delta that vanishes when added to a pixel, and must not count as a changed pixel.
-        flat = (adversarial - x).flatten(1)
-        return AttackOutcome(
-            adversarial=adversarial.cpu(),
-            success=success.cpu(),
-            steps=steps.cpu(),
-            prediction=top_class.cpu(),
-            probability=top_probability.cpu(),
-            probabilities=probabilities.cpu(),
-            linf=flat.abs().amax(dim=1).cpu(),
-            l2=flat.norm(dim=1).cpu(),
-            changed_pixels=(flat > 0).sum(dim=1).cpu(),
-        )
+        return [_outcome(x, record) for record in records]
+
+
+def _outcome(x: torch.Tensor, record: dict) -> AttackOutcome:
+    top_probability, top_class = record["probabilities"].max(dim=1)
+    adversarial = x + record["delta"]
+    # Sizes of what actually changed in the image: +eps/-eps sums can leave a residue of ~1e-17
+    # in delta that vanishes when added to a pixel, and must not count as a changed pixel.
+    flat = (adversarial - x).flatten(1)
+    return AttackOutcome(
+        adversarial=adversarial.cpu(),
+        success=record["success"].cpu(),
+        steps=record["steps"].cpu(),
+        prediction=top_class.cpu(),
+        probability=top_probability.cpu(),
+        probabilities=record["probabilities"].cpu(),
+        linf=flat.abs().amax(dim=1).cpu(),
+        l2=flat.norm(dim=1).cpu(),
+        changed_pixels=(flat > 0).sum(dim=1).cpu(),
+    )
+
+
+# ----------------------------------------------------------------------- building blocks of Part 5
+
+def constrained_fgsm(model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor, eps: float,
+                     steps: int = 1) -> torch.Tensor:
+    """Adversarial examples for adversarial training, under the assignment's constraints.
+
+    `steps` sign steps of size eps / steps ascending the cross-entropy (1 step: Goodfellow et al.'s
+    fast gradient sign method), each projected onto 0 <= delta <= 1 - I, so I_adv >= I and I_adv <= 1.
+    The network is used in eval mode (BatchNorm's running statistics, which the adversarial forward
+    passes must not update) and put back in its mode; no gradient reaches its parameters.
+    Returns detached (N, 1, 28, 28) images.
+    """
+    was_training = model.training
+    model.eval()
+    try:
+        x = images.detach()
+        delta = torch.zeros_like(x)
+        for _ in range(steps):
+            delta.requires_grad_(True)
+            loss = F.cross_entropy(model(x + delta).float(), labels)
+            (gradient,) = torch.autograd.grad(loss, delta)
+            delta = torch.minimum((delta.detach() + (eps / steps) * gradient.sign()).clamp_(min=0.0), 1.0 - x)
+    finally:
+        model.train(was_training)
+    return (x + delta).detach()
+
+
+def universal_perturbation(model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor, budget: float,
+                           steps: int, batch_size: int, step_size: float, generator: torch.Generator,
+                           channels_last: bool = False) -> torch.Tensor:
+    """One image-agnostic perturbation v for every image (after Moosavi-Dezfooli et al. 2017), constrained.
+
+    Projected sign-gradient ascent of the mean cross-entropy over random batches of `images` (the
+    training set), with the perturbed image clamp(I + v, max=1) and v projected onto
+    0 <= v <= budget after every step: v never erases ink (I_pert >= I), keeps the image in range, and
+    its L-inf norm is at most `budget` (input units). Returns v, (1, 1, 28, 28), on the images' device.
+    The network is used in eval mode and put back in its mode.
+    """
+    was_training = model.training
+    model.eval()
+    try:
+        v = torch.zeros(1, *images.shape[1:], device=images.device)
+        for _ in range(steps):
+            index = torch.randint(0, len(images), (batch_size,), generator=generator).to(images.device)
+            v.requires_grad_(True)
+            perturbed = torch.clamp(images[index] + v, max=1.0)
+            loss = F.cross_entropy(model(in_layout(perturbed, channels_last)).float(), labels[index])
+            (gradient,) = torch.autograd.grad(loss, v)
+            v = (v.detach() + step_size * gradient.sign()).clamp_(0.0, budget)
+    finally:
+        model.train(was_training)
+    return v.detach()

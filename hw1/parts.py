@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from . import figures, part1_neuron, part2_xor, part3_cnn, part4_adversarial
+from . import figures, figures_part5, part1_neuron, part2_xor, part3_cnn, part4_adversarial, part5_beyond
 
 from .paths import PACKAGE_DIR  # noqa: E402
 
@@ -71,6 +71,19 @@ PARTS: dict[int, PartSpec] = {
         code_modules=("part4_adversarial.py", "attacks.py", "training.py", "train_config.py", "models.py", "data.py",
                       "runtime.py"),
         depends_on=(3,),
+        uses_device=True,
+    ),
+    5: PartSpec(
+        number=5,
+        name="part5",
+        title="Beyond the Assignment: Confidence, Defence, Universal Perturbations",
+        config_cls=part5_beyond.Part5Config,
+        result_cls=part5_beyond.Part5Result,
+        run=part5_beyond.run,
+        draw=figures_part5.draw_part5,
+        code_modules=("part5_beyond.py", "attacks.py", "training.py", "train_config.py", "models.py", "data.py",
+                      "runtime.py", "part4_adversarial.py", "part3_cnn.py"),
+        depends_on=(3, 4),
         uses_device=True,
     ),
 }

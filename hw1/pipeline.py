@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import inspect
 import json
 import time
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ class Options:
     report_only: bool = False
     data_dir: Path = Path("data")
     templates: Path = DEFAULT_TEMPLATES
+    leave_out: tuple[int, ...] = ()  # parts kept in results.json but not shown in the PDF (e.g. the extra Part 5)
     progress: bool | None = None  # None: progress bars only on a terminal
 
 
@@ -122,7 +124,7 @@ def run_pipeline(options: Options, log: Callable[[str], None] = print) -> RunSum
             store.save()
 
         started = time.perf_counter()
-        views = _load_views(store, out_dir, log)
+        views = _load_views(store, out_dir, log, set(options.leave_out))
         log(f"figures ready in {time.perf_counter() - started:.1f} s")
         if not views:
             raise UserError(f"no usable saved results in {out_dir}; run without --report-only to compute them")
@@ -207,11 +209,12 @@ def _must_load(store: ResultStore, spec: PartSpec) -> StoredPart:
     return stored
 
 
-def _load_views(store: ResultStore, out_dir: Path, log: Callable[[str], None]) -> dict[str, PartView]:
+def _load_views(store: ResultStore, out_dir: Path, log: Callable[[str], None],
+                leave_out: set[int] = frozenset()) -> dict[str, PartView]:
     """Every saved part that is intact and made by the current code, with its figures drawn."""
     views: dict[str, PartView] = {}
     for number, spec in PARTS.items():
-        if spec.name not in store.names():
+        if spec.name not in store.names() or number in leave_out:
             continue
         stored, reason = store.load(spec.name, spec.config_cls, spec.result_cls, None)
         entry = store.data["parts"][spec.name]
@@ -241,7 +244,8 @@ def _figures_for(spec: PartSpec, stored: StoredPart, store: ResultStore, out_dir
     """Draw a part's figures, or reuse them when neither the result nor the drawing code changed."""
     figures_dir = out_dir / "figures"
     manifest_path = figures_dir / "manifest.json"
-    stamp = _fingerprint(store, spec.name) + source_hash([Path(figures_module.__file__)])
+    drawing_code = {Path(figures_module.__file__), Path(inspect.getsourcefile(spec.draw))}
+    stamp = _fingerprint(store, spec.name) + source_hash(sorted(drawing_code))
     try:
         manifest = json.loads(manifest_path.read_text())
     except (OSError, ValueError):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from dataclasses import asdict
 from pathlib import Path
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -93,8 +94,13 @@ def _subset(images: torch.Tensor, labels: torch.Tensor, size: int) -> tuple[torc
 
 
 def train_cnn(config: TrainConfig, data: MNIST, device: torch.device, seed: int,
-              checkpoint: Path | None = None, progress: bool | None = None) -> tuple[Table1CNN, TrainHistory]:
+              checkpoint: Path | None = None, progress: bool | None = None,
+              adversary: Callable | None = None, alpha: float = 0.5) -> tuple[Table1CNN, TrainHistory]:
     """Train a fresh Table1CNN with Adam, one-cycle LR and cross-entropy; return it (eval mode) and its curves.
+
+    With `adversary(model, x, y) -> x_adv`, the loss is Goodfellow et al.'s adversarial objective
+    alpha * J(x, y) + (1 - alpha) * J(x_adv, y), with x_adv made from the current network at every
+    step (clean and adversarial halves go through the network as one batch).
 
     With `checkpoint`, state is saved after every epoch and an existing checkpoint is resumed from,
     giving the same final numbers as an uninterrupted run (model, optimiser, schedule, shuffling RNG
@@ -143,9 +149,17 @@ def train_cnn(config: TrainConfig, data: MNIST, device: torch.device, seed: int,
         for step in range(per_epoch):
             index = order[step * config.batch_size:(step + 1) * config.batch_size]
             x, y = in_layout(train_x[index], channels_last), train_y[index]
-            with autocast:
-                logits = model(x)
-                loss = F.cross_entropy(logits.float(), y)
+            if adversary is None:
+                with autocast:
+                    logits = model(x)
+                    loss = F.cross_entropy(logits.float(), y)
+            else:
+                with autocast:
+                    x_adv = adversary(model, x, y)
+                    both = model(torch.cat([x, x_adv]))
+                    logits = both[: len(x)]
+                    loss = (alpha * F.cross_entropy(logits.float(), y)
+                            + (1 - alpha) * F.cross_entropy(both[len(x):].float(), y))
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()

@@ -107,3 +107,17 @@ def test_batch_gives_the_same_result_as_one_image_at_a_time(model, digits):
         assert int(alone.steps[0]) == int(batched.steps[i])
         assert bool(alone.success[0]) == bool(batched.success[i])
         torch.testing.assert_close(alone.adversarial[0], batched.adversarial[i], rtol=0, atol=1e-12)
+
+
+def test_one_pass_at_several_confidences_equals_separate_attacks(model, digits):
+    labels = _eval_predict(model, digits).argmax(dim=1)
+    attack = ConstrainedIFGSM(model, eps=0.05, max_steps=150)
+    for targets in (None, (labels + 3) % 10):
+        together = attack.at_confidences(digits, labels, targets, (0.99, 0.9, 0.999))
+        for outcome, level in zip(together, (0.9, 0.99, 0.999)):
+            alone = ConstrainedIFGSM(model, eps=0.05, max_steps=150, confidence=level)(digits, labels, targets)
+            assert torch.equal(outcome.success, alone.success), level
+            assert torch.equal(outcome.steps, alone.steps), level
+            torch.testing.assert_close(outcome.adversarial, alone.adversarial, rtol=0, atol=1e-12)
+            torch.testing.assert_close(outcome.probabilities, alone.probabilities)
+        assert together[0].success.any() and (together[2].steps >= together[0].steps).all()

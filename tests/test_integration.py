@@ -13,13 +13,14 @@ HEADINGS = [
     "2.1 XOR as an optimisation problem", "2.2 Gradient descent", "2.3 Without a hidden activation",
     "3.1 The network of the assignment's Table 1", "3.2 Training and testing curves",
     "4.1 Untargeted adversarial images", "4.2 Targeted adversarial images", "4.3 A retrained network",
+    "5.1 Does the confidence margin decide transfer?", "5.2 Adversarial training", "5.3 One perturbation for every digit",
     "A. Configuration, environment and timings",
 ]
 
 
 def test_quick_run_renders_every_section(quick_report):
     out, summary, lines = quick_report
-    assert summary.computed == ["part1", "part2", "part3", "part4"]
+    assert summary.computed == ["part1", "part2", "part3", "part4", "part5"]
     assert lines[-2].startswith("figures ready") and lines[-1].startswith("report rendered")
     text = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(out / "hw1.pdf").pages)
     html = (out / "hw1.html").read_text()
@@ -31,10 +32,10 @@ def test_quick_run_renders_every_section(quick_report):
 def test_quick_run_saves_results_and_artifacts(quick_report):
     out, _, _ = quick_report
     results = json.loads((out / "results.json").read_text())
-    assert set(results["parts"]) == {"part1", "part2", "part3", "part4"}
+    assert set(results["parts"]) == {"part1", "part2", "part3", "part4", "part5"}
     part2 = results["parts"]["part2"]["result"]
     assert len(part2["final_outputs"]) == 4
-    assert set(results["environment"]["seconds_per_part"]) == {"part1", "part2", "part3", "part4"}
+    assert set(results["environment"]["seconds_per_part"]) == {"part1", "part2", "part3", "part4", "part5"}
 
     model = Table1CNN()
     model.load_state_dict(torch.load(out / "artifacts" / "cnn.pt", weights_only=True))
@@ -65,5 +66,5 @@ def test_report_only_rerenders_without_recomputing(quick_report):
     out, _, _ = quick_report
     before = (out / "results.json").read_bytes()
     summary = run_pipeline(Options(out=out, report_only=True), log=lambda _: None)
-    assert summary.computed == [] and summary.rendered == ["part1", "part2", "part3", "part4"]
+    assert summary.computed == [] and summary.rendered == ["part1", "part2", "part3", "part4", "part5"]
     assert (out / "results.json").read_bytes() == before

@@ -1,0 +1,76 @@
+"""Figures of Part 5 (beyond the assignment), drawn from saved results; shared style in figures.py."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .figures import BLUE, GREY, ORANGE, RED, SMALLEST, STYLE, Figure, _digit, _save, plt
+
+
+def draw_part5(stored, artifacts_dir: Path, figures_dir: Path) -> dict[str, Figure]:
+    import torch
+
+    r = stored.result
+    figures = {}
+    with plt.style.context(["default", STYLE]):
+        # 5.1: transfer against the stopping confidence, with the perturbation size it costs.
+        fig, (ax_transfer, ax_size) = plt.subplots(1, 2, figsize=(6.7, 2.5))
+        for kind, colour, key, label in (("untargeted", BLUE, "transfer_misclassified", "untargeted: misclassified"),
+                                         ("targeted", ORANGE, "transfer_hit_target", "targeted: classified as target")):
+            rows = [row for row in r.confidence if row["attack"] == kind]
+            odds = [np.log(t / (1 - t)) for t in (row["threshold"] for row in rows)]
+            ax_transfer.plot(odds, [100 * row[key] for row in rows], "o-", color=colour, label=label)
+            ax_size.plot(odds, [row["median_l2"] for row in rows], "o-", color=colour, label=f"{kind}: median $L_2$")
+            ax_size.plot(odds, [row["median_steps"] / 10 for row in rows], "s--", color=colour, alpha=0.6,
+                         label=f"{kind}: median steps / 10")
+        thresholds = sorted({row["threshold"] for row in r.confidence})
+        for ax in (ax_transfer, ax_size):
+            ax.set_xticks([np.log(t / (1 - t)) for t in thresholds], [f"{t:g}" for t in thresholds])
+            ax.set_xlabel("stopping confidence (log-odds axis)")
+        ax_transfer.set_ylim(0, 100)
+        ax_transfer.set_ylabel("transfer to the retrained CNN (%)")
+        ax_transfer.legend(frameon=False, fontsize=SMALLEST, loc="lower right")
+        ax_size.set_ylabel("size of the perturbation")
+        ax_size.set_ylim(bottom=0)
+        ax_size.legend(frameon=False, fontsize=SMALLEST, loc="upper left")
+        fig.tight_layout(w_pad=1.2)
+        figures["confidence"] = _save(fig, figures_dir, "part5_confidence")
+
+        # 5.3: the universal perturbation itself, digits with it, the budget curve, where it sends digits.
+        saved = torch.load(artifacts_dir / r.universal_artifact, weights_only=True)
+        v = saved["perturbation"].numpy().reshape(28, 28)
+        budget = float(saved["budget"])
+        fig = plt.figure(figsize=(6.7, 3.9))
+        grid = fig.add_gridspec(2, 4, height_ratios=[1, 1.05], hspace=0.55, wspace=0.75)
+        ax_v = fig.add_subplot(grid[0, 0])
+        shown = ax_v.imshow(v, cmap="magma", vmin=0, vmax=budget, interpolation="nearest")
+        ax_v.set_xticks([])
+        ax_v.set_yticks([])
+        ax_v.set_title(f"$v$ ($L_\\infty \\leq$ {budget:g})", fontsize=SMALLEST)
+        fig.colorbar(shown, ax=ax_v, fraction=0.046, pad=0.03).ax.tick_params(labelsize=SMALLEST)
+        examples = torch.load(artifacts_dir / r.confidence_artifact, weights_only=True)["original"][:3]
+        for k, image in enumerate(examples):
+            ax = fig.add_subplot(grid[0, k + 1])
+            _digit(ax, np.clip(image.numpy() + v, None, 1.0))
+            ax.set_title("digit + $v$", fontsize=SMALLEST)
+        ax_curve = fig.add_subplot(grid[1, :2])
+        budgets = [row["budget"] for row in r.universal]
+        ax_curve.plot(budgets, [100 * row["fooling_rate"] for row in r.universal], "o-", color=RED,
+                      label="universal $v$")
+        ax_curve.plot(budgets, [100 * row["random_fooling_rate"] for row in r.universal], "s--", color=GREY,
+                      label="random, same $L_2$")
+        ax_curve.set_xlabel("$L_\\infty$ budget of $v$ (input units)")
+        ax_curve.set_ylabel("test images fooled (%)")
+        ax_curve.set_ylim(0, 100)
+        ax_curve.legend(frameon=False, fontsize=SMALLEST)
+        ax_classes = fig.add_subplot(grid[1, 2:])
+        into = np.asarray(r.universal_headline["fooled_into"])
+        ax_classes.bar(np.arange(10), 100 * into / max(into.sum(), 1), color=RED)
+        ax_classes.set_xticks(np.arange(10))
+        ax_classes.set_xlabel("class the fooled images are sent to")
+        ax_classes.set_ylabel("share of fooled images (%)")
+        ax_classes.set_ylim(0, 100)
+        figures["universal"] = _save(fig, figures_dir, "part5_universal")
+    return figures
