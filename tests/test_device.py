@@ -72,8 +72,8 @@ def test_pipeline_applies_determinism_for_cuda(monkeypatch, tmp_path):
     from hw1 import pipeline
 
     calls = []
-    monkeypatch.setattr(pipeline, "resolve_device", lambda requested: torch.device("cuda"))
-    monkeypatch.setattr(pipeline, "configure_determinism", lambda device: calls.append(device))
+    monkeypatch.setattr(runtime, "resolve_device", lambda requested: torch.device("cuda"))
+    monkeypatch.setattr(runtime, "configure_determinism", lambda device: calls.append(device))
     monkeypatch.setattr(pipeline, "Renderer", lambda templates: (_ for _ in ()).throw(RuntimeError("stop here")))
     with pytest.raises(RuntimeError, match="stop here"):
         pipeline.run_pipeline(pipeline.Options(device="cuda", out=tmp_path / "out"), log=lambda _: None)
