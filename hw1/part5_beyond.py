@@ -136,7 +136,7 @@ def run(config: Part5Config, ctx: RunContext, part3: StoredPart, part4: StoredPa
             kept[f"{kind}_{threshold}"] = outcome.adversarial
     with atomic_path(ctx.artifact(CONFIDENCE_ADVERSARIAL)) as tmp:
         torch.save({"original": images[:n], "label": labels[:n], "target": targets[:n],
-                    "thresholds": torch.tensor(config.thresholds), **kept}, tmp)
+                    "thresholds": torch.tensor(config.thresholds, dtype=torch.float64), **kept}, tmp)
     seconds["confidence"] = time.perf_counter() - started
 
     # ---- 5.2: the adversarially trained network, attacked like Part 4's.

@@ -93,7 +93,7 @@ def test_dollar_amounts_in_prose_stay_prose():
 
 
 def test_math_error_names_file_line_formula_and_the_literal_dollar(tmp_path):
-    from tests.test_render import _context
+    from test_render import _context  # tests/ is on sys.path (pytest rootdir-less import mode)
 
     templates = _templates(tmp_path)
     answers = templates / "answers" / "part1.html.j2"

@@ -1,0 +1,106 @@
+"""Part 5 (beyond the assignment): every saved perturbation obeys the constraints, the reported fooling
+rate is recomputed from the saved v, the training attack keeps to the constraints, and the defended
+network's recipe keeps the assignment's accuracy."""
+
+import json
+
+import pytest
+import torch
+from torch import nn
+
+from hw1.attacks import constrained_fgsm, universal_perturbation
+from hw1.data import to_model_input
+from hw1.models import Table1CNN
+
+
+def _network(path) -> Table1CNN:
+    model = Table1CNN()
+    model.load_state_dict(torch.load(path, weights_only=True))
+    return model.eval()
+
+
+def test_saved_universal_perturbations_obey_the_constraints_and_reproduce_the_fooling_rate(quick_report, mnist):
+    out, _, _ = quick_report
+    r5 = json.loads((out / "results.json").read_text())["parts"]["part5"]["result"]
+    saved = torch.load(out / "artifacts" / "universal.pt", weights_only=True)
+    v = saved["perturbation"]
+    assert v.shape == (1, 1, 28, 28)
+    assert (v >= 0).all() and v.max() <= saved["budget"] + 1e-6
+    for budget, perturbation in zip(saved["budgets"], saved["perturbations"]):
+        assert (perturbation >= 0).all() and perturbation.max() <= budget + 1e-6
+    images = to_model_input(mnist.test_images[: r5["universal_test_images"]])
+    perturbed = torch.clamp(images + v, max=1.0)
+    assert (perturbed >= images).all() and perturbed.min() >= -1 and perturbed.max() <= 1
+    network = _network(out / "artifacts" / "cnn.pt")
+    with torch.no_grad():
+        clean = torch.cat([network(images[i:i + 500]).argmax(1) for i in range(0, len(images), 500)])
+        fooled = torch.cat([network(perturbed[i:i + 500]).argmax(1) for i in range(0, len(images), 500)]) != clean
+    assert float(fooled.float().mean()) == pytest.approx(r5["universal_headline"]["fooling_rate"], abs=1e-4)
+    assert r5["universal_headline"]["budget"] == pytest.approx(float(saved["budget"]))
+
+
+def test_confidence_adversarials_obey_the_constraints_and_rise_in_confidence(quick_report):
+    out, _, _ = quick_report
+    r5 = json.loads((out / "results.json").read_text())["parts"]["part5"]["result"]
+    saved = torch.load(out / "artifacts" / "part5_confidence.pt", weights_only=True)
+    network = _network(out / "artifacts" / "cnn.pt")
+    for threshold in saved["thresholds"].tolist():
+        adversarial = saved[f"untargeted_{threshold}"]
+        assert (adversarial >= saved["original"]).all() and adversarial.max() <= 1
+        with torch.no_grad():
+            top, predicted = torch.softmax(network(adversarial), dim=1).max(dim=1)
+        met = (predicted != saved["label"]) & (top >= threshold - 1e-5)
+        row = next(r for r in r5["confidence"] if r["attack"] == "untargeted" and r["threshold"] == threshold)
+        assert float(met.float().mean()) == pytest.approx(row["success_rate"], abs=1.5 / len(met))
+    untargeted = [r for r in r5["confidence"] if r["attack"] == "untargeted"]
+    assert untargeted[-1]["median_l2"] >= untargeted[0]["median_l2"]
+
+
+def test_defended_network_loads_and_differs_from_the_others(quick_report):
+    out, _, _ = quick_report
+    defended = _network(out / "artifacts" / "cnn_adversarially_trained.pt")
+    original = _network(out / "artifacts" / "cnn.pt")
+    assert not torch.equal(defended.state_dict()["features.0.weight"], original.state_dict()["features.0.weight"])
+
+
+def test_training_attack_keeps_the_constraints_and_leaves_the_network_alone():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(784, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Linear(16, 10)).train()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    images = torch.rand(8, 1, 28, 28) * 2 - 1
+    images[0] = 1.0  # a saturated image: nothing may be added
+    labels = torch.arange(8)
+    for steps in (1, 3):
+        adversarial = constrained_fgsm(model, images, labels, eps=0.3, steps=steps)
+        assert (adversarial >= images).all() and adversarial.max() <= 1
+        assert ((adversarial - images) <= 0.3 + 1e-6).all()
+        assert torch.equal(adversarial[0], images[0])
+    assert model.training  # mode restored
+    for name, value in model.state_dict().items():
+        assert torch.equal(value, before[name]), name  # BatchNorm statistics untouched too
+
+
+def test_universal_perturbation_stays_in_its_budget():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(784, 10))
+    images = torch.rand(64, 1, 28, 28) * 2 - 1
+    labels = torch.randint(0, 10, (64,))
+    v = universal_perturbation(model, images, labels, budget=0.25, steps=5, batch_size=16, step_size=0.1,
+                               generator=torch.Generator().manual_seed(0))
+    assert v.shape == (1, 1, 28, 28) and (v >= 0).all() and v.max() <= 0.25 and v.max() > 0
+
+
+def test_defended_recipe_keeps_the_assignments_accuracy(mnist):
+    """The full Part 5.2 recipe (one adversarial epoch on 30,000 images) stays above 98.5% clean accuracy."""
+    from hw1.part5_beyond import Part5Config
+    from hw1.train_config import TrainConfig
+    from hw1.training import evaluate, train_cnn
+
+    config = Part5Config()
+    recipe = TrainConfig(epochs=config.training_epochs, train_subset=config.training_subset,
+                         batch_size=config.training_batch_size, evals_per_epoch=1)
+    model, _ = train_cnn(recipe, mnist, torch.device("cpu"), seed=2, progress=False,
+                         adversary=lambda m, x, y: constrained_fgsm(m, x, y, config.adversarial_eps,
+                                                                    config.adversarial_steps))
+    _, accuracy, _, _ = evaluate(model, to_model_input(mnist.test_images), mnist.test_labels)
+    assert accuracy > 0.985, accuracy
