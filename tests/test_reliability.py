@@ -115,6 +115,16 @@ def test_result_from_older_code_or_other_config_is_recomputed(part1_report):
     assert summary.computed == ["part1"]  # the full config differs from the quick one
 
 
+def test_changed_config_in_the_same_mode_is_recomputed(part1_report, monkeypatch):
+    """A quick run whose quick preset changed must not reuse the result of the old preset."""
+    from hw1.part1_neuron import Part1Config
+
+    monkeypatch.setattr(Part1Config, "preset", classmethod(lambda cls, quick: cls(grid_points=31)))
+    summary = run_pipeline(Options(parts=(1,), out=part1_report, quick=True, device="cpu"), log=lambda _: None)
+    assert summary.computed == ["part1"]
+    assert json.loads((part1_report / "results.json").read_text())["parts"]["part1"]["config"]["grid_points"] == 31
+
+
 def test_edited_result_that_no_longer_fits_its_type_is_recomputed(part1_report):
     path = part1_report / "results.json"
     data = json.loads(path.read_text())
