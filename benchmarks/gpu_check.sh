@@ -80,8 +80,8 @@ for name, entry in parts.items():
 if "part3" in parts:
     r = parts["part3"]["result"]
     h = r["history"]
-    print(f"  CNN test accuracy {100 * r['test_accuracy']:.2f}%, time to 99% "
-          f"{h['seconds_to_99'] if h['seconds_to_99'] is not None else 'not reached'} s of training")
+    to_99 = f"{h['seconds_to_99']:.2f} s of training" if h["seconds_to_99"] is not None else "not reached"
+    print(f"  CNN test accuracy {100 * r['test_accuracy']:.2f}%, time to 99%: {to_99}")
 if "part4" in parts:
     r = parts["part4"]["result"]
     print(f"  attacks: untargeted {100 * r['untargeted']['success_rate']:.1f}% in {r['seconds_untargeted']:.2f} s, "
