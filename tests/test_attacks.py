@@ -121,3 +121,42 @@ def test_one_pass_at_several_confidences_equals_separate_attacks(model, digits):
             torch.testing.assert_close(outcome.adversarial, alone.adversarial, rtol=0, atol=1e-12)
             torch.testing.assert_close(outcome.probabilities, alone.probabilities)
         assert together[0].success.any() and (together[2].steps >= together[0].steps).all()
+
+
+def test_each_step_moves_every_free_pixel_by_exactly_eps(model, digits):
+    """One update: delta = clip(eps * sign(gradient), 0, 1 - I), so every changed pixel moved by eps (or to 1)."""
+    labels = _eval_predict(model, digits).argmax(dim=1)
+    for targets in (None, (labels + 1) % 10):
+        outcome = ConstrainedIFGSM(model, eps=0.05, max_steps=1, confidence=0.999999)(digits, labels, targets)
+        assert (outcome.steps <= 1).all()
+        delta = outcome.adversarial - digits
+        moved = delta > 0
+        assert moved.any()
+        room = (1 - digits)[moved]
+        torch.testing.assert_close(delta[moved], torch.minimum(torch.full_like(room, 0.05), room), rtol=0, atol=1e-12)
+
+
+def test_targeted_success_means_the_target_even_at_a_low_threshold(model, digits):
+    """With a low threshold another wrong class can pass it first: that is not a targeted success."""
+    labels = _eval_predict(model, digits).argmax(dim=1)
+    for shift in range(1, 10):
+        targets = (labels + shift) % 10
+        outcome = ConstrainedIFGSM(model, eps=0.05, max_steps=60, confidence=0.35)(digits, labels, targets)
+        top, predicted = _eval_predict(model, outcome.adversarial).max(dim=1)
+        assert torch.equal((predicted == targets) & (top >= 0.35), outcome.success), shift
+
+
+@pytest.mark.parametrize("bad", [dict(eps=0), dict(max_steps=-1), dict(confidence=0), dict(confidence=1.01),
+                                 dict(batch_size=0)])
+def test_impossible_settings_are_refused(model, bad):
+    settings = dict(eps=0.05, max_steps=10, confidence=0.9, batch_size=4) | bad
+    with pytest.raises(ValueError):
+        ConstrainedIFGSM(model, **settings)
+
+
+def test_edge_settings_are_allowed(model, digits):
+    labels = _eval_predict(model, digits).argmax(dim=1)
+    outcome = ConstrainedIFGSM(model, eps=0.05, max_steps=0, confidence=1.0, batch_size=1)(digits[:2], labels[:2])
+    assert torch.equal(outcome.adversarial, digits[:2]) and (outcome.steps == 0).all()
+    with pytest.raises(ValueError):
+        ConstrainedIFGSM(model, eps=0.05, max_steps=5).at_confidences(digits, labels, None, (0.0, 0.9))

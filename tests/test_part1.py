@@ -3,6 +3,7 @@
 import math
 
 import numpy as np
+import pytest
 import torch
 
 from hw1.part1_neuron import Part1Config, analytic_gradients, neuron_surfaces, run
@@ -60,6 +61,7 @@ def test_run_saves_surfaces_and_derives_facts(tmp_path):
     for name in ("output", "l2_loss", "l2_grad_w", "ce_loss", "ce_grad_w"):
         assert arrays[name].shape == (41, 41)  # (len(b), len(w))
     assert arrays["w"][0] == -config.half_range and arrays["w"][-1] == config.half_range
+    assert np.array_equal(arrays["b"], arrays["w"])  # the same axis for the bias
     assert ctx.artifacts_written == ["part1.npz"]
     # Facts the written answer relies on.
     assert math.isclose(result.ce_min, math.log(2), rel_tol=1e-12)  # minimum of CE at y = 0.5 is log 2
@@ -69,3 +71,7 @@ def test_run_saves_surfaces_and_derives_facts(tmp_path):
     assert 0.49 < result.ce_grad_abs_max <= 0.5
     assert result.l2_vanishing_fraction > 0.3 and result.ce_vanishing_fraction == 0.0
     assert result.autograd_max_abs_error < 1e-12
+    # The saturated corner w = b = half_range (z = 2 * half_range), by the formulas.
+    corner = 1 / (1 + math.exp(-2 * config.half_range))
+    assert result.l2_grad_at_corner == pytest.approx(abs(2 * (corner - 0.5) * corner * (1 - corner)), rel=1e-9)
+    assert result.ce_grad_at_corner == pytest.approx(abs(corner - 0.5), rel=1e-9)

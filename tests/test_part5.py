@@ -6,6 +6,7 @@ import json
 
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from hw1.attacks import constrained_fgsm, universal_perturbation
@@ -75,6 +76,10 @@ def test_training_attack_keeps_the_constraints_and_leaves_the_network_alone():
         assert (adversarial >= images).all() and adversarial.max() <= 1
         assert ((adversarial - images) <= 0.3 + 1e-6).all()
         assert torch.equal(adversarial[0], images[0])
+        with torch.no_grad():  # it ascends the loss (in eval mode, the mode it was made in)
+            model.eval()
+            assert F.cross_entropy(model(adversarial), labels) > F.cross_entropy(model(images), labels)
+            model.train()
     assert model.training  # mode restored
     for name, value in model.state_dict().items():
         assert torch.equal(value, before[name]), name  # BatchNorm statistics untouched too
@@ -82,12 +87,30 @@ def test_training_attack_keeps_the_constraints_and_leaves_the_network_alone():
 
 def test_universal_perturbation_stays_in_its_budget():
     torch.manual_seed(0)
-    model = nn.Sequential(nn.Flatten(), nn.Linear(784, 10))
+    seen = []
+
+    class Spy(nn.Module):  # records the largest pixel value the network is shown
+        def __init__(self):
+            super().__init__()
+            self.net = nn.Sequential(nn.Flatten(), nn.Linear(784, 10))
+
+        def forward(self, x):
+            seen.append(float(x.max()))
+            return self.net(x)
+
+    model = Spy()
     images = torch.rand(64, 1, 28, 28) * 2 - 1
     labels = torch.randint(0, 10, (64,))
     v = universal_perturbation(model, images, labels, budget=0.25, steps=5, batch_size=16, step_size=0.1,
                                generator=torch.Generator().manual_seed(0))
     assert v.shape == (1, 1, 28, 28) and (v >= 0).all() and v.max() <= 0.25 and v.max() > 0
+    # It ascends the loss: pixels whose gradient always points down stay at 0, and the loss rises.
+    assert (v == 0).any()
+    assert max(seen) <= 1.0  # the perturbed training images stay in range
+    with torch.no_grad():
+        before = torch.nn.functional.cross_entropy(model(images), labels)
+        after = torch.nn.functional.cross_entropy(model(torch.clamp(images + v, max=1.0)), labels)
+    assert after > before
 
 
 def test_defended_recipe_keeps_the_assignments_accuracy(mnist):
