@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from .models import in_layout
+from .models import eval_mode, in_layout
 from .runtime import full_float32
 
 
@@ -81,22 +81,15 @@ class ConstrainedIFGSM:
         levels = tuple(sorted(confidences))
         if not levels or not 0 < levels[0] <= levels[-1] <= 1:
             raise ValueError("confidences must lie in (0, 1]")
-        was_training = self.model.training
-        self.model.eval()
-        precision = full_float32().__enter__()
         bar = tqdm(total=len(images), desc="targeted attack" if targets is not None else "untargeted attack",
                    unit="image", leave=False, dynamic_ncols=True,
                    disable=None if self.progress is None else not self.progress)
-        try:
+        with eval_mode(self.model), full_float32(), bar:
             batches = [
                 self._attack_batch(images[i:i + self.batch_size], labels[i:i + self.batch_size],
                                    None if targets is None else targets[i:i + self.batch_size], bar, levels)
                 for i in range(0, len(images), self.batch_size)
             ]
-        finally:
-            bar.close()
-            precision.__exit__(None, None, None)
-            self.model.train(was_training)
         return [AttackOutcome(**{name: torch.cat([getattr(batch[k], name) for batch in batches])
                                  for name in AttackOutcome.__dataclass_fields__})
                 for k in range(len(levels))]
@@ -111,11 +104,10 @@ class ConstrainedIFGSM:
         upper = 1.0 - x  # delta may add at most this much before a pixel leaves the range
         delta = torch.zeros_like(x)
         steps = torch.zeros(len(x), dtype=torch.int64, device=device)
-        probabilities = torch.zeros(len(x), 10, dtype=x.dtype, device=device)
         # Per level: the image's state when that level's rule first held (or its last state if never).
         records = [{"delta": torch.zeros_like(x), "steps": torch.zeros_like(steps),
                     "success": torch.zeros(len(x), dtype=torch.bool, device=device),
-                    "probabilities": torch.zeros_like(probabilities)} for _ in levels]
+                    "probabilities": torch.zeros(len(x), 10, dtype=x.dtype, device=device)} for _ in levels]
         active = torch.arange(len(x), device=device)  # images still being attacked
         for step in range(self.max_steps + 1):
             delta_active = delta[active].requires_grad_(True)
@@ -135,7 +127,7 @@ class ConstrainedIFGSM:
                 record["delta"][active] = torch.where(fresh[:, None, None, None], delta_active.detach(),
                                                       record["delta"][active])
                 record["steps"][active] = torch.where(fresh, steps[active], record["steps"][active])
-                record["probabilities"][active] = torch.where(fresh[:, None], probs.to(probabilities.dtype),
+                record["probabilities"][active] = torch.where(fresh[:, None], probs.to(x.dtype),
                                                               record["probabilities"][active])
                 record["success"][active] = record["success"][active] | met
             met_top = hit & (top_probability >= levels[-1])
@@ -191,18 +183,14 @@ def constrained_fgsm(model: torch.nn.Module, images: torch.Tensor, labels: torch
     passes must not update) and put back in its mode; no gradient reaches its parameters.
     Returns detached (N, 1, 28, 28) images.
     """
-    was_training = model.training
-    model.eval()
-    try:
-        x = images.detach()
-        delta = torch.zeros_like(x)
+    x = images.detach()
+    delta = torch.zeros_like(x)
+    with eval_mode(model):
         for _ in range(steps):
             delta.requires_grad_(True)
             loss = F.cross_entropy(model(x + delta).float(), labels)
             (gradient,) = torch.autograd.grad(loss, delta)
             delta = torch.minimum((delta.detach() + (eps / steps) * gradient.sign()).clamp_(min=0.0), 1.0 - x)
-    finally:
-        model.train(was_training)
     return (x + delta).detach()
 
 
@@ -217,10 +205,8 @@ def universal_perturbation(model: torch.nn.Module, images: torch.Tensor, labels:
     its L-inf norm is at most `budget` (input units). Returns v, (1, 1, 28, 28), on the images' device.
     The network is used in eval mode and put back in its mode.
     """
-    was_training = model.training
-    model.eval()
-    try:
-        v = torch.zeros(1, *images.shape[1:], device=images.device)
+    v = torch.zeros(1, *images.shape[1:], device=images.device)
+    with eval_mode(model):
         for _ in range(steps):
             index = torch.randint(0, len(images), (batch_size,), generator=generator).to(images.device)
             v.requires_grad_(True)
@@ -228,6 +214,4 @@ def universal_perturbation(model: torch.nn.Module, images: torch.Tensor, labels:
             loss = F.cross_entropy(model(in_layout(perturbed, channels_last)).float(), labels[index])
             (gradient,) = torch.autograd.grad(loss, v)
             v = (v.detach() + step_size * gradient.sign()).clamp_(0.0, budget)
-    finally:
-        model.train(was_training)
     return v.detach()

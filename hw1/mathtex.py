@@ -16,7 +16,6 @@ by a digit ("costs $5 or $10" is text); `\\$` is always a literal dollar sign.
 from __future__ import annotations
 
 import base64
-import functools
 import html
 import json
 import re
@@ -66,14 +65,16 @@ def _check_braces(tex: str) -> None:
         raise MathError(f"cannot typeset ${tex}$: {depth} '{{' not closed")
 
 
-# Typeset formulas of earlier renders, by (engine version, display, tex): a re-render after editing
-# one word typesets only what changed (loading the math font alone takes about a second).
+# Typeset formulas, by (display, tex), in memory and across renders on disk: a re-render after
+# editing one word typesets only what changed (loading the math font alone takes about a second).
 _DISK_CACHE: dict[str, list] = {}
+_USED: set[str] = set()  # keys looked up since the last load_cache: what the current render needs
 CACHE_VERSION = "ziamath-2"  # bump when the typesetting settings change
 
 
 def load_cache(path: Path) -> None:
-    """Fill the formula cache from `path` (a damaged or foreign file is ignored)."""
+    """Start a render: fill the formula cache from `path` (a damaged or foreign file is ignored)."""
+    _USED.clear()
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         if data.get("version") == CACHE_VERSION and isinstance(data.get("formulas"), dict):
@@ -82,15 +83,12 @@ def load_cache(path: Path) -> None:
         pass
 
 
-def save_cache(path: Path, used: set[str] | None = None) -> None:
-    """Write the formulas typeset so far (only those in `used`, if given) to `path`, atomically."""
+def save_cache(path: Path) -> None:
+    """Write the formulas the current render used (since load_cache) to `path`, atomically."""
     from .storage import write_json_atomic
 
-    formulas = {k: v for k, v in _DISK_CACHE.items() if used is None or k in used}
+    formulas = {k: v for k, v in _DISK_CACHE.items() if k in _USED}
     write_json_atomic(Path(path), {"version": CACHE_VERSION, "formulas": formulas})
-
-
-_USED: set[str] = set()
 
 
 def tex_to_svg(tex: str, display: bool = False) -> tuple[str, float, float, float]:
@@ -103,7 +101,6 @@ def tex_to_svg(tex: str, display: bool = False) -> tuple[str, float, float, floa
     return uri, width, height, depth
 
 
-@functools.lru_cache(maxsize=None)
 def _typeset(tex: str, display: bool) -> tuple[str, float, float, float]:
     import ziamath
 

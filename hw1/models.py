@@ -8,6 +8,9 @@ Load trained weights::
 
 from __future__ import annotations
 
+import contextlib
+from typing import Iterator
+
 import torch
 from torch import nn
 
@@ -88,6 +91,17 @@ class Table1CNN(nn.Module):
         return torch.softmax(self(x), dim=1)
 
 
+@contextlib.contextmanager
+def eval_mode(model: nn.Module) -> Iterator[nn.Module]:
+    """The network in eval mode (BatchNorm on its running statistics) for the block, then its mode restored."""
+    was_training = model.training
+    model.eval()
+    try:
+        yield model
+    finally:
+        model.train(was_training)
+
+
 def in_layout(x: torch.Tensor, channels_last: bool) -> torch.Tensor:
     """(N, C, H, W) input in the memory layout the model runs in.
 
@@ -112,13 +126,10 @@ def architecture_table(model: nn.Module, input_shape=(1, 1, 28, 28)) -> list[dic
                     "parameters": sum(p.numel() for p in mod.parameters()),
                 })
             hooks.append(module.register_forward_hook(record))
-    was_training = model.training
-    model.eval()
     try:
-        with torch.no_grad():
+        with eval_mode(model), torch.no_grad():
             model(torch.zeros(input_shape, device=next(model.parameters()).device))
     finally:
-        model.train(was_training)
         for hook in hooks:
             hook.remove()
     return rows

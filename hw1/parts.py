@@ -10,6 +10,9 @@ from . import figures, figures_part5, part1_neuron, part2_xor, part3_cnn, part4_
 
 from .paths import PACKAGE_DIR  # noqa: E402
 
+# The code every CNN part computes with: a change in any of these recomputes Parts 3, 4 and 5.
+CNN_CODE = ("training.py", "train_config.py", "models.py", "data.py", "runtime.py")
+
 
 @dataclass(frozen=True)
 class PartSpec:
@@ -57,7 +60,7 @@ PARTS: dict[int, PartSpec] = {
         result_cls=part3_cnn.Part3Result,
         run=part3_cnn.run,
         draw=figures.draw_part3,
-        code_modules=("part3_cnn.py", "training.py", "train_config.py", "models.py", "data.py", "runtime.py"),
+        code_modules=("part3_cnn.py", *CNN_CODE),
         uses_device=True,
     ),
     4: PartSpec(
@@ -68,8 +71,7 @@ PARTS: dict[int, PartSpec] = {
         result_cls=part4_adversarial.Part4Result,
         run=part4_adversarial.run,
         draw=figures.draw_part4,
-        code_modules=("part4_adversarial.py", "attacks.py", "training.py", "train_config.py", "models.py", "data.py",
-                      "runtime.py"),
+        code_modules=("part4_adversarial.py", "attacks.py", *CNN_CODE),
         depends_on=(3,),
         uses_device=True,
     ),
@@ -81,8 +83,7 @@ PARTS: dict[int, PartSpec] = {
         result_cls=part5_beyond.Part5Result,
         run=part5_beyond.run,
         draw=figures_part5.draw_part5,
-        code_modules=("part5_beyond.py", "attacks.py", "training.py", "train_config.py", "models.py", "data.py",
-                      "runtime.py", "part4_adversarial.py", "part3_cnn.py"),
+        code_modules=("part5_beyond.py", "attacks.py", "part4_adversarial.py", "part3_cnn.py", *CNN_CODE),
         depends_on=(3, 4),
         uses_device=True,
     ),

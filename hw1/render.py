@@ -272,10 +272,9 @@ class Renderer:
         """Render and write <stem>.html and <stem>.pdf atomically; return their paths."""
         cache = out_dir / "figures" / "math-cache.json"
         mathtex.load_cache(cache)
-        mathtex._USED.clear()
         page = self.render_html(context)
         cache.parent.mkdir(parents=True, exist_ok=True)
-        mathtex.save_cache(cache, used=set(mathtex._USED))
+        mathtex.save_cache(cache)
         html_path, pdf_path = out_dir / f"{stem}.html", out_dir / f"{stem}.pdf"
         try:
             import weasyprint

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
@@ -53,29 +55,23 @@ def configure_determinism(device: torch.device) -> None:
     torch.use_deterministic_algorithms(True, warn_only=True)
 
 
-class full_float32:
+@contextlib.contextmanager
+def full_float32() -> Iterator[None]:
     """Context: float32 math means float32 on CUDA too (no TF32, no autocast), restored afterwards.
 
     TF32 (the CUDA default for convolutions) keeps 10 mantissa bits; near the attack's 0.90
     stopping threshold that flips decisions, so attacks and the evaluations that judge them run in
     full float32. No effect on the CPU, where float32 is always full precision.
     """
-
-    def __enter__(self):
-        self._saved = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32)
-        torch.backends.cuda.matmul.allow_tf32 = False
-        torch.backends.cudnn.allow_tf32 = False
-        devices = ("cpu", "cuda") if torch.cuda.is_available() else ("cpu",)
-        self._no_autocast = [torch.autocast(device_type, enabled=False) for device_type in devices]
-        for context in self._no_autocast:
-            context.__enter__()
-        return self
-
-    def __exit__(self, *exc):
-        for context in reversed(self._no_autocast):
-            context.__exit__(*exc)
-        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = self._saved
-        return False
+    saved = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32)
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False
+    try:
+        with contextlib.ExitStack() as stack:
+            for device_type in ("cpu", "cuda") if torch.cuda.is_available() else ("cpu",):
+                stack.enter_context(torch.autocast(device_type, enabled=False))
+            yield
+    finally:
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = saved
 
 
 def seed_everything(seed: int) -> None:

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from .data import MNIST, to_model_input
-from .models import Table1CNN, in_layout
+from .models import Table1CNN, eval_mode, in_layout
 from .runtime import full_float32
 from .storage import atomic_path
 from .train_config import TrainConfig, TrainHistory  # noqa: F401  (re-exported: hw1.training.TrainConfig)
@@ -34,17 +34,12 @@ def evaluate(model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor,
     """
     if channels_last is None:
         channels_last = images.device.type == "cpu"
-    was_training = model.training
-    model.eval()
     losses, probabilities = [], []
-    try:
-        with torch.no_grad(), full_float32():  # decisions (99%, the 0.90 rule) in full precision
-            for start in range(0, len(images), batch_size):
-                logits = model(in_layout(images[start:start + batch_size], channels_last)).float()
-                losses.append(F.cross_entropy(logits, labels[start:start + batch_size], reduction="sum"))
-                probabilities.append(torch.softmax(logits, dim=1))
-    finally:
-        model.train(was_training)
+    with eval_mode(model), torch.no_grad(), full_float32():  # decisions (99%, the 0.90 rule) in full precision
+        for start in range(0, len(images), batch_size):
+            logits = model(in_layout(images[start:start + batch_size], channels_last)).float()
+            losses.append(F.cross_entropy(logits, labels[start:start + batch_size], reduction="sum"))
+            probabilities.append(torch.softmax(logits, dim=1))
     probs = torch.cat(probabilities)
     predictions = probs.argmax(dim=1)
     loss = float(torch.stack(losses).sum()) / len(images)
@@ -72,7 +67,7 @@ def native_bfloat16(device: torch.device) -> bool:
     return device.type == "cpu" and bool(is_amx and is_amx())
 
 
-def warm_up_cuda(device: torch.device, channels_last: bool = False) -> None:
+def warm_up_cuda(device: torch.device) -> None:
     """Start CUDA, cuDNN and cuBLAS untimed: one forward and backward pass of a throwaway Table1CNN.
 
     Without it the first timed window of training (or of an attack) includes their start-up, a
@@ -149,12 +144,11 @@ def train_cnn(config: TrainConfig, data: MNIST, device: torch.device, seed: int,
         for step in range(per_epoch):
             index = order[step * config.batch_size:(step + 1) * config.batch_size]
             x, y = in_layout(train_x[index], channels_last), train_y[index]
-            if adversary is None:
-                with autocast:
+            with autocast:
+                if adversary is None:
                     logits = model(x)
                     loss = F.cross_entropy(logits.float(), y)
-            else:
-                with autocast:
+                else:
                     x_adv = adversary(model, x, y)
                     both = model(torch.cat([x, x_adv]))
                     logits = both[: len(x)]
