@@ -121,3 +121,49 @@ def test_reference_to_a_missing_figure_is_an_error(tmp_path):
     answers.write_text(answers.read_text().replace("{% macro q1() %}", '{% macro q1() %}{{ ref("fig-p1-nope") }}', 1))
     with pytest.raises(UserError, match="fig-p1-nope"):
         Renderer(templates).render_html(_context(tmp_path))
+
+
+def test_secs_never_prints_sixty_seconds():
+    assert secs(119.7) == "2 min 0 s" and secs(179.7) == "3 min 0 s" and secs(59.97) == "1 min 0 s"
+    assert secs(59.9) == "59.9 s" and secs(61.4) == "1 min 1 s"
+
+
+def test_every_citation_resolves_and_every_reference_is_cited(quick_report):
+    """The bibliography (#17): each [n] in the text links to an entry, and each entry of references.toml is cited."""
+    import re
+    import tomllib
+
+    out, _, _ = quick_report
+    page = (out / "hw1.html").read_text(encoding="utf-8")
+    entries = tomllib.loads((DEFAULT_TEMPLATES / "references.toml").read_text(encoding="utf-8"))
+    cited = set(re.findall(r'<a class="cite" href="#ref-([\w-]+)">', page))
+    listed = dict(re.findall(r'<li id="ref-([\w-]+)" value="(\d+)">', page))
+    assert cited == set(listed) == set(entries)
+    numbers = [int(listed[key]) for key in re.findall(r'<a class="cite" href="#ref-([\w-]+)">', page)]
+    first_use = list(dict.fromkeys(numbers))
+    assert first_use == list(range(1, len(entries) + 1))  # numbered in order of first citation
+
+
+def test_citing_an_unknown_key_names_the_valid_keys(tmp_path):
+    import shutil
+
+    templates = tmp_path / "templates"
+    shutil.copytree(DEFAULT_TEMPLATES, templates)
+    renderer = Renderer(templates)
+    template = renderer.env.from_string('{{ cite("goodfelow2015") }}')
+    from hw1.render import Numbering, _make_globals
+
+    with pytest.raises(ValueError, match="goodfellow2015"):
+        template.render(**_make_globals(Numbering(), {}, True, renderer.references))
+
+
+def test_a_broken_references_file_is_one_clear_error(tmp_path):
+    import shutil
+
+    from hw1.errors import UserError
+
+    templates = tmp_path / "templates"
+    shutil.copytree(DEFAULT_TEMPLATES, templates)
+    (templates / "references.toml").write_text('[mine]\nauthors = "Me"\ntitle = "Notes"\n')
+    with pytest.raises(UserError, match=r"entry \[mine\] lacks venue, year"):
+        Renderer(templates)
