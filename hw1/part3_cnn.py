@@ -58,11 +58,24 @@ class Part3Result:
         return TrainHistory(**self.history)
 
     @property
-    def top_confusions(self) -> list[dict]:
-        """The three most frequent (true digit, predicted digit) errors, most frequent first."""
-        pairs = [{"true": t, "predicted": p, "count": self.confusion[t][p]}
-                 for t in range(10) for p in range(10) if t != p and self.confusion[t][p]]
-        return sorted(pairs, key=lambda pair: (-pair["count"], pair["true"], pair["predicted"]))[:3]
+    def top_confusions(self) -> dict:
+        """The most frequent (true digit, predicted digit) errors, up to three, without hiding ties: `listed` are the
+        pairs named one by one (most frequent first); if the pairs at the third-highest count do not all fit, they are
+        summarised as `tied_pairs` pairs with `tied_count` errors each. `errors`: the errors all of these account for."""
+        pairs = sorted(({"true": t, "predicted": p, "count": self.confusion[t][p]}
+                        for t in range(10) for p in range(10) if t != p and self.confusion[t][p]),
+                       key=lambda pair: (-pair["count"], pair["true"], pair["predicted"]))
+        if len(pairs) <= 3:
+            return {"listed": pairs, "tied_pairs": 0, "tied_count": 0, "errors": sum(p["count"] for p in pairs)}
+        cut = pairs[2]["count"]
+        above = [p for p in pairs if p["count"] > cut]
+        at_cut = [p for p in pairs if p["count"] == cut]
+        if len(above) + len(at_cut) <= 3:
+            listed, tied = above + at_cut, []
+        else:
+            listed, tied = above, at_cut
+        return {"listed": listed, "tied_pairs": len(tied), "tied_count": cut if tied else 0,
+                "errors": sum(p["count"] for p in listed) + cut * len(tied)}
 
 
 def run(config: Part3Config, ctx: RunContext) -> Part3Result:

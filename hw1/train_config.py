@@ -37,14 +37,18 @@ class TrainHistory:
     epochs_to_99: float | None = None
 
     @property
-    def train_accuracy_before_eval(self) -> list[float]:
-        """Mean training-batch accuracy over the iterations since the previous evaluation, one per evaluation:
-        the training-side number to set beside each test point."""
-        means, previous = [], 0
+    def smoothing_window(self) -> int:
+        """Training batches the smoothed training curve averages over (the span of its moving average)."""
+        return max(5, self.iterations_per_epoch // 10)
+
+    @property
+    def train_accuracy_at_eval(self) -> list[float]:
+        """Mean training-batch accuracy over the `smoothing_window` batches before each evaluation: the training
+        side of the figure at each test point (the smoothed curve's level there)."""
+        means = []
         for iteration in self.eval_iteration:
-            window = self.iteration_accuracy[previous:iteration] or [float("nan")]
+            window = self.iteration_accuracy[max(0, iteration - self.smoothing_window):iteration] or [float("nan")]
             means.append(sum(window) / len(window))
-            previous = iteration
         return means
 
     @property
