@@ -34,15 +34,15 @@ from hw1.train_config import TrainConfig
 from hw1.training import evaluate, train_cnn
 
 # name -> Part5Config overrides; "init": "part3" fine-tunes Part 3's network, "scratch" starts fresh.
+FINE_TUNE = {"init": "part3", "defence_alpha": 0.0, "defence_max_lr": 2e-3}
 RECIPES = {
     "Goodfellow single-step": {"goodfellow": True},
-    "FGSM-RS 0.6, 1 epoch": {"defence_budget": 0.6, "defence_epochs": 1},
-    "FGSM-RS 0.7, 1 epoch": {"defence_budget": 0.7, "defence_epochs": 1},
-    "FGSM-RS 0.7, 2 epochs": {"defence_budget": 0.7, "defence_epochs": 2},
-    "FGSM-RS 0.8, 2 epochs": {"defence_budget": 0.8, "defence_epochs": 2},
-    "PGD-3-RS 0.7, 1 epoch": {"defence_budget": 0.7, "defence_epochs": 1, "defence_steps": 3, "defence_step": 0.5},
-    "FGSM-RS 0.6, 3 epochs from scratch": {"defence_budget": 0.6, "defence_epochs": 3, "init": "scratch",
-                                           "defence_max_lr": 4e-3},
+    "FGSM-RS 0.7, fine-tune 1 epoch": {**FINE_TUNE, "defence_budget": 0.7, "defence_epochs": 1},
+    "FGSM-RS 0.7, fine-tune 2 epochs": {**FINE_TUNE, "defence_budget": 0.7, "defence_epochs": 2},
+    "PGD-3-RS 0.7, fine-tune 1 epoch": {**FINE_TUNE, "defence_budget": 0.7, "defence_epochs": 1, "defence_steps": 3,
+                                        "defence_step": 0.5},
+    "FGSM-RS 0.6, scratch 3 epochs": {"init": "scratch", "defence_budget": 0.6, "defence_epochs": 3},
+    "FGSM-RS 0.7, scratch 3 epochs (product)": {"init": "scratch"},
 }
 
 
@@ -90,7 +90,7 @@ def main() -> None:
                                                                                 base.adversarial_steps))
                 guard_history = []
             else:
-                start = overrides.pop("init", "part3")
+                start = overrides.pop("init", base.defence_init)
                 if start == "part3" and initial is None:
                     initial = _part3_network(args, data, device, seed)
                     started = time.perf_counter()

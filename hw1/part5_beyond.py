@@ -52,22 +52,25 @@ class Part5Config:
     training_batch_size: int = 128
     defended_images: int = 500  # Part 4 images attacked on every network (those all classify correctly)
     # 5.2, the defence that holds: FGSM with a random start in the one-sided box 0 <= delta <= min(budget,
-    # 1 - I) (Wong, Rice and Kolter 2020), trained on adversarial images only (alpha 0), fine-tuning Part 3's
-    # network. Chosen with benchmarks/bench_defence.py (its table is benchmarks/defence_tradeoff.json).
+    # 1 - I) (Wong, Rice and Kolter 2020) on Goodfellow et al.'s mixed objective, a fresh network with the
+    # Part 3 recipe. benchmarks/bench_defence.py measured (seed 0, AMD EPYC, 500 images): fine-tuning Part 3's
+    # network for 1 epoch at budget 0.7 on adversarial images only gives 98.68% clean, 74.4% robust at 0.6,
+    # short of both goals; the issue's author measured 99.2% / 87% from scratch in 3 epochs at budget 0.6.
     defence_budget: float = 0.7  # training budget, input units; a little above the evaluated 0.6
     defence_step: float = 1.25  # size of each sign step as a multiple of defence_budget (Wong et al.: 1.25)
     defence_steps: int = 1  # sign steps per training example (1: FGSM)
-    defence_alpha: float = 0.0  # weight of the clean loss (0: adversarial images only)
-    defence_epochs: int = 2
-    defence_max_lr: float = 2e-3  # one-cycle peak for fine-tuning (Part 3 trains from scratch at 4e-3)
+    defence_alpha: float = 0.5  # weight of the clean loss (0: adversarial images only)
+    defence_epochs: int = 3
+    defence_max_lr: float = 4e-3  # one-cycle peak (Part 3's)
+    defence_init: str = "scratch"  # "scratch" (a fresh network) or "part3" (fine-tune Part 3's network)
     defence_subset: int = 0  # training images (0: all 60,000 but the guard's held-out batch)
     guard_images: int = 512  # (> 0) held-out training images the guard attacks at every check
     guard_steps: int = 10
     guard_collapse: float = 0.2  # robust-accuracy drop from the best check that counts as a collapse
     # 5.2, the bounded evaluation: one-sided PGD, 40 steps of budget/10, zero and random start.
     robust_images: int = 1000  # the first test images
-    robust_budgets: tuple[float, ...] = (0.2, 0.4, 0.6, 0.8, 1.0)  # the defended network's curve
-    robust_budgets_others: tuple[float, ...] = (0.2, 0.6, 1.0)  # the three other networks
+    robust_budgets: tuple[float, ...] = (0.3, 0.6, 0.8, 1.0)  # the defended network's curve
+    robust_budgets_others: tuple[float, ...] = (0.3, 0.6, 1.0)  # the three other networks (fewer: cost)
     robust_headline: float = 0.6  # = 0.3 on [0, 1]: Madry et al.'s MNIST budget
     robust_steps: int = 40
     robust_step_fraction: float = 0.1
@@ -195,7 +198,8 @@ def run(config: Part5Config, ctx: RunContext, part3: StoredPart, part4: StoredPa
 
     # ---- 5.2 (b): the defence that holds: budgeted FGSM with random start, fine-tuning Part 3's network.
     started = time.perf_counter()
-    defended, history, guard = train_defended(config, data, device, ctx.seed + 3, original.state_dict(),
+    initial = original.state_dict() if config.defence_init == "part3" else None
+    defended, history, guard = train_defended(config, data, device, ctx.seed + 3, initial,
                                               ctx.checkpoints_dir / f"part5-budgeted-{ctx.run_key}.pt", ctx.progress)
     save_weights(defended, ctx.artifact(DEFENDED))
     seconds["adversarial_training"] = time.perf_counter() - started
@@ -333,7 +337,7 @@ def train_defended(config: Part5Config, data, device, seed: int, initial: dict |
                    checkpoint: Path | None = None, progress: bool | None = None):
     """The budgeted defence of 5.2: (model, history, guard), also used by benchmarks/bench_defence.py.
 
-    Fine-tunes `initial` (Part 3's network; None: from scratch) on FGSM-with-random-start images in the
+    Trains `initial` (Part 3's network: fine-tuning; None: a fresh network) on FGSM-with-random-start images in the
     one-sided box of `defence_budget`, with the one-cycle Adam recipe of Part 3, checking robustness on
     `guard_images` held-out training images (the last ones, never trained on) at every epoch's end.
     """
