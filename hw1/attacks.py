@@ -215,3 +215,145 @@ def universal_perturbation(model: torch.nn.Module, images: torch.Tensor, labels:
             (gradient,) = torch.autograd.grad(loss, v)
             v = (v.detach() + step_size * gradient.sign()).clamp_(0.0, budget)
     return v.detach()
+
+
+# ------------------------------------------------------- Part 5.2: bounded attacks and their defence
+
+def _one_sided_box(x: torch.Tensor, budget: float) -> torch.Tensor:
+    """(N, 1, 28, 28) upper bound of delta: min(budget, 1 - I). The lower bound is 0 (I_adv >= I)."""
+    return (1.0 - x).clamp_(max=budget)
+
+
+def random_start_fgsm(model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor, budget: float,
+                      step: float, steps: int = 1, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Training examples under the assignment's constraint with a budget: FGSM with a random start.
+
+    After Wong, Rice and Kolter 2020 ("Fast is better than free"), adapted to the one-sided box: delta
+    starts uniform in 0 <= delta <= min(budget, 1 - I), then `steps` sign steps of size `step` ascend the
+    cross-entropy, each projected back onto that box. So I <= I_adv <= 1 and ||I_adv - I||_inf <= budget.
+    Images (N, 1, 28, 28) in [-1, 1]; returns detached images of the same shape. The network is used in
+    eval mode (BatchNorm's running statistics stay untouched) and put back in its mode.
+    """
+    x = images.detach()
+    upper = _one_sided_box(x, budget)
+    noise = torch.rand(x.shape, generator=generator, dtype=x.dtype).to(x.device) if generator is not None \
+        else torch.rand_like(x)
+    delta = noise * upper
+    with eval_mode(model):
+        for _ in range(steps):
+            delta.requires_grad_(True)
+            loss = F.cross_entropy(model(x + delta).float(), labels)
+            (gradient,) = torch.autograd.grad(loss, delta)
+            delta = torch.minimum((delta.detach() + step * gradient.sign()).clamp_(min=0.0), upper)
+    return (x + delta).detach()
+
+
+@dataclass
+class RobustnessCurve:
+    """Robust accuracy under the one-sided bounded PGD, per budget (ascending)."""
+
+    budgets: list[float]  # L-inf budgets in input units ([-1, 1] spans 2; divide by 2 for [0, 1] units)
+    robust: list[float]  # share of all evaluated images still classified correctly after both starts
+    robust_count: list[int]
+    images: int  # images evaluated (correct or not: a misclassified clean image is never robust)
+    clean_accuracy: float  # on the same images
+    seconds: float
+
+
+class OneSidedPGD:
+    """Projected gradient descent (Madry et al. 2018) under the assignment's constraint, with a budget.
+
+    For each budget b: 0 <= delta <= b and I + delta <= 1 (so I_adv >= I, I_adv in [-1, 1]); `steps`
+    sign steps of b * step_fraction ascending the cross-entropy, each projected onto that box. Two
+    starts per image, zero and uniform random inside the box; an image is robust at b only if it is
+    classified correctly by the network on the clean image and on every iterate of both runs (an image
+    is dropped from the batch the moment any iterate fools the network, which saves most of the cost).
+
+    Budgets are taken in ascending order and an image fooled at b is counted fooled at every larger
+    budget without being attacked again: the adversarial image found at b lies inside the larger box.
+
+    Args:
+        model: (N, 1, 28, 28) in [-1, 1] -> (N, C) logits; used in eval mode, restored afterwards.
+        steps: sign steps per start (40 in the evaluation of Part 5.2).
+        step_fraction: step size as a fraction of the budget (0.1: 40 steps can cross the box 4 times).
+        batch_size: images attacked together.
+        seed: for the random starts.
+    """
+
+    def __init__(self, model: torch.nn.Module, steps: int = 40, step_fraction: float = 0.1,
+                 batch_size: int = 1000, seed: int = 0):
+        if steps < 1 or step_fraction <= 0 or batch_size < 1:
+            raise ValueError("need steps >= 1, step_fraction > 0 and batch_size >= 1")
+        self.model, self.steps, self.step_fraction = model, steps, step_fraction
+        self.batch_size, self.seed = batch_size, seed
+
+    def robust_mask(self, images: torch.Tensor, labels: torch.Tensor, budgets) -> torch.Tensor:
+        """(len(budgets), N) bool: image n is robust at budgets[k] (budgets ascending).
+
+        Images (N, 1, 28, 28) in [-1, 1], labels (N,). Inputs are not modified. Runs in full float32.
+        """
+        budgets = [float(b) for b in budgets]
+        if budgets != sorted(budgets) or budgets[0] <= 0:
+            raise ValueError("budgets must be positive and ascending")
+        device = next(self.model.parameters()).device
+        channels_last = device.type == "cpu"
+        generator = torch.Generator().manual_seed(self.seed)
+        rows = []
+        with eval_mode(self.model), full_float32():
+            for start in range(0, len(images), self.batch_size):
+                x = images[start:start + self.batch_size].detach().to(device)
+                y = labels[start:start + self.batch_size].to(device)
+                with torch.no_grad():
+                    alive = self.model(in_layout(x, channels_last)).argmax(dim=1) == y
+                masks = []
+                for budget in budgets:
+                    for random_start in (False, True):
+                        index = torch.nonzero(alive).squeeze(1)
+                        if len(index):
+                            fooled = self._attack(x[index], y[index], budget, random_start, generator, channels_last)
+                            alive[index[fooled]] = False
+                    masks.append(alive.clone())
+                rows.append(torch.stack(masks).cpu())
+        return torch.cat(rows, dim=1)
+
+    def curve(self, images: torch.Tensor, labels: torch.Tensor, budgets) -> RobustnessCurve:
+        import time
+
+        started = time.perf_counter()
+        mask = self.robust_mask(images, labels, budgets)
+        with eval_mode(self.model), torch.no_grad(), full_float32():
+            device = next(self.model.parameters()).device
+            predictions = torch.cat([self.model(in_layout(images[i:i + 1000].to(device), device.type == "cpu"))
+                                     .argmax(dim=1).cpu() for i in range(0, len(images), 1000)])
+        return RobustnessCurve(budgets=[float(b) for b in budgets], robust=mask.float().mean(dim=1).tolist(),
+                               robust_count=mask.sum(dim=1).tolist(), images=len(images),
+                               clean_accuracy=float((predictions == labels).float().mean()),
+                               seconds=time.perf_counter() - started)
+
+    def _attack(self, x, y, budget, random_start, generator, channels_last) -> torch.Tensor:
+        """(n,) bool: some iterate of one PGD run fooled the network on that image."""
+        upper = _one_sided_box(x, budget)
+        delta = torch.rand(x.shape, generator=generator).to(x.device) * upper if random_start \
+            else torch.zeros_like(x)
+        fooled = torch.zeros(len(x), dtype=torch.bool)
+        active = torch.arange(len(x))  # on the host: images not fooled yet
+        step = budget * self.step_fraction
+        for k in range(self.steps + 1):
+            d = delta[active.to(x.device)].requires_grad_(k < self.steps)
+            xa, ya = x[active.to(x.device)], y[active.to(x.device)]
+            with torch.set_grad_enabled(k < self.steps):
+                logits = self.model(in_layout(xa + d, channels_last)).float()
+            wrong = (logits.argmax(dim=1) != ya).cpu()
+            fooled[active[wrong]] = True
+            if k == self.steps:
+                break
+            keep = torch.nonzero(~wrong).squeeze(1)
+            if len(keep) == 0:
+                break
+            (gradient,) = torch.autograd.grad(F.cross_entropy(logits, ya, reduction="sum"), d)
+            keep_d = keep.to(x.device)
+            still = active[keep].to(x.device)
+            delta[still] = torch.minimum((d.detach()[keep_d] + step * gradient[keep_d].sign()).clamp_(min=0.0),
+                                         upper[still])
+            active = active[keep]
+        return fooled.to(x.device)

@@ -38,6 +38,26 @@ def draw_part5(stored, artifacts_dir: Path, figures_dir: Path) -> dict[str, Figu
         fig.tight_layout(w_pad=1.2)
         figures["confidence"] = _save(fig, figures_dir, "part5_confidence")
 
+        # 5.2: robust accuracy under the bounded one-sided PGD against the budget, one line per network.
+        fig, ax = plt.subplots(figsize=(5.2, 2.7))
+        styles = {"original": (GREY, "o--"), "retrained": (BLUE, "s--"), "single-step (Goodfellow)": (ORANGE, "^-"),
+                  "adversarially trained": (RED, "o-")}
+        for row in r.robustness:
+            colour, style = styles.get(row["network"], (GREY, "o-"))
+            ax.plot(row["budgets"], [100 * v for v in row["robust"]], style, color=colour, label=row["network"])
+        headline = r.robust_settings["headline"]
+        ax.axvline(headline, color=GREY, linestyle=":", linewidth=1)
+        ax.set_xlabel("$L_\\infty$ budget $b$ of the one-sided PGD (inputs in [-1, 1])")
+        ax.set_ylabel("robust accuracy (%)")
+        ax.set_ylim(0, 100)
+        ax.set_xlim(0, max(max(row["budgets"]) for row in r.robustness) * 1.05)
+        top = ax.secondary_xaxis("top", functions=(lambda b: b / 2, lambda b: 2 * b))
+        top.set_xlabel("the same budget on the [0, 1] scale", fontsize=SMALLEST)
+        top.tick_params(labelsize=SMALLEST)
+        ax.legend(frameon=False, fontsize=SMALLEST, loc="lower left")
+        fig.tight_layout()
+        figures["robust"] = _save(fig, figures_dir, "part5_robust")
+
         # 5.3: the universal perturbation itself, digits with it, the budget curve, where it sends digits.
         saved = torch.load(artifacts_dir / r.universal_artifact, weights_only=True)
         v = saved["perturbation"].numpy().reshape(28, 28)

@@ -3,16 +3,22 @@
 All under Part 4's constraints (I_pert >= I, -1 <= I_pert <= 1), on Part 4's test images:
   5.1  the Part 4 attacks continued past the 0.90 stop to higher confidences, and their transfer to
        the retrained network (Carlini and Wagner 2017: high-confidence examples transfer better);
-  5.2  a Table 1 CNN trained on Goodfellow et al.'s adversarial objective, attacked like Part 4's;
+  5.2  adversarial training: Goodfellow et al.'s single-step network (the historical baseline) and a
+       defence under a budget (FGSM with random start in the one-sided box, Wong et al. 2020, with
+       the catastrophic-overfitting guard), both attacked like Part 4's and measured the way the field
+       measures robustness: robust accuracy under a bounded one-sided PGD (Madry et al. 2018) per budget;
   5.3  one universal perturbation v >= 0 for every image (Moosavi-Dezfooli et al. 2017), computed on
        training images and measured on test images, against random perturbations of the same norm.
-The algorithms are in attacks.py (`at_confidences`, `constrained_fgsm`, `universal_perturbation`).
+The algorithms are in attacks.py (`at_confidences`, `constrained_fgsm`, `random_start_fgsm`, `OneSidedPGD`,
+`universal_perturbation`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from pathlib import Path
 
 from .lazy import torch
 from .results_store import StoredPart
@@ -20,7 +26,9 @@ from .runtime import RunContext
 from .storage import atomic_path
 from .train_config import TrainConfig
 
-DEFENDED = "cnn_adversarially_trained.pt"
+DEFENDED = "cnn_adversarially_trained.pt"  # the headline defended network (budgeted, FGSM with random start)
+GOODFELLOW = "cnn_goodfellow_single_step.pt"  # Goodfellow et al.'s objective, one unbudgeted step: the old 5.2
+TRADEOFF = Path(__file__).resolve().parent.parent / "benchmarks" / "defence_tradeoff.json"
 UNIVERSAL = "universal.pt"
 CONFIDENCE_ADVERSARIAL = "part5_confidence.pt"
 UNIVERSAL_SHOWN = 3  # digits the universal-perturbation figure shows with v added (the first Part 4 images)
@@ -33,8 +41,8 @@ class Part5Config:
     thresholds: tuple[float, ...] = (0.9, 0.99, 0.999)
     transfer_images: int = 500  # the first of Part 4's attacked images, for each attack
     threshold_max_steps: int = 300  # room to go past the 0.90 stop (Part 4 allows 100)
-    # 5.2: the defended network: Goodfellow et al.'s objective with alpha = 0.5; the adversarial term
-    # is a single constrained sign step of adversarial_eps. benchmarks/bench_adversarial_training.py
+    # 5.2, the historical baseline: Goodfellow et al.'s objective with alpha = 0.5; the adversarial term
+    # is a single constrained sign step of adversarial_eps, no budget. benchmarks/bench_adversarial_training.py
     # (results in README) compared sizes 0.1/0.3/0.5 and 1 or 3 steps: 0.3 in one step is the largest
     # single step that kept clean accuracy at 99%; 3 steps cost 40% more time for little more defence.
     adversarial_eps: float = 0.3
@@ -44,6 +52,29 @@ class Part5Config:
     training_subset: int = 30_000  # half the training set: about the same defence as all of it, half the time
     training_batch_size: int = 128
     defended_images: int = 500  # Part 4 images attacked on every network (those all classify correctly)
+    # 5.2, the defence that holds: FGSM with a random start in the one-sided box 0 <= delta <= min(budget,
+    # 1 - I) (Wong, Rice and Kolter 2020) on Goodfellow et al.'s mixed objective, a fresh network with the
+    # Part 3 recipe. benchmarks/bench_defence.py measured (seed 0, AMD EPYC, 500 images): fine-tuning Part 3's
+    # network for 1 epoch at budget 0.7 on adversarial images only gives 98.68% clean, 74.4% robust at 0.6,
+    # short of both goals; the issue's author measured 99.2% / 87% from scratch in 3 epochs at budget 0.6.
+    defence_budget: float = 0.7  # training budget, input units; a little above the evaluated 0.6
+    defence_step: float = 1.25  # size of each sign step as a multiple of defence_budget (Wong et al.: 1.25)
+    defence_steps: int = 1  # sign steps per training example (1: FGSM)
+    defence_alpha: float = 0.5  # weight of the clean loss (0: adversarial images only)
+    defence_epochs: int = 3
+    defence_max_lr: float = 4e-3  # one-cycle peak (Part 3's)
+    defence_init: str = "scratch"  # "scratch" (a fresh network) or "part3" (fine-tune Part 3's network)
+    defence_subset: int = 0  # training images (0: all 60,000 but the guard's held-out batch)
+    guard_images: int = 512  # (> 0) held-out training images the guard attacks at every check
+    guard_steps: int = 10
+    guard_collapse: float = 0.2  # robust-accuracy drop from the best check that counts as a collapse
+    # 5.2, the bounded evaluation: one-sided PGD, 40 steps of budget/10, zero and random start.
+    robust_images: int = 1000  # the first test images
+    robust_budgets: tuple[float, ...] = (0.3, 0.6, 0.8, 1.0)  # the defended network's curve
+    robust_budgets_others: tuple[float, ...] = (0.3, 0.6, 1.0)  # the three other networks (fewer: cost)
+    robust_headline: float = 0.6  # = 0.3 on [0, 1]: Madry et al.'s MNIST budget
+    robust_steps: int = 40
+    robust_step_fraction: float = 0.1
     # 5.3: universal perturbation budgets (L-inf, input units; the range [-1, 1] spans 2).
     universal_budgets: tuple[float, ...] = (0.25, 0.5, 1.0)
     universal_headline: float = 0.5
@@ -57,7 +88,10 @@ class Part5Config:
         if quick:
             return cls(thresholds=(0.9, 0.99), transfer_images=32, threshold_max_steps=150,
                        training_subset=4096, training_batch_size=64, test_subset=2000,
-                       defended_images=32, universal_budgets=(0.5, 1.0), universal_steps=10)
+                       defended_images=32, universal_budgets=(0.5, 1.0), universal_steps=10,
+                       defence_epochs=1, defence_subset=4096, guard_images=128, guard_steps=5,
+                       robust_images=200, robust_budgets=(0.3, 0.6), robust_budgets_others=(0.6,),
+                       robust_steps=10)
         return cls()
 
 
@@ -74,6 +108,12 @@ class Part5Result:
     original_test_accuracy: float
     retrained_test_accuracy: float
     defended_train_seconds: float
+    goodfellow_test_accuracy: float  # Goodfellow et al.'s single-step network (the old 5.2 network)
+    goodfellow_train_seconds: float
+    robustness: list[dict]  # per network: one-sided PGD robust accuracy per budget (RobustnessCurve fields)
+    robust_settings: dict  # the bounded evaluation's settings (steps, step fraction, starts, images)
+    guard: dict  # the catastrophic-overfitting guard's checks: robust accuracy on the held-out batch
+    tradeoff: dict  # benchmarks/defence_tradeoff.json as measured (command, CPU, rows), or {} if absent
     defended_images: int
     defended: list[dict]  # per network: the Part 4 untargeted attack's statistics
     transfer: list[list[float]]  # [source][target]: share of source's adversarials the target misclassifies
@@ -83,6 +123,7 @@ class Part5Result:
     seconds: dict
     confidence_artifact: str = CONFIDENCE_ADVERSARIAL
     defended_weights: str = DEFENDED
+    goodfellow_weights: str = GOODFELLOW
     universal_artifact: str = UNIVERSAL
 
 
@@ -108,7 +149,7 @@ def _attack_stats(outcome, labels, retrained_prediction=None, targets=None) -> d
 
 
 def run(config: Part5Config, ctx: RunContext, part3: StoredPart, part4: StoredPart) -> Part5Result:
-    from .attacks import ConstrainedIFGSM, constrained_fgsm, universal_perturbation
+    from .attacks import ConstrainedIFGSM, OneSidedPGD, constrained_fgsm, universal_perturbation
     from .data import load_mnist, to_model_input
     from .part3_cnn import save_weights
     from .part4_adversarial import _predict, load_cnn
@@ -140,7 +181,7 @@ def run(config: Part5Config, ctx: RunContext, part3: StoredPart, part4: StoredPa
                     "thresholds": torch.tensor(config.thresholds, dtype=torch.float64), **kept}, tmp)
     seconds["confidence"] = time.perf_counter() - started
 
-    # ---- 5.2: the adversarially trained network, attacked like Part 4's.
+    # ---- 5.2 (a): Goodfellow et al.'s single-step network, the historical baseline, attacked like Part 4's.
     started = time.perf_counter()
     checkpoint = ctx.checkpoints_dir / f"part5-defended-{ctx.run_key}.pt"
     checkpoint.parent.mkdir(parents=True, exist_ok=True)
@@ -151,15 +192,24 @@ def run(config: Part5Config, ctx: RunContext, part3: StoredPart, part4: StoredPa
     recipe = TrainConfig(epochs=config.training_epochs, train_subset=config.training_subset,
                          batch_size=config.training_batch_size, evals_per_epoch=1,
                          test_subset=1000 if config.training_subset else 0)
-    defended, history = train_cnn(recipe, data, device, ctx.seed + 2, checkpoint, ctx.progress,
-                                  adversary=adversary, alpha=config.adversarial_alpha)
+    goodfellow, goodfellow_history = train_cnn(recipe, data, device, ctx.seed + 2, checkpoint, ctx.progress,
+                                               adversary=adversary, alpha=config.adversarial_alpha)
+    save_weights(goodfellow, ctx.artifact(GOODFELLOW))
+    seconds["goodfellow_training"] = time.perf_counter() - started
+
+    # ---- 5.2 (b): the defence that holds: budgeted FGSM with random start, fine-tuning Part 3's network.
+    started = time.perf_counter()
+    initial = original.state_dict() if config.defence_init == "part3" else None
+    defended, history, guard = train_defended(config, data, device, ctx.seed + 3, initial,
+                                              ctx.checkpoints_dir / f"part5-budgeted-{ctx.run_key}.pt", ctx.progress)
     save_weights(defended, ctx.artifact(DEFENDED))
     seconds["adversarial_training"] = time.perf_counter() - started
 
     started = time.perf_counter()
     test_x = to_model_input(data.test_images)
     test_y = data.test_labels
-    networks = {"original": original, "retrained": retrained, "adversarially trained": defended}
+    networks = {"original": original, "retrained": retrained, "single-step (Goodfellow)": goodfellow,
+                "adversarially trained": defended}
     clean = {name: _predict(net, test_x, device)[1] for name, net in networks.items()}
     accuracy = {name: float((pred == test_y).float().mean()) for name, pred in clean.items()}
     # The Part 4 images that every network classifies correctly, at most `defended_images` of them.
@@ -185,6 +235,21 @@ def run(config: Part5Config, ctx: RunContext, part3: StoredPart, part4: StoredPa
             row.append(float((prediction != y[ok]).float().mean()) if ok.any() else 0.0)
         transfer.append(row)
     seconds["defended_attacks"] = time.perf_counter() - started
+
+    # ---- 5.2 (c): robust accuracy under the bounded one-sided PGD, per budget, on the first test images.
+    started = time.perf_counter()
+    robustness = []
+    bounded_x, bounded_y = test_x[: config.robust_images], test_y[: config.robust_images]
+    for name, net in networks.items():
+        budgets = config.robust_budgets if name == "adversarially trained" else config.robust_budgets_others
+        curve = OneSidedPGD(net, config.robust_steps, config.robust_step_fraction,
+                            seed=ctx.seed).curve(bounded_x, bounded_y, budgets)
+        robustness.append({"network": name, **asdict(curve)})
+    robust_settings = {"steps": config.robust_steps, "step_fraction": config.robust_step_fraction,
+                       "starts": ["zero", "uniform random in the one-sided box"], "images": len(bounded_x),
+                       "headline": config.robust_headline, "images_from": "the first test images",
+                       "constraint": "0 <= delta <= budget, I + delta <= 1, inputs in [-1, 1]"}
+    seconds["bounded_attacks"] = time.perf_counter() - started
 
     # ---- 5.3: one perturbation for every digit, measured on test images it never saw.
     if config.test_subset:
@@ -252,6 +317,14 @@ def run(config: Part5Config, ctx: RunContext, part3: StoredPart, part4: StoredPa
         original_test_accuracy=accuracy["original"],
         retrained_test_accuracy=accuracy["retrained"],
         defended_train_seconds=history.train_seconds,
+        goodfellow_test_accuracy=accuracy["single-step (Goodfellow)"],
+        goodfellow_train_seconds=goodfellow_history.train_seconds,
+        robustness=robustness,
+        robust_settings=robust_settings,
+        guard={"budget": config.robust_headline, "steps": config.guard_steps, "images": config.guard_images,
+               "collapse": config.guard_collapse, "history": guard.history, "collapsed": guard.collapsed,
+               "epochs_trained": len(history.epoch_train_loss)},
+        tradeoff=load_tradeoff(),
         defended_images=len(common),
         defended=defended_stats,
         transfer=transfer,
@@ -260,6 +333,45 @@ def run(config: Part5Config, ctx: RunContext, part3: StoredPart, part4: StoredPa
         universal_headline=headline_result,
         seconds=seconds,
     )
+
+
+def load_tradeoff() -> dict:
+    """The defence benchmark's saved table (benchmarks/bench_defence.py --save), or {} if it was never run."""
+    import json
+
+    return json.loads(TRADEOFF.read_text()) if TRADEOFF.is_file() else {}
+
+
+def train_defended(config: Part5Config, data, device, seed: int, initial: dict | None,
+                   checkpoint: Path | None = None, progress: bool | None = None):
+    """The budgeted defence of 5.2: (model, history, guard), also used by benchmarks/bench_defence.py.
+
+    Trains `initial` (Part 3's network: fine-tuning; None: a fresh network) on FGSM-with-random-start images in the
+    one-sided box of `defence_budget`, with the one-cycle Adam recipe of Part 3, checking robustness on
+    `guard_images` held-out training images (the last ones, never trained on) at every epoch's end.
+    """
+    from .attacks import random_start_fgsm
+    from .data import to_model_input
+    from .training import RobustnessGuard, train_cnn
+
+    held = config.guard_images
+    train = dataclasses.replace(data, train_images=data.train_images[:-held], train_labels=data.train_labels[:-held])
+    guard_x = to_model_input(data.train_images[-held:]).to(device)
+    guard_y = data.train_labels[-held:].to(device)
+    guard = RobustnessGuard(guard_x, guard_y, config.robust_headline, config.guard_steps, config.guard_collapse,
+                            seed=seed)
+    generator = torch.Generator().manual_seed(seed)
+    budget, step, steps = config.defence_budget, config.defence_step * config.defence_budget, config.defence_steps
+
+    def adversary(model, x, y):
+        return random_start_fgsm(model, x, y, budget, step, steps, generator)
+
+    recipe = TrainConfig(epochs=config.defence_epochs, train_subset=config.defence_subset,
+                         batch_size=config.training_batch_size, max_lr=config.defence_max_lr, evals_per_epoch=1,
+                         test_subset=1000)
+    model, history = train_cnn(recipe, train, device, seed, checkpoint, progress, adversary=adversary,
+                               alpha=config.defence_alpha, initial=initial, guard=guard)
+    return model, history, guard
 
 
 def _perturbed_predictions(network, test_x, v, device) -> torch.Tensor:

@@ -90,12 +90,18 @@ def _subset(images: torch.Tensor, labels: torch.Tensor, size: int) -> tuple[torc
 
 def train_cnn(config: TrainConfig, data: MNIST, device: torch.device, seed: int,
               checkpoint: Path | None = None, progress: bool | None = None,
-              adversary: Callable | None = None, alpha: float = 0.5) -> tuple[Table1CNN, TrainHistory]:
+              adversary: Callable | None = None, alpha: float = 0.5, initial: dict | None = None,
+              guard: Callable | None = None) -> tuple[Table1CNN, TrainHistory]:
     """Train a fresh Table1CNN with Adam, one-cycle LR and cross-entropy; return it (eval mode) and its curves.
 
     With `adversary(model, x, y) -> x_adv`, the loss is Goodfellow et al.'s adversarial objective
     alpha * J(x, y) + (1 - alpha) * J(x_adv, y), with x_adv made from the current network at every
-    step (clean and adversarial halves go through the network as one batch).
+    step (clean and adversarial halves go through the network as one batch; with alpha = 0 only the
+    adversarial images do, as in Madry et al. 2018 and Wong et al. 2020).
+
+    `initial`: a state_dict to start from (fine-tuning) instead of a fresh initialisation.
+    `guard(model) -> bool`: called at every test evaluation; True stops training there (the guard may
+    have put other weights into the model, e.g. its best ones: see `RobustnessGuard`).
 
     With `checkpoint`, state is saved after every epoch and an existing checkpoint is resumed from,
     giving the same final numbers as an uninterrupted run (model, optimiser, schedule, shuffling RNG
@@ -111,6 +117,8 @@ def train_cnn(config: TrainConfig, data: MNIST, device: torch.device, seed: int,
     torch.manual_seed(seed)
     channels_last = config.channels_last and device.type == "cpu"
     model = Table1CNN().to(device)
+    if initial is not None:
+        model.load_state_dict(initial)
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
     shuffle = torch.Generator().manual_seed(seed)
@@ -135,7 +143,10 @@ def train_cnn(config: TrainConfig, data: MNIST, device: torch.device, seed: int,
     bar = tqdm(total=config.epochs * per_epoch, initial=first_epoch * per_epoch, desc="training CNN",
                unit="batch", disable=None if progress is None else not progress,
                leave=False, dynamic_ncols=True)
+    stopped = False
     for epoch in range(first_epoch, config.epochs):
+        if stopped:
+            break
         bar.set_description(f"training CNN, epoch {epoch + 1}/{config.epochs}")
         model.train()
         order = torch.randperm(n, generator=shuffle).to(device)
@@ -147,6 +158,9 @@ def train_cnn(config: TrainConfig, data: MNIST, device: torch.device, seed: int,
             with autocast:
                 if adversary is None:
                     logits = model(x)
+                    loss = F.cross_entropy(logits.float(), y)
+                elif alpha == 0:
+                    logits = model(adversary(model, x, y))
                     loss = F.cross_entropy(logits.float(), y)
                 else:
                     x_adv = adversary(model, x, y)
@@ -173,6 +187,10 @@ def train_cnn(config: TrainConfig, data: MNIST, device: torch.device, seed: int,
                     history.seconds_to_99 = history.train_seconds
                     history.epochs_to_99 = iteration / per_epoch
                 bar.set_postfix(loss=f"{float(loss.detach()):.3f}", test_acc=f"{test_accuracy:.2%}")
+                if guard is not None and guard(model):
+                    stopped = True
+                    started = _clock(device)
+                    break
                 started = _clock(device)
         history.train_seconds += _clock(device) - started
         epoch_losses = torch.stack(losses).float().cpu()
@@ -181,13 +199,47 @@ def train_cnn(config: TrainConfig, data: MNIST, device: torch.device, seed: int,
         history.iteration_accuracy.extend(epoch_accuracy.tolist())
         history.epoch_train_loss.append(float(epoch_losses.mean()))
         history.epoch_train_accuracy.append(float(epoch_accuracy.mean()))
-        if checkpoint is not None and epoch + 1 < config.epochs:
+        if checkpoint is not None and epoch + 1 < config.epochs and not stopped:
             _save_checkpoint(checkpoint, epoch + 1, model, optimizer, schedule, shuffle, history)
     bar.close()
     if checkpoint is not None:
         checkpoint.unlink(missing_ok=True)  # finished: the caller saves the final weights
     model.eval()
     return model, history
+
+
+class RobustnessGuard:
+    """The catastrophic-overfitting guard of fast adversarial training (Wong, Rice and Kolter 2020, section 5).
+
+    Single-step adversarial training can suddenly lose all robustness to multi-step attacks while its
+    single-step accuracy climbs. At every test evaluation of `train_cnn` this measures robust accuracy
+    under the one-sided PGD (`hw1.attacks.OneSidedPGD`, zero and random start) on a held-out batch of
+    training images; it keeps a copy of the best weights, and when robust accuracy falls more than
+    `collapse` below the best seen it puts those weights back into the model and stops training.
+    `history` lists the robust accuracy of every check, `collapsed` says whether it fired.
+    """
+
+    def __init__(self, images: torch.Tensor, labels: torch.Tensor, budget: float, steps: int = 10,
+                 collapse: float = 0.2, seed: int = 0):
+        self.images, self.labels, self.budget, self.steps = images, labels, budget, steps
+        self.collapse, self.seed = collapse, seed
+        self.history: list[float] = []
+        self.best: tuple[float, dict] | None = None
+        self.collapsed = False
+
+    def __call__(self, model: torch.nn.Module) -> bool:
+        from .attacks import OneSidedPGD
+
+        robust = float(OneSidedPGD(model, steps=self.steps, seed=self.seed)
+                       .robust_mask(self.images, self.labels, [self.budget])[0].float().mean())
+        self.history.append(robust)
+        if self.best is None or robust >= self.best[0]:
+            self.best = (robust, {k: v.detach().clone() for k, v in model.state_dict().items()})
+        elif robust < self.best[0] - self.collapse:
+            model.load_state_dict(self.best[1])
+            self.collapsed = True
+            return True
+        return False
 
 
 def _save_checkpoint(path: Path, epochs_done: int, model, optimizer, schedule, shuffle, history) -> None:

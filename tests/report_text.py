@@ -9,8 +9,14 @@ from pathlib import Path
 _BLOCK = r"p|div|h[1-6]|li|ol|ul|tr|td|th|table|caption|figure|figcaption|br|nav|section|span class=\"math-display\""
 
 
-def report_text(path: Path) -> str:
-    page = Path(path).read_text(encoding="utf-8")
+def report_text(path: Path, drop_code: bool = False) -> str:
+    """The text of the report at `path`; `drop_code` leaves out <code> spans (dotted names like hw1.models.X)."""
+    return html_text(Path(path).read_text(encoding="utf-8"), drop_code)
+
+
+def html_text(page: str, drop_code: bool = False) -> str:
+    if drop_code:
+        page = re.sub(r"<code\b.*?</code>", " ", page, flags=re.S)
     page = re.sub(r"<(style|head)\b.*?</\1>", " ", page, flags=re.S)
     page = re.sub(r'<img class="math"[^>]*?alt="([^"]*)"[^>]*>', lambda m: "$" + html.unescape(m.group(1)) + "$", page)
     page = re.sub(rf"</?(?:{_BLOCK})\b[^>]*>", " ", page)  # block boundaries separate words

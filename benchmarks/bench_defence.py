@@ -1,0 +1,126 @@
+"""Which budgeted defence should Part 5.2 train? Clean accuracy, robust accuracy and seconds, side by side.
+
+Each recipe fine-tunes (or trains from scratch) a Table 1 CNN with `hw1.part5_beyond.train_defended`
+(FGSM or PGD with a random start in the one-sided box 0 <= delta <= min(budget, 1 - I), with the
+catastrophic-overfitting guard) and is measured like the report measures it: clean accuracy on all 10,000
+test images, robust accuracy under the one-sided PGD (`hw1.attacks.OneSidedPGD`: 40 steps of budget/10, zero
+and random start, robust only if both fail) at L-inf 0.6 in [-1, 1] units (0.3 on [0, 1]) on the first
+--images test images, and the training seconds. The row "Goodfellow single-step" is the old 5.2 network.
+
+Fine-tuning starts from a Part 3 network: --init PATTERN (e.g. /tmp/run-seed{seed}/artifacts/cnn.pt), or,
+without it, one trained here with the Part 3 recipe (not counted in the seconds).
+--save writes the table to benchmarks/defence_tradeoff.json, which the report's 5.2 shows.
+
+Usage: python benchmarks/bench_defence.py [--seeds 0 1 2] [--images 1000] [--recipes NAME ...] [--save]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime
+import json
+import platform
+import sys
+import time
+
+import torch
+
+from hw1.attacks import OneSidedPGD, constrained_fgsm
+from hw1.data import load_mnist, to_model_input
+from hw1.part3_cnn import Part3Config
+from hw1.part5_beyond import TRADEOFF, Part5Config, train_defended
+from hw1.train_config import TrainConfig
+from hw1.training import evaluate, train_cnn
+
+# name -> Part5Config overrides; "init": "part3" fine-tunes Part 3's network, "scratch" starts fresh.
+FINE_TUNE = {"init": "part3", "defence_alpha": 0.0, "defence_max_lr": 2e-3}
+RECIPES = {
+    "Goodfellow single-step": {"goodfellow": True},
+    "FGSM-RS 0.7, fine-tune 1 epoch": {**FINE_TUNE, "defence_budget": 0.7, "defence_epochs": 1},
+    "FGSM-RS 0.7, fine-tune 2 epochs": {**FINE_TUNE, "defence_budget": 0.7, "defence_epochs": 2},
+    "PGD-3-RS 0.7, fine-tune 1 epoch": {**FINE_TUNE, "defence_budget": 0.7, "defence_epochs": 1, "defence_steps": 3,
+                                        "defence_step": 0.5},
+    "FGSM-RS 0.6, scratch 3 epochs": {"init": "scratch", "defence_budget": 0.6, "defence_epochs": 3},
+    "FGSM-RS 0.7, scratch 3 epochs (product)": {"init": "scratch"},
+}
+
+
+def cpu_name() -> str:
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--images", type=int, default=1000)
+    parser.add_argument("--budget", type=float, default=0.6, help="evaluated L-inf budget, [-1, 1] units")
+    parser.add_argument("--recipes", nargs="+", default=list(RECIPES), choices=list(RECIPES))
+    parser.add_argument("--init", help="path pattern of Part 3 networks, with {seed}")
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--data-dir", default="data")
+    parser.add_argument("--save", action="store_true", help=f"write the table to {TRADEOFF}")
+    args = parser.parse_args()
+    device = torch.device(args.device)
+    data = load_mnist(args.data_dir)
+    test_x, test_y = to_model_input(data.test_images).to(device), data.test_labels.to(device)
+    base = Part5Config()
+    where = cpu_name() if device.type == "cpu" else torch.cuda.get_device_name(device)
+    print(f"{where}, {torch.get_num_threads()} threads; robust accuracy: one-sided PGD at L-inf {args.budget} "
+          f"({base.robust_steps} steps of budget x {base.robust_step_fraction}, zero + random start) on the first "
+          f"{args.images} test images; clean on all {len(test_x):,}")
+    print(f"{'recipe':40s} {'seed':>4s} {'clean':>7s} {'robust':>7s} {'train s':>8s} {'guard':>20s}")
+    rows = []
+    for seed in args.seeds:
+        initial = None
+        for name in args.recipes:
+            overrides = dict(RECIPES[name])
+            started = time.perf_counter()
+            if overrides.pop("goodfellow", False):
+                recipe = TrainConfig(epochs=base.training_epochs, train_subset=base.training_subset,
+                                     batch_size=base.training_batch_size, evals_per_epoch=1, test_subset=1000)
+                model, _ = train_cnn(recipe, data, device, seed + 2, progress=False, alpha=base.adversarial_alpha,
+                                     adversary=lambda m, x, y: constrained_fgsm(m, x, y, base.adversarial_eps,
+                                                                                base.adversarial_steps))
+                guard_history = []
+            else:
+                start = overrides.pop("init", base.defence_init)
+                if start == "part3" and initial is None:
+                    initial = _part3_network(args, data, device, seed)
+                    started = time.perf_counter()
+                config = dataclasses.replace(base, **overrides)
+                model, _, guard = train_defended(config, data, device, seed + 3,
+                                                 initial if start == "part3" else None)
+                guard_history = guard.history
+            seconds = time.perf_counter() - started
+            _, clean, _, _ = evaluate(model, test_x, test_y)
+            robust = OneSidedPGD(model, base.robust_steps, base.robust_step_fraction, seed=seed).curve(
+                test_x[: args.images], test_y[: args.images], [args.budget])
+            row = {"recipe": name, "seed": seed, "clean": clean, "robust": robust.robust[0], "train_seconds": seconds,
+                   "guard": guard_history}
+            rows.append(row)
+            print(f"{name:40s} {seed:4d} {clean:7.2%} {robust.robust[0]:7.1%} {seconds:8.1f} "
+                  f"{' '.join(f'{g:.0%}' for g in guard_history):>20s}", flush=True)
+    if args.save:
+        table = {"command": "python " + " ".join(sys.argv), "device": where, "threads": torch.get_num_threads(),
+                 "date": datetime.date.today().isoformat(), "budget": args.budget, "images": args.images,
+                 "steps": base.robust_steps, "rows": rows}
+        TRADEOFF.write_text(json.dumps(table, indent=1) + "\n")
+        print(f"saved {TRADEOFF}")
+
+
+def _part3_network(args, data, device, seed: int) -> dict:
+    if args.init:
+        return torch.load(args.init.format(seed=seed), weights_only=True, map_location="cpu")
+    model, _ = train_cnn(Part3Config(), data, device, seed, progress=False)
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+if __name__ == "__main__":
+    main()
