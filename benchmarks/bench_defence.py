@@ -43,6 +43,10 @@ RECIPES = {
                                         "defence_step": 0.5},
     "FGSM-RS 0.6, scratch 3 epochs": {"init": "scratch", "defence_budget": 0.6, "defence_epochs": 3},
     "FGSM-RS 0.7, scratch 3 epochs (product)": {"init": "scratch"},
+    "FGSM-RS 0.8, scratch 3 epochs": {"init": "scratch", "defence_budget": 0.8},
+    "FGSM-RS 0.9, scratch 3 epochs": {"init": "scratch", "defence_budget": 0.9},
+    "FGSM-RS 0.8, adversarial only, scratch 3 epochs": {"init": "scratch", "defence_budget": 0.8, "defence_alpha": 0.0},
+    "FGSM-RS 0.8, fine-tune 2 epochs": {**FINE_TUNE, "defence_budget": 0.8, "defence_epochs": 2},
 }
 
 
@@ -75,7 +79,7 @@ def main() -> None:
     print(f"{where}, {torch.get_num_threads()} threads; robust accuracy: one-sided PGD at L-inf {args.budget} "
           f"({base.robust_steps} steps of budget x {base.robust_step_fraction}, zero + random start) on the first "
           f"{args.images} test images; clean on all {len(test_x):,}")
-    print(f"{'recipe':40s} {'seed':>4s} {'clean':>7s} {'robust':>7s} {'train s':>8s} {'guard':>20s}")
+    print(f"{'recipe':48s} {'seed':>4s} {'clean':>7s} {'robust':>7s} {'train s':>8s} {'guard':>20s}")
     rows = []
     for seed in args.seeds:
         initial = None
@@ -105,7 +109,7 @@ def main() -> None:
             row = {"recipe": name, "seed": seed, "clean": clean, "robust": robust.robust[0], "train_seconds": seconds,
                    "guard": guard_history}
             rows.append(row)
-            print(f"{name:40s} {seed:4d} {clean:7.2%} {robust.robust[0]:7.1%} {seconds:8.1f} "
+            print(f"{name:48s} {seed:4d} {clean:7.2%} {robust.robust[0]:7.1%} {seconds:8.1f} "
                   f"{' '.join(f'{g:.0%}' for g in guard_history):>20s}", flush=True)
     if args.save:
         table = {"command": "python " + " ".join(sys.argv), "device": where, "threads": torch.get_num_threads(),
