@@ -47,6 +47,7 @@ RECIPES = {
     "FGSM-RS 0.9, scratch 3 epochs": {"init": "scratch", "defence_budget": 0.9},
     "FGSM-RS 0.8, adversarial only, scratch 3 epochs": {"init": "scratch", "defence_budget": 0.8, "defence_alpha": 0.0},
     "FGSM-RS 0.8, fine-tune 2 epochs": {**FINE_TUNE, "defence_budget": 0.8, "defence_epochs": 2},
+    "PGD-3-RS 0.7, scratch 3 epochs": {"init": "scratch", "defence_steps": 3, "defence_step": 0.5},
 }
 
 
@@ -105,7 +106,7 @@ def main() -> None:
             seconds = time.perf_counter() - started
             _, clean, _, _ = evaluate(model, test_x, test_y)
             robust = OneSidedPGD(model, base.robust_steps, base.robust_step_fraction, seed=seed).curve(
-                test_x[: args.images], test_y[: args.images], [args.budget])
+                test_x[: args.images].cpu(), test_y[: args.images].cpu(), [args.budget])  # the product passes CPU tensors
             row = {"recipe": name, "seed": seed, "clean": clean, "robust": robust.robust[0], "train_seconds": seconds,
                    "guard": guard_history}
             rows.append(row)

@@ -58,8 +58,8 @@ class Part5Config:
     # network for 1 epoch at budget 0.7 on adversarial images only gives 98.68% clean, 74.4% robust at 0.6,
     # short of both goals; the issue's author measured 99.2% / 87% from scratch in 3 epochs at budget 0.6.
     defence_budget: float = 0.7  # training budget, input units; a little above the evaluated 0.6
-    defence_step: float = 1.25  # size of each sign step as a multiple of defence_budget (Wong et al.: 1.25)
-    defence_steps: int = 1  # sign steps per training example (1: FGSM)
+    defence_step: float = 0.5  # size of each sign step as a multiple of defence_budget (Wong et al.'s FGSM: 1.25)
+    defence_steps: int = 3  # sign steps per training example (1: FGSM); 3 measured 95.6%/96.5% robust on seeds 0/1 (GPU)
     defence_alpha: float = 0.5  # weight of the clean loss (0: adversarial images only)
     defence_epochs: int = 3
     defence_max_lr: float = 4e-3  # one-cycle peak (Part 3's)

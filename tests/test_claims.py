@@ -281,6 +281,18 @@ def _p5_universal_examples(out, r):
     return ["the network now predicts " + ", ".join(str(int(p)) for p in predicted)], ["paints faint strokes"]
 
 
+def _p5_defence_goals(out, r):
+    d = [n for n in r["robustness"] if n["network"] == "adversarially trained"][0]
+    b = r["robust_settings"]["headline"]
+    clean, robust = r["defended_test_accuracy"], d["robust"][d["budgets"].index(b)]
+    phrases = {(True, True): "both above the goals we set", (True, False): "the clean goal (99%) holds, the robust goal",
+               (False, True): "the robust goal (90%) holds, the clean goal", (False, False): "neither goal"}
+    key = (clean >= 0.99, robust >= 0.9)
+    config = json.loads((out / "results.json").read_text())["parts"]["part5"]["config"]
+    start = "the Part 3 network is fine-tuned" if config["defence_init"] == "part3" else "a fresh network is trained"
+    return [phrases[key], f"robust accuracy of {pct(robust, 1)}", start], [v for k, v in phrases.items() if k != key]
+
+
 CLAIMS = [
     Claim("p2-band", "part2", "which label the band of the input plane holds, and which points it contains", _p2_band),
     Claim("p2-step0-separable", "part2", "whether a line separates the labels in the hidden plane at step 0",
@@ -299,6 +311,8 @@ CLAIMS = [
     Claim("p4-transfer-comparison", "part4", "untargeted vs targeted transfer, compared the right way round",
           _p4_transfer_comparison),
     Claim("p5-transfer-rises", "part5", "whether transfer rises with the stopping confidence", _p5_transfer_rises),
+    Claim("p5-defence-goals", "part5", "whether the defended network meets the clean and robust goals; how it was trained",
+          _p5_defence_goals),
     Claim("p5-universal-examples", "part5", "what the network predicts for the digits shown with v",
           _p5_universal_examples),
 ]
