@@ -92,12 +92,41 @@ class Numbering:
 
 
 _IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp")
+OWN_FIGURES_MODULE = "own_figures.py"  # students' drawing functions, next to the templates
 OWN_FIGURES = "figures/own"  # where students' own images and drawn figures go, inside the output folder
 
 
 def _make_globals(numbering: Numbering, previous: Numbering, final: bool, templates_dir: Path,
                   out_dir: Path | None) -> dict[str, Any]:
     """The macros templates call: figure(), table(), table_caption(), ref()."""
+
+    @jinja2.pass_context
+    def draw(context, name: str, *args: Any) -> Any:
+        """A matplotlib figure drawn by `name(parts, artifacts_dir, *args)` in <templates>/own_figures.py."""
+        module_path = templates_dir / OWN_FIGURES_MODULE
+        if not module_path.is_file():
+            raise ValueError(f"draw({name!r}): there is no {module_path}; write def {name}(parts, artifacts_dir): "
+                             "... return fig there (see README, 'Your own figures and tables')")
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location("hw1_own_figures", module_path)
+        module = importlib.util.module_from_spec(spec)
+        try:
+            spec.loader.exec_module(module)  # read afresh each render, so an edit shows at once
+        except Exception as exc:
+            raise ValueError(f"{module_path} failed to load: {type(exc).__name__}: {exc}") from None
+        function = getattr(module, name, None)
+        if not callable(function):
+            defined = [n for n, v in vars(module).items() if callable(v) and getattr(v, "__module__", "") == module.__name__]
+            raise ValueError(f"draw({name!r}): {module_path} defines no function {name} (it defines: "
+                             f"{', '.join(defined) or 'none'})")
+        try:
+            fig = function(context["parts"], (out_dir or templates_dir) / "artifacts", *args)
+        except Exception as exc:
+            raise ValueError(f"draw({name!r}) in {module_path} raised {type(exc).__name__}: {exc}") from None
+        if not hasattr(fig, "savefig"):
+            raise ValueError(f"draw({name!r}): {name}() in {module_path} must return a matplotlib figure")
+        return fig
 
     def _own_image(source: Any, ident: str) -> tuple[str, float | None]:
         """(src for the <img>, natural width in inches or None) of a student's image or matplotlib figure."""
@@ -107,9 +136,9 @@ def _make_globals(numbering: Numbering, previous: Numbering, final: bool, templa
                 target = out_dir / OWN_FIGURES / f"{ident}.png"
                 with atomic_path(target) as tmp:
                     source.savefig(tmp, format="png", dpi=200)
-                import matplotlib.pyplot as plt
+            import matplotlib.pyplot as plt
 
-                plt.close(source)
+            plt.close(source)
             return f"{OWN_FIGURES}/{ident}.png", width_in
         name = str(source)
         if not name.lower().endswith(_IMAGE_SUFFIXES):
@@ -169,7 +198,7 @@ def _make_globals(numbering: Numbering, previous: Numbering, final: bool, templa
         label = "Table" if kind == "table" else "Figure"
         return Markup(f'<a href="#{escape(ident)}">{label} {number if number else "?"}</a>')
 
-    return {"figure": figure, "table_caption": table_caption, "table": table, "ref": ref}
+    return {"figure": figure, "table_caption": table_caption, "table": table, "ref": ref, "draw": draw}
 
 
 _BLOCK_TAGS = {"if", "for", "macro", "call", "filter", "with", "block", "raw", "autoescape", "trans"}
@@ -343,7 +372,7 @@ class Renderer:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 with atomic_path(target) as tmp:
                     shutil.copyfile(source, tmp)
-            return match.group(1) + escape(f"{OWN_FIGURES}/{src}") + match.group(3)
+            return match.group(1) + str(escape(f"{OWN_FIGURES}/{src}")) + match.group(3)
 
         return self._IMG.sub(resolve, page)
 
