@@ -433,7 +433,7 @@ def draw_part4(stored, artifacts_dir: Path, figures_dir: Path) -> dict[str, Figu
         figures["distributions"] = _save(fig, figures_dir, "part4_distributions")
 
         # 10 x 10 grid: source digit (rows) x target digit (columns); the diagonal shows originals.
-        fig, axes = plt.subplots(10, 10, figsize=(5.6, 5.9))
+        fig, axes = plt.subplots(10, 10, figsize=(5.0, 5.3))  # fits below a half-page figure
         for s in range(10):
             for t in range(10):
                 ax = axes[s, t]

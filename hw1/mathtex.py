@@ -79,7 +79,7 @@ def _check_braces(tex: str) -> None:
 # editing one word typesets only what changed (loading the math font alone takes about a second).
 _DISK_CACHE: dict[str, list] = {}
 _USED: set[str] = set()  # keys looked up since the last load_cache: what the current render needs
-CACHE_VERSION = "ziamath-3-latin-modern"  # bump when the typesetting settings change
+CACHE_VERSION = "ziamath-6-latin-modern"  # bump when the typesetting settings change
 
 
 def load_cache(path: Path) -> None:
@@ -121,8 +121,8 @@ def _typeset(tex: str, display: bool) -> tuple[str, float, float, float]:
     prepared = _prepare(tex)
     _check_braces(prepared)
     try:
-        mathml = _unary_minus(tex2mml(prepared, inline=not display))
-        math = ziamath.Math(mathml, size=FONT_SIZE_PT * (1.1 if display else 1.0), font=str(MATH_FONT))
+        mathml = _fixed_size_marks(_unary_minus(tex2mml(prepared, inline=not display)))
+        math = ziamath.Math(mathml, size=FONT_SIZE_PT, font=str(MATH_FONT))  # display math: same size, display style
         svg = math.svg()
     except Exception as exc:  # latex2mathml raises assorted exceptions for malformed input
         raise MathError(f"cannot typeset ${tex}$ ({type(exc).__name__}: {exc})") from None
@@ -142,6 +142,17 @@ def _typeset(tex: str, display: bool) -> tuple[str, float, float, float]:
     depth = top + box_height  # the baseline is at y = 0, so this much of the image lies below it
     uri = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
     return uri, float(width.group(1)), float(height.group(1)), depth
+
+
+def _fixed_size_marks(mathml: str) -> str:
+    """Marks LaTeX sets at a fixed size, which ziamath would stretch: the \\hat accent (drawn as a wide
+    hat) and \\lVert/\\rVert (drawn taller than the line). \\widehat still stretches."""
+    # \\hat as the spacing circumflex U+02C6, not stretched: the combining U+0302 also pushed the letter out
+    # of the drawing in an aligned/matrix cell (`\\hat{y} &= ...` showed only the hat)
+    mathml = re.sub(r'(<mover accent="true">.*?</mrow>)<mo>&#x00302;</mo>', r'\1<mo stretchy="false">&#x002C6;</mo>', mathml)
+    # \\partial is an ordinary symbol in LaTeX (`\\partial L` is set tight), not an operator with space
+    mathml = mathml.replace("<mo>&#x02202;</mo>", "<mi>&#x02202;</mi>")
+    return mathml.replace("<mo>&#x02016;</mo>", '<mo stretchy="false">&#x02016;</mo>')
 
 
 def _unary_minus(mathml: str) -> str:

@@ -553,3 +553,6 @@ def _quiet_font_subsetting_warning() -> None:
     logger = logging.getLogger("weasyprint")
     if not any(isinstance(f, _FontSubsettingFilter) for f in logger.filters):
         logger.addFilter(_FontSubsettingFilter())
+
+
+_quiet_font_subsetting_warning()  # from import on, so every caller (the CLI, tests, benchmarks) is quiet
