@@ -175,24 +175,72 @@ def _suggestion(command: str) -> str:
     return " (check the spelling; for a name in roman type write \\operatorname{...} or \\mathrm{...})"
 
 
+_RELATION = re.compile(r"(?:=|:=|<(?!/?sup>)|>|\\(?:leq?|geq?|neq?|approx|in|to|sim|equiv|propto|coloneqq|leftarrow|gets)(?![A-Za-z]))\s*")
+_OPEN, _CLOSE = re.compile(r"\\begin\{[^}]*\}|\\{|[{(\[]"), re.compile(r"\\end\{[^}]*\}|\\}|[})\]]")
+SPLIT_FROM = 24  # characters of LaTeX: shorter inline formulas never need a line break inside
+
+
+def _split_at_relations(tex: str) -> list[str]:
+    """An inline formula as pieces that each end with a top-level relation (`a = b = c` -> `a =`, `b =`, `c`).
+
+    LaTeX may break a line after a relation in inline math; an image cannot break, so a long formula
+    left whole forces the line before it to stretch (word gaps three to four times normal). Typeset as
+    pieces with a break opportunity between them, it breaks where LaTeX would. Relations inside braces,
+    brackets, parentheses or environments are left alone.
+    """
+    if len(tex) < SPLIT_FROM:
+        return [tex]
+    pieces, depth, start, at = [], 0, 0, 0
+    while at < len(tex):
+        if tex[at] == "\\" and at + 1 < len(tex) and not tex[at + 1].isalpha() and tex[at + 1] not in "{}":
+            at += 2  # an escaped character such as \, or \%
+            continue
+        opened, closed = _OPEN.match(tex, at), _CLOSE.match(tex, at)
+        relation = _RELATION.match(tex, at) if depth == 0 else None
+        if opened:
+            depth, at = depth + 1, opened.end()
+        elif closed:
+            depth, at = depth - 1, closed.end()
+        elif relation and tex[:at].strip() and tex[relation.end():].strip():
+            pieces.append(tex[start:relation.end()].strip())
+            start = at = relation.end()
+        else:
+            at += 1
+    if depth != 0:
+        return [tex]
+    pieces.append(tex[start:].strip())
+    return [piece for piece in pieces if piece] or [tex]
+
+
 def math_html(tex: str, display: bool = False) -> str:
     """The typeset formula: an <img> aligned on the text baseline (inline) or centred (display).
 
     Sizes are in em of the surrounding text (typeset at FONT_SIZE_PT), so math in an 8.5 pt caption
     is as small as the caption's words. The drawing is paths, which no PDF reader can search or copy,
     so the LaTeX source rides along as invisible text over it (class math-text, transparent): it is in
-    the PDF's text layer (pdftotext, search, copy, screen readers) without changing the look.
+    the PDF's text layer (pdftotext, search, copy, screen readers) without changing the look. A long
+    inline formula is drawn in pieces that may break after a relation (see _split_at_relations).
     """
     tex = " ".join(tex.split())
-    uri, width, height, depth = tex_to_svg(tex, display)
     alt = html.escape(tex, quote=True)
     em = FONT_SIZE_PT
-    size = f"width:{width / em:.3f}em;height:{height / em:.3f}em"
     text = f'<span class="math-text">{alt}</span>'
     if display:
+        uri, width, height, depth = tex_to_svg(tex, display)
+        size = f"width:{width / em:.3f}em;height:{height / em:.3f}em"
         return f'<span class="math-display"><img class="math" alt="{alt}" src="{uri}" style="{size}">{text}</span>'
-    return (f'<span class="math-inline"><img class="math" alt="{alt}" src="{uri}" '
-            f'style="{size};vertical-align:-{depth / em:.3f}em">{text}</span>')
+    pieces = _split_at_relations(tex)
+    try:
+        drawn = [tex_to_svg(piece) for piece in pieces]
+    except MathError:
+        tex_to_svg(tex)  # the error names the whole formula, as written
+        raise
+    images = []
+    for k, (uri, width, height, depth) in enumerate(drawn):
+        piece_alt = alt if len(pieces) == 1 else html.escape(pieces[k], quote=True)
+        images.append(f'<img class="math" alt="{piece_alt}" src="{uri}" style="width:{width / em:.3f}em;'
+                      f'height:{height / em:.3f}em;vertical-align:-{depth / em:.3f}em">')
+    return f'<span class="math-inline">{images[0]}{text}</span>' + "".join(f"<wbr>{image}" for image in images[1:])
 
 
 def replace_math(page: str) -> str:

@@ -254,3 +254,16 @@ def test_watch_rerenders_after_a_save_and_survives_an_error(part1_report, tmp_pa
         stop.set()
         thread.join(timeout=10)
     assert not thread.is_alive()
+
+
+def test_long_inline_formula_may_break_after_a_relation_and_keeps_its_text():
+    from hw1.mathtex import _split_at_relations, replace_math
+
+    tex = r"\hat{y} = \sigma(wx + b) = 1/(1 + e^{-(wx+b)})"
+    assert _split_at_relations(tex) == [r"\hat{y} =", r"\sigma(wx + b) =", r"1/(1 + e^{-(wx+b)})"]
+    assert _split_at_relations(r"\sum_{i=1}^{N} x_i \le \frac{a = b}{c}") == [r"\sum_{i=1}^{N} x_i \le", r"\frac{a = b}{c}"]
+    assert _split_at_relations(r"\left( a = b \right) + c + d + e") == [r"\left( a = b \right) + c + d + e"]
+    assert _split_at_relations("x = 1") == ["x = 1"]  # short: never split
+    html = replace_math(f"<p>${tex}$</p>")
+    assert html.count("<img") == 3 and html.count("<wbr>") == 2
+    assert html.count('class="math-text"') == 1 and "\\sigma(wx + b) = 1/(1 + e^{-(wx+b)})</span>" in html
