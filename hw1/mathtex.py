@@ -35,7 +35,7 @@ _CLOSERS = set(")]}|!'\u2032\u2033\u2016\u27e9\u232a\u2309\u230b")  # a minus af
 
 # Math content: any character but `$`, an escaped character, a `<` that starts no HTML tag (math never
 # spans tags), or the <sup>exponent</sup> that the `sig` filter prints for powers of ten.
-_CONTENT = r"(?:[^$<\\]|\\.|<(?![A-Za-z/!])|<sup>-?\d+</sup>)"
+_CONTENT = r"(?:[^$<\\]|\\.|<(?![A-Za-z/!])|<sup>[-\u2212]?\d+</sup>)"
 _DISPLAY = re.compile(rf"(?<!\\)\$\$({_CONTENT}+?)\$\$", re.S)
 _INLINE = re.compile(rf"(?<![\\$])\$(?![\s$])({_CONTENT}+?)(?<![\s\\])\$(?![\d$])", re.S)
 
@@ -52,7 +52,8 @@ class MathError(ValueError):
 
 def _prepare(tex: str) -> str:
     """Make what Jinja filters print inside math valid LaTeX, and map a few spellings."""
-    tex = re.sub(r"×10<sup>(-?\d+)</sup>", r"\\times 10^{\1}", tex)  # sig: 1.2×10<sup>-5</sup>
+    tex = re.sub(r"×10<sup>([-\u2212]?\d+)</sup>", r"\\times 10^{\1}", tex)  # sig: 1.2×10<sup>−5</sup>
+    tex = tex.replace("\u2212", "-")  # sig's true minus sign, as LaTeX input
     tex = tex.replace("×", r"\times ")
     tex = re.sub(r"(?<!\\)%", r"\\%", tex)  # pct: '99.5%' (a bare % starts a LaTeX comment)
     tex = re.sub(r"(\d),(?=\d{3}\b)", r"\1{,}", tex)  # count: 60,000 without a space after the comma

@@ -51,7 +51,8 @@ def sig(value: float, digits: int = 3) -> str:
     if value == 0 or 1e-3 <= abs(value) < 1e5:
         return f"{value:.{digits}g}"
     exponent = int(math.floor(math.log10(abs(value))))
-    return f"{value / 10**exponent:.{digits - 1}f}×10^{exponent}".replace("^", "<sup>", 1) + "</sup>"
+    mantissa = f"{value / 10**exponent:.{digits - 1}f}".replace("-", "\u2212")
+    return f"{mantissa}×10<sup>{str(exponent).replace('-', chr(0x2212))}</sup>"  # a true minus, as in math
 
 
 def count(value: float) -> str:
