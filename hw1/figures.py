@@ -317,10 +317,10 @@ def draw_part2(stored, artifacts_dir: Path, figures_dir: Path) -> dict[str, Figu
         floor = 1e-4
         for ax, curves, title in ((ax_tanh, arrays["tanh_loss_curves"], "tanh hidden layer"),
                                   (ax_id, arrays["identity_loss_curves"], "no activation (identity)")):
-            for curve in curves[1:]:
+            for curve in curves[1:]:  # the study's seeds (the reported one may be among them: drawn twice)
                 ax.plot(steps + 1, np.maximum(curve, floor), color=GREY, alpha=0.35, linewidth=0.6)
             ax.plot(steps + 1, np.maximum(curves[0], floor), color=BLUE if ax is ax_tanh else RED, linewidth=1.4,
-                    label=f"seed {r.robustness_seeds[0]} (reported)")
+                    label=f"seed {r.reported_seed} (reported)")
             ax.plot(np.asarray(r.snapshot_steps) + 1, np.maximum(curves[0][r.snapshot_steps], floor), "o",
                     color="black", markersize=3, label="snapshots")
             ax.axhline(r.best_linear_loss, color=GREEN, linestyle="--", linewidth=0.9, label="$\\log 2$")

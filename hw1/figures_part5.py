@@ -53,11 +53,13 @@ def draw_part5(stored, artifacts_dir: Path, figures_dir: Path) -> dict[str, Figu
         ax_v.set_yticks([])
         ax_v.set_title(f"$v$ ($L_\\infty \\leq$ {budget:g})", fontsize=SMALLEST)
         fig.colorbar(shown, ax=ax_v, fraction=0.046, pad=0.03).ax.tick_params(labelsize=SMALLEST)
-        examples = torch.load(artifacts_dir / r.confidence_artifact, weights_only=True)["original"][:3]
-        for k, image in enumerate(examples):
+        shown = r.universal_headline["examples"]  # label and prediction of each digit drawn here
+        examples = torch.load(artifacts_dir / r.confidence_artifact, weights_only=True)["original"][:len(shown)]
+        for k, (image, example) in enumerate(zip(examples, shown)):
             ax = fig.add_subplot(grid[0, k + 1])
             _digit(ax, np.clip(image.numpy() + v, None, 1.0))
-            ax.set_title("digit + $v$", fontsize=SMALLEST)
+            ax.set_title(f"{example['label']} + $v$ → predicted {example['prediction']}\n"
+                         f"({example['confidence']:.0%})", fontsize=SMALLEST)
         ax_curve = fig.add_subplot(grid[1, :2])
         budgets = [row["budget"] for row in r.universal]
         ax_curve.plot(budgets, [100 * row["fooling_rate"] for row in r.universal], "o-", color=RED,

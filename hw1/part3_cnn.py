@@ -20,6 +20,7 @@ MISCLASSIFIED = "part3_misclassified.npz"
 @dataclass(frozen=True)
 class Part3Config(TrainConfig):
     misclassified_shown: int = 24  # how many misclassified test digits the report shows
+    evals_per_epoch: int = 4  # test evaluations per epoch: enough points to say where the test curve gains
 
     @classmethod
     def preset(cls, quick: bool) -> "Part3Config":
@@ -55,6 +56,13 @@ class Part3Result:
     @property
     def curves(self) -> TrainHistory:
         return TrainHistory(**self.history)
+
+    @property
+    def top_confusions(self) -> list[dict]:
+        """The three most frequent (true digit, predicted digit) errors, most frequent first."""
+        pairs = [{"true": t, "predicted": p, "count": self.confusion[t][p]}
+                 for t in range(10) for p in range(10) if t != p and self.confusion[t][p]]
+        return sorted(pairs, key=lambda pair: (-pair["count"], pair["true"], pair["predicted"]))[:3]
 
 
 def run(config: Part3Config, ctx: RunContext) -> Part3Result:

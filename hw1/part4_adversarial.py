@@ -63,6 +63,25 @@ class Part4Result:
     artifact: str = ADVERSARIAL
     retrained_weights: str = RETRAINED
 
+    @property
+    def sweep_l2_grows_with_eps(self) -> bool:
+        """In the step-size comparison, does the median L2 of the perturbation grow with every larger step?"""
+        l2 = [row["median_l2"] for row in sorted(self.eps_sweep, key=lambda row: row["eps"])]
+        return all(a < b for a, b in zip(l2, l2[1:]))
+
+    @property
+    def sweep_steps_fall_with_eps(self) -> bool:
+        """... and does the median number of steps fall (or stay) with every larger step?"""
+        steps = [row["median_steps"] for row in sorted(self.eps_sweep, key=lambda row: row["eps"])]
+        return all(a >= b for a, b in zip(steps, steps[1:]))
+
+    @property
+    def target_pairs(self) -> dict:
+        """Of the 90 (digit, target) pairs: how many were reached by at least one targeted attack, and how many by
+        every attack on that pair (a pair never attacked counts as not reached)."""
+        cells = [self.pair_success[s][t] for s in range(10) for t in range(10) if s != t]
+        return {"pairs": len(cells), "reached": sum(v > 0 for v in cells), "always": sum(v >= 1 for v in cells)}
+
 
 def load_cnn(path, device: torch.device):
     """A Table1CNN with saved weights, in eval mode, in the memory layout hw1 runs it in on `device`."""
@@ -83,9 +102,12 @@ def _predict(model, images: torch.Tensor, device) -> tuple[torch.Tensor, torch.T
     return probabilities.cpu(), predictions.cpu()
 
 
-def _summary(outcome, labels, targets, retrained_probs, retrained_pred, clean_pred, max_steps) -> dict:
+def _summary(outcome, images, labels, targets, retrained_probs, retrained_pred, clean_pred, max_steps) -> dict:
     ok = outcome.success
     n_ok = max(int(ok.sum()), 1)
+    changed = (outcome.adversarial - images) > 0  # (N, 1, 28, 28): pixels the attack brightened
+    background = images <= -1.0  # MNIST's 0 (black) maps to exactly -1
+    retrained_wrong = ok & (retrained_pred != labels)
 
     def stats(values: torch.Tensor) -> dict:
         v = values[ok].double()
@@ -112,6 +134,11 @@ def _summary(outcome, labels, targets, retrained_probs, retrained_pred, clean_pr
         "retrained_same_prediction": float((retrained_pred[ok] == outcome.prediction[ok]).sum()) / n_ok,
         "retrained_confident_wrong": float(((retrained_pred[ok] != labels[ok])
                                             & (retrained_probs[ok].max(dim=1).values >= 0.9)).sum()) / n_ok,
+        # Median confidence of the retrained network in its wrong answers (None: it makes none).
+        "retrained_wrong_confidence_median": (float(retrained_probs[retrained_wrong].max(dim=1).values.double().median())
+                                              if retrained_wrong.any() else None),
+        # Share of the brightened pixels (successful attacks) that were black background in the original.
+        "changed_background_share": float((changed & background)[ok].sum()) / max(int(changed[ok].sum()), 1),
     }
     if targets is not None:
         summary["retrained_hit_target"] = float((retrained_pred[ok] == targets[ok]).sum()) / n_ok
@@ -263,8 +290,8 @@ def run(config: Part4Config, ctx: RunContext, part3: StoredPart) -> Part4Result:
         retrained_seed=retrained_seed,
         retrained_test_accuracy=retrained_accuracy,
         original_test_accuracy=original_accuracy,
-        untargeted=_summary(untargeted, labels, None, un_probs, un_pred, retrained_clean_pred, config.max_steps),
-        targeted=_summary(targeted, labels, targets, tg_probs, tg_pred, retrained_clean_pred, config.max_steps),
+        untargeted=_summary(untargeted, images, labels, None, un_probs, un_pred, retrained_clean_pred, config.max_steps),
+        targeted=_summary(targeted, images, labels, targets, tg_probs, tg_pred, retrained_clean_pred, config.max_steps),
         untargeted_examples=_examples(_pick_examples(untargeted, labels, None, config.examples), 0, untargeted,
                                       labels, None, clean_probs, un_probs, retrained_clean_probs),
         targeted_examples=_examples(_pick_examples(targeted, labels, targets, config.examples), n, targeted,

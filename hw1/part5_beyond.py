@@ -23,6 +23,7 @@ from .train_config import TrainConfig
 DEFENDED = "cnn_adversarially_trained.pt"
 UNIVERSAL = "universal.pt"
 CONFIDENCE_ADVERSARIAL = "part5_confidence.pt"
+UNIVERSAL_SHOWN = 3  # digits the universal-perturbation figure shows with v added (the first Part 4 images)
 
 
 @dataclass(frozen=True)
@@ -220,11 +221,19 @@ def run(config: Part5Config, ctx: RunContext, part3: StoredPart, part4: StoredPa
     transfer_universal.update({
         name: float((_perturbed_predictions(net, test_x, v, device) != clean[name]).float().mean())
         for name, net in networks.items() if name != "original"})
+    # The digits the figure shows with v added (the first Part 4 images) and what the network makes of them.
+    shown = images[:UNIVERSAL_SHOWN]
+    shown_probabilities, shown_prediction = _predict(original, torch.clamp(shown + v, max=1.0), device)
     headline_result = {
         "budget": config.universal_budgets[headline],
         "fooling_rate": universal[headline]["fooling_rate"],
         "fooled_into": torch.bincount(perturbed_prediction[fooled], minlength=10).tolist(),
         "transfer": transfer_universal,
+        "pixels_at_budget": int((v >= 0.99 * config.universal_budgets[headline]).sum()),  # pixels raised by (almost) the whole budget
+        "mean_value": float(v.mean()),  # average brightening per pixel, input units
+        "examples": [{"label": int(label), "prediction": int(prediction), "confidence": float(probabilities.max())}
+                     for label, prediction, probabilities in zip(labels[:UNIVERSAL_SHOWN], shown_prediction,
+                                                                 shown_probabilities)],
     }
     with atomic_path(ctx.artifact(UNIVERSAL)) as tmp:
         torch.save({"perturbation": v, "budget": torch.tensor(config.universal_budgets[headline]),

@@ -30,6 +30,8 @@ from .storage import atomic_path, write_text_atomic
 from .paths import DEFAULT_TEMPLATES  # noqa: E402  (re-exported)
 MAIN_TEMPLATE = "report.html.j2"
 STYLESHEET = "style.css"
+REFERENCES = "references.toml"  # the bibliography that cite("key") reads (students add their own entries)
+REFERENCE_FIELDS = ("authors", "title", "venue", "year")
 FILTERS = ("pct", "num", "sig", "count", "secs")
 
 
@@ -61,11 +63,12 @@ def count(value: float) -> str:
 
 
 def secs(value: float) -> str:
+    """12.34 -> '12.3 s'; 119.7 -> '2 min 0 s' (rounded to whole seconds first, so never '1 min 60 s')."""
     value = float(value)
-    if value < 60:
+    if round(value, 1) < 60:
         return f"{value:.1f} s"
-    minutes, seconds = divmod(value, 60)
-    return f"{int(minutes)} min {seconds:.0f} s"
+    minutes, seconds = divmod(round(value), 60)
+    return f"{minutes} min {seconds} s"
 
 
 # --------------------------------------------------------------------------- numbering and figures
@@ -81,6 +84,7 @@ class Numbering:
     numbers: dict[str, int] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=dict)
     kinds: dict[str, str] = field(default_factory=dict)
+    citations: dict[str, int] = field(default_factory=dict)  # reference key -> [n], in order of first citation
 
     def assign(self, kind: str, ident: str) -> int:
         if ident in self.numbers and self.kinds.get(ident) != kind:
@@ -92,14 +96,74 @@ class Numbering:
         return self.numbers[ident]
 
 
+def load_references(path: Path) -> dict[str, dict]:
+    """The bibliography file (TOML): one table per entry, keyed by the name `cite()` uses.
+
+    Each entry has `authors`, `title`, `venue`, `year` and optionally `arxiv`, `doi`, `url`, `note`.
+    """
+    import tomllib
+
+    if not path.is_file():
+        return {}
+    try:
+        entries = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"references file {path}: {exc}; fix the entry and re-run") from None
+    for key, entry in entries.items():
+        missing = [name for name in REFERENCE_FIELDS if not isinstance(entry, dict) or name not in entry]
+        if missing:
+            raise UserError(f"references file {path}: entry [{key}] lacks {', '.join(missing)}; every entry needs "
+                            f"{', '.join(REFERENCE_FIELDS)} (and may have arxiv, doi, url, note)")
+    return entries
+
+
+def format_reference(entry: dict) -> Markup:
+    """'Authors. Title. Venue, Year. arXiv:id.' with links, as HTML."""
+    parts = [f"{escape(entry['authors'])}. <i>{escape(entry['title'])}</i>. {escape(entry['venue'])}, {escape(str(entry['year']))}."]
+    if entry.get("arxiv"):
+        arxiv = escape(entry["arxiv"])
+        parts.append(f'<a href="https://arxiv.org/abs/{arxiv}">arXiv:{arxiv}</a>.')
+    if entry.get("doi"):
+        doi = escape(entry["doi"])
+        parts.append(f'<a href="https://doi.org/{doi}">doi:{doi}</a>.')
+    if entry.get("url") and not entry.get("arxiv") and not entry.get("doi"):
+        url = escape(entry["url"])
+        parts.append(f'<a href="{url}">{url}</a>.')
+    if entry.get("note"):
+        parts.append(f"{escape(entry['note'])}.")
+    return Markup(" ".join(parts))
+
+
 _IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp")
 OWN_FIGURES_MODULE = "own_figures.py"  # students' drawing functions, next to the templates
 OWN_FIGURES = "figures/own"  # where students' own images and drawn figures go, inside the output folder
 
 
 def _make_globals(numbering: Numbering, previous: Numbering, final: bool, templates_dir: Path,
-                  out_dir: Path | None) -> dict[str, Any]:
-    """The macros templates call: figure(), table(), table_caption(), ref()."""
+                  out_dir: Path | None, references: dict[str, dict] | None = None) -> dict[str, Any]:
+    """The macros templates call: figure(), draw(), table(), table_caption(), ref(), cite(), bibliography()."""
+    references = references or {}
+
+    def cite(*keys: str) -> Markup:
+        """[n] (or [n, m]) linking to the bibliography; numbered in order of first citation."""
+        if not keys:
+            raise ValueError("cite() needs at least one reference key, e.g. cite(\"goodfellow2015\")")
+        links = []
+        for key in keys:
+            if key not in references:
+                raise ValueError(f"cite({key!r}): no entry [{key}] in {REFERENCES}; "
+                                 f"its entries are: {', '.join(sorted(references)) or 'none'}")
+            number = numbering.citations.setdefault(key, len(numbering.citations) + 1)
+            links.append(f'<a class="cite" href="#ref-{escape(key)}">{number}</a>')
+        return Markup("[" + ", ".join(links) + "]")
+
+    def bibliography() -> Markup:
+        """The numbered list of every reference cited so far (call it last)."""
+        rows = [f'<li id="ref-{escape(key)}" value="{number}"><span class="ref-number">[{number}]</span> '
+                f"{format_reference(references[key])}</li>"
+                for key, number in sorted(numbering.citations.items(), key=lambda item: item[1])]
+        return Markup('<ol class="references">' + "".join(rows) + "</ol>")
+
 
     @jinja2.pass_context
     def draw(context, name: str, *args: Any) -> Any:
@@ -199,7 +263,8 @@ def _make_globals(numbering: Numbering, previous: Numbering, final: bool, templa
         label = "Table" if kind == "table" else "Figure"
         return Markup(f'<a href="#{escape(ident)}">{label} {number if number else "?"}</a>')
 
-    return {"figure": figure, "table_caption": table_caption, "table": table, "ref": ref, "draw": draw}
+    return {"figure": figure, "table_caption": table_caption, "table": table, "ref": ref, "draw": draw,
+            "cite": cite, "bibliography": bibliography}
 
 
 _BLOCK_TAGS = {"if", "for", "macro", "call", "filter", "with", "block", "raw", "autoescape", "trans"}
@@ -267,9 +332,10 @@ class Renderer:
             loader=jinja2.FileSystemLoader(str(self.templates_dir)),
             undefined=jinja2.StrictUndefined,
             autoescape=True,  # values from results are escaped; templates mark their own HTML
-            trim_blocks=True,
+            trim_blocks=False,  # a line break after a block tag stays a space: prose around {% if %} never runs together
             lstrip_blocks=True,
         )
+        self.references = load_references(self.templates_dir / REFERENCES)
         self.env.filters.update(pct=pct, num=num, sig=lambda v, d=3: Markup(sig(v, d)), count=count, secs=secs)
         self._check_syntax()
 
@@ -329,7 +395,8 @@ class Renderer:
             numbering = Numbering()
             try:
                 page = template.render(**context, stylesheet=Markup(stylesheet), contents=contents,
-                                       **_make_globals(numbering, previous, final, self.templates_dir, out_dir))
+                                       **_make_globals(numbering, previous, final, self.templates_dir, out_dir,
+                                                       self.references))
             except jinja2.TemplateNotFound as exc:
                 raise UserError(self._missing_template(exc)) from None
             except (jinja2.TemplateError, TypeError, ValueError, AttributeError, LookupError) as exc:

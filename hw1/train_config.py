@@ -35,3 +35,25 @@ class TrainHistory:
     train_seconds: float = 0.0  # optimisation only, evaluations excluded
     seconds_to_99: float | None = None  # training seconds until a test evaluation first reached 99%
     epochs_to_99: float | None = None
+
+    @property
+    def train_accuracy_before_eval(self) -> list[float]:
+        """Mean training-batch accuracy over the iterations since the previous evaluation, one per evaluation:
+        the training-side number to set beside each test point."""
+        means, previous = [], 0
+        for iteration in self.eval_iteration:
+            window = self.iteration_accuracy[previous:iteration] or [float("nan")]
+            means.append(sum(window) / len(window))
+            previous = iteration
+        return means
+
+    @property
+    def largest_test_gain(self) -> dict | None:
+        """The pair of consecutive test evaluations between which test accuracy rose most (None: < 2 evaluations)."""
+        if len(self.test_accuracy) < 2:
+            return None
+        gains = [b - a for a, b in zip(self.test_accuracy, self.test_accuracy[1:])]
+        k = max(range(len(gains)), key=gains.__getitem__)
+        return {"from_epoch": self.eval_epoch[k], "to_epoch": self.eval_epoch[k + 1],
+                "from_accuracy": self.test_accuracy[k], "to_accuracy": self.test_accuracy[k + 1], "gain": gains[k],
+                "gain_share": gains[k] / max(self.test_accuracy[-1] - self.test_accuracy[0], 1e-12)}
