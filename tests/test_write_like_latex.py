@@ -81,7 +81,7 @@ def test_own_image_figure_table_refs_and_cheat_sheet_reach_the_pdf(part1_report,
         "    return fig\n")
     formulas = "\n".join(f"<p>Formula {k}: $${tex}$$</p>" for k, tex in enumerate(CHEAT_SHEET))
     _insert_into_q1(templates, f"""<p>As {{{{ ref("fig-my-sketch") }}}} and {{{{ ref("tab-my-table") }}}} show,
-and {{{{ ref("fig-my-plot") }}}} draws: <img src="inline.png" style="width:2cm" alt="inline sketch"></p>
+and {{{{ ref("fig-my-plot") }}}} draws {{{{ cite("kingma2015", "hamey1998") }}}}: <img src="inline.png" style="width:2cm" alt="inline sketch"></p>
 {{{{ figure("my_sketch.png", "My own sketch.", "fig-my-sketch", width=0.4) }}}}
 {{{{ figure(draw("ce_ceiling"), "Drawn from the results.", "fig-my-plot") }}}}
 {{{{ table([["min", r.ce_min|num(3)], ["max", r.ce_max|num(2)]], "My own table.", "tab-my-table",
@@ -103,6 +103,9 @@ and {{{{ ref("fig-my-plot") }}}} draws: <img src="inline.png" style="width:2cm" 
     table_number = re.search(r'<caption id="tab-my-table"><b>Table (\d+)\.</b>', html).group(1)
     assert f"As Figure {sketch_number} and Table {table_number} show" in " ".join(text.split())
     assert f"Figure {sketch_number}. My own sketch." in " ".join(text.split())
+    # two citations, numbered in order of first use, and their entries in the bibliography
+    assert re.search(r"draws \[\d+, \d+\]", " ".join(text.split()))
+    assert "Adam: A Method for Stochastic Optimization" in text and "XOR has no local minima" in text
     # the images are in the PDF: hw1's own figures plus the three new ones
     images = sum(len(page.images) for page in PdfReader(pdf).pages)
     assert images >= 6 + 3, images
