@@ -74,6 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="recompute the requested parts even when a matching saved result exists")
     parser.add_argument("--report-only", action="store_true",
                         help="compute nothing: render the report from saved results (after editing templates/)")
+    parser.add_argument("--watch", action="store_true",
+                        help="live preview while writing: render from saved results (like --report-only), then "
+                             "re-render whenever a file in the templates folder is saved; errors are printed and "
+                             "watching goes on (the previous PDF stays); Ctrl-C stops")
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="where MNIST is kept (fetched there on first use; default: data/)")
     parser.add_argument("--leave-out", nargs="+", type=_part_number, default=[], metavar="N",
@@ -91,8 +95,11 @@ def _interrupt_on_sigterm(signum, frame) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.watch:
+        args.report_only = True  # a preview renders from saved results; computing is a separate run
     if args.report_only and args.force:
-        parser.error("--report-only computes nothing and --force recomputes: use one of them")
+        parser.error(f"--{'watch' if args.watch else 'report-only'} computes nothing and --force recomputes: "
+                     "use one of them")
     if args.report_only:
         ignored = [f"--{name.replace('_', '-')}" for name in COMPUTE_FLAGS if getattr(args, name) is not None]
         if ignored:
@@ -115,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
         templates=args.templates,
         leave_out=tuple(args.leave_out),
     )
+    if args.watch:
+        return watch(options, run_pipeline)
     try:
         summary = run_pipeline(options)
     except UserError as exc:
@@ -125,4 +134,48 @@ def main(argv: list[str] | None = None) -> int:
               "Run the same command again to resume.", file=sys.stderr)
         return 130
     print(f"done: {summary.pdf}")
+    return 0
+
+
+WATCH_DEBOUNCE_MS = 300  # saves closer together than this (an editor writing several files) render once
+
+
+def watch(options, run_pipeline, stop_event=None, on_render=None) -> int:
+    """Render, then re-render on every save under the templates folder until Ctrl-C (or `stop_event`).
+
+    The process stays warm between renders: Python, Jinja, WeasyPrint, the fonts and the formula cache
+    are loaded once, so a one-word edit reaches the PDF in a fraction of a cold --report-only. A render
+    that fails prints its one-line error and leaves the previous PDF in place; watching goes on.
+    """
+    import time
+
+    import watchfiles
+
+    templates = Path(options.templates).resolve()
+
+    def render() -> None:
+        started = time.perf_counter()
+        try:
+            summary = run_pipeline(options)
+        except UserError as exc:
+            print(f"run_all.py: error: {exc}", file=sys.stderr, flush=True)
+            print("watching: fix it and save; the previous PDF is unchanged", file=sys.stderr, flush=True)
+            ok = False
+        else:
+            print(f"done: {summary.pdf} ({time.perf_counter() - started:.2f} s)", flush=True)
+            ok = True
+        if on_render is not None:
+            on_render(ok)
+
+    render()
+    print(f"watching {templates} for changes (Ctrl-C to stop)", flush=True)
+    try:
+        for changes in watchfiles.watch(templates, debounce=WATCH_DEBOUNCE_MS, step=50, stop_event=stop_event,
+                                        raise_interrupt=True):
+            names = sorted({Path(path).name for _, path in changes})
+            print(f"changed: {', '.join(names)}", flush=True)
+            render()
+    except KeyboardInterrupt:
+        pass
+    print("stopped watching", flush=True)
     return 0

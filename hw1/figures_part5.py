@@ -32,9 +32,12 @@ def draw_part5(stored, artifacts_dir: Path, figures_dir: Path) -> dict[str, Figu
         ax_transfer.set_ylim(0, 100)
         ax_transfer.set_ylabel("transfer to the retrained CNN (%)")
         ax_transfer.legend(frameon=False, fontsize=SMALLEST, loc="lower right")
-        ax_size.set_ylabel("size of the perturbation")
+        # Two quantities share this axis, so the label names both; the legend sits below the panel, where it
+        # hides no line.
+        ax_size.set_ylabel("median $L_2$ / median steps ÷ 10")
         ax_size.set_ylim(bottom=0)
-        ax_size.legend(frameon=False, fontsize=SMALLEST, loc="upper left")
+        ax_size.legend(frameon=False, fontsize=SMALLEST, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=2)
+        ax_transfer.legend(frameon=False, fontsize=SMALLEST, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=1)
         fig.tight_layout(w_pad=1.2)
         figures["confidence"] = _save(fig, figures_dir, "part5_confidence")
 

@@ -1,6 +1,7 @@
 """LaTeX math to inline SVG, because WeasyPrint runs no JavaScript (no MathJax/KaTeX).
 
-The engine is ziamath (pure Python: LaTeX -> MathML -> SVG paths in the STIX Two Math font). It
+The engine is ziamath (pure Python: LaTeX -> MathML -> SVG paths in Latin Modern Math, the math
+companion of the body text's Latin Modern Roman, both shipped in hw1/fonts/). It
 was chosen over matplotlib's mathtext by measurement (README, "Math in the answers"): it typesets
 the LaTeX students write (`\\le`, `\\tfrac`, `\\lVert`, `aligned`, `cases`, `pmatrix` ... where
 mathtext refused 18 of 80 common constructs), about 20 times faster, and display math is in display
@@ -21,11 +22,20 @@ import json
 import re
 from pathlib import Path
 
-FONT_SIZE_PT = 11  # matches the body text of the print stylesheet
+FONT_SIZE_PT = 11  # the body text's size in the print stylesheet; math is scaled in em, so it follows any text
+MATH_FONT = Path(__file__).resolve().parent / "fonts" / "latinmodern-math.otf"  # pairs with Latin Modern Roman
+
+# A minus sign whose left neighbour is an operator (an opening bracket, a relation, a comma, another
+# operator) or nothing is a sign, not a subtraction: `[-6, 6]`, `I \\ge -1`, `w = -b`. latex2mathml writes
+# every `-` as a bare <mo>, which ziamath spaces like a binary minus (`[ − 6, 6]`); LaTeX gives a sign
+# no space. Marked as a prefix operator it is set tight, as in LaTeX.
+_MINUS = "<mo>&#x02212;</mo>"
+_BEFORE_MINUS = re.compile(r"(<mrow>|<mtd[^>]*>|<math[^>]*>|<mo[^>]*>([^<]*)</mo>)(?=" + re.escape(_MINUS) + ")")
+_CLOSERS = set(")]}|!'\u2032\u2033\u2016\u27e9\u232a\u2309\u230b")  # a minus after these subtracts
 
 # Math content: any character but `$`, an escaped character, a `<` that starts no HTML tag (math never
 # spans tags), or the <sup>exponent</sup> that the `sig` filter prints for powers of ten.
-_CONTENT = r"(?:[^$<\\]|\\.|<(?![A-Za-z/!])|<sup>-?\d+</sup>)"
+_CONTENT = r"(?:[^$<\\]|\\.|<(?![A-Za-z/!])|<sup>[-\u2212]?\d+</sup>)"
 _DISPLAY = re.compile(rf"(?<!\\)\$\$({_CONTENT}+?)\$\$", re.S)
 _INLINE = re.compile(rf"(?<![\\$])\$(?![\s$])({_CONTENT}+?)(?<![\s\\])\$(?![\d$])", re.S)
 
@@ -42,7 +52,8 @@ class MathError(ValueError):
 
 def _prepare(tex: str) -> str:
     """Make what Jinja filters print inside math valid LaTeX, and map a few spellings."""
-    tex = re.sub(r"×10<sup>(-?\d+)</sup>", r"\\times 10^{\1}", tex)  # sig: 1.2×10<sup>-5</sup>
+    tex = re.sub(r"×10<sup>([-\u2212]?\d+)</sup>", r"\\times 10^{\1}", tex)  # sig: 1.2×10<sup>−5</sup>
+    tex = tex.replace("\u2212", "-")  # sig's true minus sign, as LaTeX input
     tex = tex.replace("×", r"\times ")
     tex = re.sub(r"(?<!\\)%", r"\\%", tex)  # pct: '99.5%' (a bare % starts a LaTeX comment)
     tex = re.sub(r"(\d),(?=\d{3}\b)", r"\1{,}", tex)  # count: 60,000 without a space after the comma
@@ -69,7 +80,7 @@ def _check_braces(tex: str) -> None:
 # editing one word typesets only what changed (loading the math font alone takes about a second).
 _DISK_CACHE: dict[str, list] = {}
 _USED: set[str] = set()  # keys looked up since the last load_cache: what the current render needs
-CACHE_VERSION = "ziamath-2"  # bump when the typesetting settings change
+CACHE_VERSION = "ziamath-6-latin-modern"  # bump when the typesetting settings change
 
 
 def load_cache(path: Path) -> None:
@@ -103,6 +114,7 @@ def tex_to_svg(tex: str, display: bool = False) -> tuple[str, float, float, floa
 
 def _typeset(tex: str, display: bool) -> tuple[str, float, float, float]:
     import ziamath
+    from ziamath.zmath import tex2mml
 
     # Plain paths instead of SVG 2 <symbol>/<use> glyph references: WeasyPrint draws these faster
     # (measured: a whole --report-only render 3.15 s -> 2.75 s in-process), for a slightly larger PDF.
@@ -110,8 +122,8 @@ def _typeset(tex: str, display: bool) -> tuple[str, float, float, float]:
     prepared = _prepare(tex)
     _check_braces(prepared)
     try:
-        math = ziamath.Latex(prepared, size=FONT_SIZE_PT * (1.1 if display else 1.0), inline=not display)
-        mathml = math.mathmlstr()
+        mathml = _fixed_size_marks(_unary_minus(tex2mml(prepared, inline=not display)))
+        math = ziamath.Math(mathml, size=FONT_SIZE_PT, font=str(MATH_FONT))  # display math: same size, display style
         svg = math.svg()
     except Exception as exc:  # latex2mathml raises assorted exceptions for malformed input
         raise MathError(f"cannot typeset ${tex}$ ({type(exc).__name__}: {exc})") from None
@@ -120,12 +132,40 @@ def _typeset(tex: str, display: bool) -> tuple[str, float, float, float]:
     if unknown:
         raise MathError(f"cannot typeset ${tex}$: unknown LaTeX command {unknown[0]}"
                         + _suggestion(unknown[0]))
-    width = float(re.search(r'width="([\d.]+)"', svg).group(1))
-    height = float(re.search(r'height="([\d.]+)"', svg).group(1))
-    top, box_height = (float(v) for v in re.search(r'viewBox="[-\d.]+ ([-\d.]+) [\d.]+ ([\d.]+)"', svg).groups())
+    width = re.search(r'width="([\d.]+)"', svg)
+    height = re.search(r'height="([\d.]+)"', svg)
+    box = re.search(r'viewBox="[-\d.]+ ([-\d.]+) [\d.]+ ([\d.]+)"', svg)
+    if not (width and height and box) or not re.search(r"<path", svg):
+        # e.g. `$\\ y$` (a line break first) or `${}$`: nothing, or nothing measurable, was drawn
+        raise MathError(f"cannot typeset ${tex}$: it draws nothing (a formula cannot start with a line break \\\\, "
+                        "and needs at least one symbol)")
+    top, box_height = (float(v) for v in box.groups())
     depth = top + box_height  # the baseline is at y = 0, so this much of the image lies below it
     uri = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
-    return uri, width, height, depth
+    return uri, float(width.group(1)), float(height.group(1)), depth
+
+
+def _fixed_size_marks(mathml: str) -> str:
+    """Marks LaTeX sets at a fixed size, which ziamath would stretch: the \\hat accent (drawn as a wide
+    hat) and \\lVert/\\rVert (drawn taller than the line). \\widehat still stretches."""
+    # \\hat as the spacing circumflex U+02C6, not stretched: the combining U+0302 also pushed the letter out
+    # of the drawing in an aligned/matrix cell (`\\hat{y} &= ...` showed only the hat)
+    mathml = re.sub(r'(<mover accent="true">.*?</mrow>)<mo>&#x00302;</mo>', r'\1<mo stretchy="false">&#x002C6;</mo>', mathml)
+    # \\partial is an ordinary symbol in LaTeX (`\\partial L` is set tight), not an operator with space
+    mathml = mathml.replace("<mo>&#x02202;</mo>", "<mi>&#x02202;</mi>")
+    return mathml.replace("<mo>&#x02016;</mo>", '<mo stretchy="false">&#x02016;</mo>')
+
+
+def _unary_minus(mathml: str) -> str:
+    """Mark a sign minus (after an opening bracket, a relation, a comma, or first) as a prefix operator."""
+    pieces, last = [], 0
+    for match in _BEFORE_MINUS.finditer(mathml):
+        if match.group(2) is not None and html.unescape(match.group(2)).strip() in _CLOSERS:
+            continue
+        minus_at = match.end()
+        pieces.append(mathml[last:minus_at] + '<mo form="prefix">&#x02212;</mo>')
+        last = minus_at + len(_MINUS)
+    return "".join(pieces) + mathml[last:]
 
 
 def _suggestion(command: str) -> str:
@@ -136,20 +176,72 @@ def _suggestion(command: str) -> str:
     return " (check the spelling; for a name in roman type write \\operatorname{...} or \\mathrm{...})"
 
 
+_RELATION = re.compile(r"(?:=|:=|<(?!/?sup>)|>|\\(?:leq?|geq?|neq?|approx|in|to|sim|equiv|propto|coloneqq|leftarrow|gets)(?![A-Za-z]))\s*")
+_OPEN, _CLOSE = re.compile(r"\\begin\{[^}]*\}|\\{|[{(\[]"), re.compile(r"\\end\{[^}]*\}|\\}|[})\]]")
+SPLIT_FROM = 24  # characters of LaTeX: shorter inline formulas never need a line break inside
+
+
+def _split_at_relations(tex: str) -> list[str]:
+    """An inline formula as pieces that each end with a top-level relation (`a = b = c` -> `a =`, `b =`, `c`).
+
+    LaTeX may break a line after a relation in inline math; an image cannot break, so a long formula
+    left whole forces the line before it to stretch (word gaps three to four times normal). Typeset as
+    pieces with a break opportunity between them, it breaks where LaTeX would. Relations inside braces,
+    brackets, parentheses or environments are left alone.
+    """
+    if len(tex) < SPLIT_FROM:
+        return [tex]
+    pieces, depth, start, at = [], 0, 0, 0
+    while at < len(tex):
+        if tex[at] == "\\" and at + 1 < len(tex) and not tex[at + 1].isalpha() and tex[at + 1] not in "{}":
+            at += 2  # an escaped character such as \, or \%
+            continue
+        opened, closed = _OPEN.match(tex, at), _CLOSE.match(tex, at)
+        relation = _RELATION.match(tex, at) if depth == 0 else None
+        if opened:
+            depth, at = depth + 1, opened.end()
+        elif closed:
+            depth, at = depth - 1, closed.end()
+        elif relation and tex[:at].strip() and tex[relation.end():].strip():
+            pieces.append(tex[start:relation.end()].strip())
+            start = at = relation.end()
+        else:
+            at += 1
+    if depth != 0:
+        return [tex]
+    pieces.append(tex[start:].strip())
+    return [piece for piece in pieces if piece] or [tex]
+
+
 def math_html(tex: str, display: bool = False) -> str:
-    """An <img> tag for `tex`, aligned on the text baseline (inline) or centred (display).
+    """The typeset formula: an <img> aligned on the text baseline (inline) or centred (display).
 
     Sizes are in em of the surrounding text (typeset at FONT_SIZE_PT), so math in an 8.5 pt caption
-    is as small as the caption's words.
+    is as small as the caption's words. The drawing is paths, which no PDF reader can search or copy,
+    so the LaTeX source rides along as invisible text over it (class math-text, transparent): it is in
+    the PDF's text layer (pdftotext, search, copy, screen readers) without changing the look. A long
+    inline formula is drawn in pieces that may break after a relation (see _split_at_relations).
     """
     tex = " ".join(tex.split())
-    uri, width, height, depth = tex_to_svg(tex, display)
     alt = html.escape(tex, quote=True)
     em = FONT_SIZE_PT
-    size = f"width:{width / em:.3f}em;height:{height / em:.3f}em"
+    text = f'<span class="math-text">{alt}</span>'
     if display:
-        return f'<span class="math-display"><img class="math" alt="{alt}" src="{uri}" style="{size}"></span>'
-    return f'<img class="math" alt="{alt}" src="{uri}" style="{size};vertical-align:-{depth / em:.3f}em">'
+        uri, width, height, depth = tex_to_svg(tex, display)
+        size = f"width:{width / em:.3f}em;height:{height / em:.3f}em"
+        return f'<span class="math-display"><img class="math" alt="{alt}" src="{uri}" style="{size}">{text}</span>'
+    pieces = _split_at_relations(tex)
+    try:
+        drawn = [tex_to_svg(piece) for piece in pieces]
+    except MathError:
+        tex_to_svg(tex)  # the error names the whole formula, as written
+        raise
+    images = []
+    for k, (uri, width, height, depth) in enumerate(drawn):
+        piece_alt = alt if len(pieces) == 1 else html.escape(pieces[k], quote=True)
+        images.append(f'<img class="math" alt="{piece_alt}" src="{uri}" style="width:{width / em:.3f}em;'
+                      f'height:{height / em:.3f}em;vertical-align:-{depth / em:.3f}em">')
+    return f'<span class="math-inline">{images[0]}{text}</span>' + "".join(f"<wbr>{image}" for image in images[1:])
 
 
 def replace_math(page: str) -> str:

@@ -105,6 +105,10 @@ def run_pipeline(options: Options, log: Callable[[str], None] = print) -> RunSum
     with OutputLock(out_dir):
         _remove_leftover_temporaries(out_dir)
         store = ResultStore(out_dir)
+        if options.report_only and store.damage:
+            # Nothing will be recomputed, so saying "its parts will be recomputed" would be wrong.
+            raise UserError(f"{store.damage}, so --report-only has nothing to render; run without --report-only "
+                            "to recompute the results (the previous PDF is kept until then)")
         for warning in store.warnings:
             log(f"warning: {warning}")
         summary = RunSummary(pdf=out_dir / "hw1.pdf", html=out_dir / "hw1.html")
@@ -138,7 +142,10 @@ def run_pipeline(options: Options, log: Callable[[str], None] = print) -> RunSum
             "computed_at": max(v.finished_at for v in views.values())[:16],
         }
         summary.html, summary.pdf = renderer.write(context, out_dir)
+        for warning in renderer.info.warnings:
+            log(f"warning: {warning}")
         log(f"report rendered in {time.perf_counter() - started:.1f} s: {summary.pdf}")
+        log(renderer.info.summary())
         return summary
 
 

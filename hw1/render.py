@@ -8,8 +8,11 @@ Numbers reach the answers through filters (`pct`, `num`, `sig`, `count`, `secs`)
 
 from __future__ import annotations
 
+import difflib
 import html
+import logging
 import math
+import shutil
 import re
 import traceback
 from dataclasses import dataclass, field
@@ -50,7 +53,8 @@ def sig(value: float, digits: int = 3) -> str:
     if value == 0 or 1e-3 <= abs(value) < 1e5:
         return f"{value:.{digits}g}"
     exponent = int(math.floor(math.log10(abs(value))))
-    return f"{value / 10**exponent:.{digits - 1}f}×10^{exponent}".replace("^", "<sup>", 1) + "</sup>"
+    mantissa = f"{value / 10**exponent:.{digits - 1}f}".replace("-", "\u2212")
+    return f"{mantissa}×10<sup>{str(exponent).replace('-', chr(0x2212))}</sup>"  # a true minus, as in math
 
 
 def count(value: float) -> str:
@@ -79,12 +83,16 @@ class Numbering:
 
     numbers: dict[str, int] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=dict)
+    kinds: dict[str, str] = field(default_factory=dict)
     citations: dict[str, int] = field(default_factory=dict)  # reference key -> [n], in order of first citation
 
     def assign(self, kind: str, ident: str) -> int:
+        if ident in self.numbers and self.kinds.get(ident) != kind:
+            raise ValueError(f"the id {ident!r} names both a {self.kinds[ident]} and a {kind}; give each its own id")
         if ident not in self.numbers:
             self.counters[kind] = self.counters.get(kind, 0) + 1
             self.numbers[ident] = self.counters[kind]
+            self.kinds[ident] = kind
         return self.numbers[ident]
 
 
@@ -126,8 +134,14 @@ def format_reference(entry: dict) -> Markup:
     return Markup(" ".join(parts))
 
 
-def _make_globals(numbering: Numbering, previous: dict[str, int], final: bool,
-                  references: dict[str, dict] | None = None) -> dict[str, Any]:
+_IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp")
+OWN_FIGURES_MODULE = "own_figures.py"  # students' drawing functions, next to the templates
+OWN_FIGURES = "figures/own"  # where students' own images and drawn figures go, inside the output folder
+
+
+def _make_globals(numbering: Numbering, previous: Numbering, final: bool, templates_dir: Path,
+                  out_dir: Path | None, references: dict[str, dict] | None = None) -> dict[str, Any]:
+    """The macros templates call: figure(), draw(), table(), table_caption(), ref(), cite(), bibliography()."""
     references = references or {}
 
     def cite(*keys: str) -> Markup:
@@ -150,27 +164,128 @@ def _make_globals(numbering: Numbering, previous: dict[str, int], final: bool,
                 for key, number in sorted(numbering.citations.items(), key=lambda item: item[1])]
         return Markup('<ol class="references">' + "".join(rows) + "</ol>")
 
-    def figure(fig, caption: str, ident: str, width_scale: float = 1.0) -> Markup:
+
+    @jinja2.pass_context
+    def draw(context, name: str, *args: Any) -> Any:
+        """A matplotlib figure drawn by `name(parts, artifacts_dir, *args)` in <templates>/own_figures.py."""
+        module_path = templates_dir / OWN_FIGURES_MODULE
+        if not module_path.is_file():
+            raise ValueError(f"draw({name!r}): there is no {module_path}; write def {name}(parts, artifacts_dir): "
+                             "... return fig there (see README, 'Your own figures and tables')")
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location("hw1_own_figures", module_path)
+        module = importlib.util.module_from_spec(spec)
+        try:
+            spec.loader.exec_module(module)  # read afresh each render, so an edit shows at once
+        except Exception as exc:
+            raise ValueError(f"{module_path} failed to load: {type(exc).__name__}: {exc}") from None
+        function = getattr(module, name, None)
+        if not callable(function):
+            defined = [n for n, v in vars(module).items() if callable(v) and getattr(v, "__module__", "") == module.__name__]
+            raise ValueError(f"draw({name!r}): {module_path} defines no function {name} (it defines: "
+                             f"{', '.join(defined) or 'none'})")
+        try:
+            fig = function(context["parts"], (out_dir or templates_dir) / "artifacts", *args)
+        except Exception as exc:
+            raise ValueError(f"draw({name!r}) in {module_path} raised {type(exc).__name__}: {exc}") from None
+        if not hasattr(fig, "savefig"):
+            raise ValueError(f"draw({name!r}): {name}() in {module_path} must return a matplotlib figure")
+        return fig
+
+    def _own_image(source: Any, ident: str) -> tuple[str, float | None]:
+        """(src for the <img>, natural width in inches or None) of a student's image or matplotlib figure."""
+        if hasattr(source, "savefig"):  # a matplotlib Figure drawn in the template's data
+            width_in = float(source.get_size_inches()[0])
+            if out_dir is not None and final:
+                target = out_dir / OWN_FIGURES / f"{ident}.png"
+                with atomic_path(target) as tmp:
+                    source.savefig(tmp, format="png", dpi=200)
+            import matplotlib.pyplot as plt
+
+            plt.close(source)
+            return f"{OWN_FIGURES}/{ident}.png", width_in
+        name = str(source)
+        if not name.lower().endswith(_IMAGE_SUFFIXES):
+            raise ValueError(f"figure({name!r}, ...): give an image file ({', '.join(_IMAGE_SUFFIXES)}) next to the "
+                             "templates, a matplotlib figure, or one of the part's figures (part.figures.NAME)")
+        if not (templates_dir / name).is_file():
+            raise ValueError(f"figure({name!r}, ...): no image {templates_dir / name}; put the file in the templates "
+                             "folder (paths are relative to it)")
+        return name, None  # copied beside the report with every other image (see Renderer._images)
+
+    def figure(source: Any, caption: str, ident: str, width_scale: float = 1.0, width: float | None = None) -> Markup:
+        """A numbered figure. `source`: one of the part's figures (part.figures.NAME), an image file next
+        to the templates ("my_sketch.png"), or a matplotlib figure; `width`: a fraction of the text width."""
+        if not re.fullmatch(r"[A-Za-z][\w-]*", str(ident)):
+            raise ValueError(f"figure id {ident!r}: use letters, digits, '-' and '_' (e.g. 'fig-my-sketch')")
         number = numbering.assign("figure", ident)
-        width = min(fig.width_in * width_scale, 6.7)
+        if hasattr(source, "width_in") and hasattr(source, "path"):  # one of hw1's own figures
+            src, natural = source.path, source.width_in
+        else:
+            src, natural = _own_image(source, ident)
+        if width is not None:
+            style = f"width:{100 * min(float(width), 1.0):.0f}%"
+        elif natural is not None:
+            style = f"width:{min(natural * width_scale, 6.5):.2f}in"
+        else:
+            style = "max-width:100%"
         return Markup(
-            f'<figure id="{escape(ident)}"><img src="{escape(fig.path)}" style="width:{width:.2f}in" '
+            f'<figure id="{escape(ident)}"><img src="{escape(src)}" style="{style}" '
             f'alt="Figure {number}"><figcaption><b>Figure {number}.</b> {caption}</figcaption></figure>'
         )
 
     def table_caption(caption: str, ident: str) -> Markup:
+        """The numbered caption of a hand-written <table>: put it right after <table>."""
         number = numbering.assign("table", ident)
         return Markup(f'<caption id="{escape(ident)}"><b>Table {number}.</b> {caption}</caption>')
 
-    def ref(ident: str) -> Markup:
-        number = numbering.numbers.get(ident, previous.get(ident))
-        if number is None and final:
-            raise KeyError(f"ref({ident!r}) names no figure or table in the report")
-        kind = "Table" if ident.startswith("tab") else "Figure"
-        target = f'<a href="#{escape(ident)}">{kind} {number if number else "?"}</a>'
-        return Markup(target)
+    def table(rows: list, caption: str, ident: str, header: list | None = None) -> Markup:
+        """A numbered table from rows of cells (numbers right-aligned, text left-aligned)."""
+        def cell(tag: str, value: Any) -> str:
+            align = "" if isinstance(value, (int, float)) else ' class="left"'
+            return f"<{tag}{align}>{escape(value)}</{tag}>"
 
-    return {"figure": figure, "table_caption": table_caption, "ref": ref, "cite": cite, "bibliography": bibliography}
+        head = f"<tr>{''.join(cell('th', h) for h in header)}</tr>" if header else ""
+        body = "".join(f"<tr>{''.join(cell('td', v) for v in row)}</tr>" for row in rows)
+        return Markup(f'<table class="own">{table_caption(caption, ident)}{head}{body}</table>')
+
+    def ref(ident: str) -> Markup:
+        """'Figure 3' or 'Table 2', linked to it; numbers follow the figures when they move."""
+        number = numbering.numbers.get(ident, previous.numbers.get(ident))
+        kind = numbering.kinds.get(ident, previous.kinds.get(ident))
+        if number is None and final:
+            known = sorted(set(previous.numbers) | set(numbering.numbers))
+            close = difflib.get_close_matches(ident, known, n=1)
+            raise LookupError(f"ref({ident!r}) names no figure or table in the report"
+                              + (f" (did you mean {close[0]!r}?)" if close else "")
+                              + f"; the ids are: {', '.join(known) or 'none'}")
+        label = "Table" if kind == "table" else "Figure"
+        return Markup(f'<a href="#{escape(ident)}">{label} {number if number else "?"}</a>')
+
+    return {"figure": figure, "table_caption": table_caption, "table": table, "ref": ref, "draw": draw,
+            "cite": cite, "bibliography": bibliography}
+
+
+_BLOCK_TAGS = {"if", "for", "macro", "call", "filter", "with", "block", "raw", "autoescape", "trans"}
+_TAG = re.compile(r"{%-?\s*(\w+)(.*?)-?%}|{#.*?#}", re.S)
+
+
+def _unclosed_block(source: str) -> tuple[str, int] | None:
+    """(tag, line) of the innermost block left open in a template (or closed by the wrong end tag)."""
+    stack: list[tuple[str, int]] = []
+    for match in _TAG.finditer(source):
+        tag, rest = match.group(1), match.group(2) or ""
+        if tag is None:
+            continue  # a comment
+        line = source.count("\n", 0, match.start()) + 1
+        if tag in _BLOCK_TAGS or (tag == "set" and "=" not in rest):
+            stack.append((tag, line))
+        elif tag.startswith("end"):
+            if not stack or stack[-1][0] != tag[3:]:
+                return stack[-1] if stack else None
+            stack.pop()
+    return stack[-1] if stack else None
 
 
 _HEADING = re.compile(r'<h([23])[^>]*\bid="([^"]+)"[^>]*>(.*?)</h\1>', re.S)
@@ -232,8 +347,14 @@ class Renderer:
                 hint = ""
                 if "No filter named" in exc.message:
                     hint = f" (hw1's filters: {', '.join(FILTERS)}; Jinja's built-ins such as round, join, length also work)"
+                lineno, message = exc.lineno, (exc.message or "").rstrip(". ")
+                opened = _unclosed_block((self.templates_dir / name).read_text(encoding="utf-8"))
+                if opened and ("Unexpected end of template" in message or "Encountered unknown tag 'end" in message):
+                    tag, lineno = opened
+                    message = (f"this {{% {tag} %}} is never closed (no {{% end{tag} %}} before "
+                               f"line {exc.lineno}, where Jinja noticed)")
                 raise UserError(
-                    f"template {self.templates_dir / name}:{exc.lineno}: {exc.message}{hint}; fix the template and re-run"
+                    f"template {self.templates_dir / name}:{lineno}: {message}{hint}; fix the template and re-run"
                 ) from None
             if name.startswith("answers/"):
                 self._check_answers_file(name)
@@ -263,26 +384,75 @@ class Renderer:
                     "(before its {% endmacro %}) and re-run"
                 )
 
-    def render_html(self, context: dict[str, Any]) -> str:
+    def render_html(self, context: dict[str, Any], out_dir: Path | None = None) -> str:
+        """The page as HTML with typeset math; images next to the templates are copied into out_dir."""
         template = self.env.get_template(MAIN_TEMPLATE)
         stylesheet = (self.templates_dir / STYLESHEET).read_text(encoding="utf-8")
         page = ""
-        previous: dict[str, int] = {}
+        previous = Numbering()
         contents: list[dict] = []
         for final in (False, True):  # pass 1 learns figure numbers and headings, pass 2 resolves references
             numbering = Numbering()
             try:
                 page = template.render(**context, stylesheet=Markup(stylesheet), contents=contents,
-                                       **_make_globals(numbering, previous, final, self.references))
-            except (jinja2.TemplateError, TypeError, ValueError, AttributeError, KeyError) as exc:
+                                       **_make_globals(numbering, previous, final, self.templates_dir, out_dir,
+                                                       self.references))
+            except jinja2.TemplateNotFound as exc:
+                raise UserError(self._missing_template(exc)) from None
+            except (jinja2.TemplateError, TypeError, ValueError, AttributeError, LookupError) as exc:
                 raise UserError(self._explain(exc)) from None
-            previous = dict(numbering.numbers)
+            previous = numbering
             contents = _headings(page)
+        page = self._images(page, out_dir)
         try:
             return replace_math(page)
         except MathError as exc:
             raise UserError(f"{self._math_location(str(exc))}: {exc}; fix the math and re-run "
                             "(a literal dollar sign is written \\$)") from None
+
+    def _missing_template(self, exc: jinja2.TemplateNotFound) -> str:
+        """A deleted answers file (or section) is named, with how to get it back."""
+        name = exc.name if isinstance(exc.name, str) else str(exc)
+        path = self.templates_dir / name
+        return (f"template {path} is missing (the report includes it); restore it with "
+                f"git checkout templates/{name} (or copy it from the project's templates/ folder) and re-run")
+
+    _IMG = re.compile(r'(<img\b[^>]*?\bsrc=")([^"]+)(")')
+
+    def _images(self, page: str, out_dir: Path | None) -> str:
+        """Every <img> of the page must show: an image next to the templates is copied to
+        <out>/figures/own/ (so the PDF and the HTML twin both find it); a missing one is an error."""
+        def resolve(match: re.Match) -> str:
+            src = html.unescape(match.group(2))
+            if re.match(r"(data|https?|file):", src) or src.startswith("/"):
+                return match.group(0)
+            if src.startswith("figures/") and (out_dir is None or (out_dir / src).is_file()):
+                return match.group(0)  # hw1's own figures, drawn into the output folder
+            source = self.templates_dir / src
+            if not source.is_file() or ".." in Path(src).parts:
+                where = self._source_location('src="' + src + '"', src)
+                raise UserError(f"{where}: image {src} not found; put it in "
+                                f"{self.templates_dir} (image paths are relative to the templates folder) and re-run")
+            if out_dir is None:
+                return match.group(0)
+            target = out_dir / OWN_FIGURES / src
+            if not target.is_file() or target.read_bytes() != source.read_bytes():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with atomic_path(target) as tmp:
+                    shutil.copyfile(source, tmp)
+            return match.group(1) + str(escape(f"{OWN_FIGURES}/{src}")) + match.group(3)
+
+        return self._IMG.sub(resolve, page)
+
+    def _source_location(self, *needles: str) -> str:
+        """'template <file>:<line>' of the first template line holding one of `needles` (in that order)."""
+        sources = [self.templates_dir / name for name in sorted(self.env.list_templates(extensions=["j2"]))]
+        for needle in needles:
+            for path in sources:
+                for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+                    if needle in line:
+                        return f"template {path}:{lineno}"
+        return "template"
 
     def _explain(self, exc: BaseException) -> str:
         """One line for a rendering error: where, what, and the names that would have worked."""
@@ -308,19 +478,25 @@ class Renderer:
         """'template <file>:<line>' of the formula named in a MathError, found in the template sources.
 
         The formula in the message is the rendered one (numbers from {{ }} filled in), so the search
-        also tries the unknown command it names and ever shorter beginnings of the formula.
+        tries the whole formula between its dollars, then the whole formula, then the unknown command
+        it names (as a whole command: `\\eps` is not found inside `\\epsilon`), then ever shorter
+        beginnings of the formula.
         """
         formula = re.search(r"\$(.+?)\$(?=[: (])", message)
         if not formula:
             return "template"
         tex = formula.group(1)
         command = re.search(r"unknown LaTeX command (\\[A-Za-z]+)", message)
-        candidates = [tex] + ([command.group(1)] if command else []) + [tex[:n] for n in (30, 20, 12, 8) if n < len(tex)]
+        patterns = [re.escape(f"${tex}$"), re.escape(tex)]
+        if command:
+            patterns.append(re.escape(command.group(1)) + r"(?![A-Za-z])")
+        patterns += [re.escape(tex[:n]) for n in (30, 20, 12, 8) if n < len(tex)]
         sources = [(self.templates_dir / name) for name in sorted(self.env.list_templates(extensions=["j2"]))]
-        for needle in candidates:
+        for pattern in patterns:
             for path in sources:
                 for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-                    if needle in line:
+                    # templates write a backslash in a Jinja string as \\: look for both spellings
+                    if re.search(pattern, line) or re.search(pattern, line.replace("\\\\", "\\")):
                         return f"template {path}:{lineno}"
         return "template (a formula built from {{ }} values)"
 
@@ -335,12 +511,16 @@ class Renderer:
         return location
 
     def write(self, context: dict[str, Any], out_dir: Path, stem: str = "hw1") -> tuple[Path, Path]:
-        """Render and write <stem>.html and <stem>.pdf atomically; return their paths."""
+        """Render and write <stem>.html and <stem>.pdf atomically; return their paths.
+
+        Also writes <stem>-pages.txt (the question -> pages map Gradescope asks for) and leaves what
+        the caller should print in `self.info` (page count, that map, warnings about the title page)."""
         cache = out_dir / "figures" / "math-cache.json"
         mathtex.load_cache(cache)
-        page = self.render_html(context)
+        page = self.render_html(context, out_dir)
         cache.parent.mkdir(parents=True, exist_ok=True)
         mathtex.save_cache(cache)
+        _copy_fonts(out_dir)
         html_path, pdf_path = out_dir / f"{stem}.html", out_dir / f"{stem}.pdf"
         try:
             import weasyprint
@@ -348,8 +528,99 @@ class Renderer:
             write_text_atomic(html_path, page)
             raise UserError(f"WeasyPrint is not installed, so no PDF was written (results are saved and {html_path} "
                             "is written); pip install weasyprint, then run python run_all.py --report-only") from None
-        document = weasyprint.HTML(string=page, base_url=str(out_dir.resolve()) + "/")
+        _quiet_font_subsetting_warning()
+        document = weasyprint.HTML(string=page, base_url=str(out_dir.resolve()) + "/").render()
         with atomic_path(pdf_path) as tmp:
             document.write_pdf(tmp)
         write_text_atomic(html_path, page)
+        questions = _question_pages(document, _headings(page))
+        pages_path = out_dir / f"{stem}-pages.txt"
+        write_text_atomic(pages_path, f"{pdf_path.name}: {len(document.pages)} pages\n" + "".join(
+            f"{q['text']}\tp. {_page_range(q['pages'])}\n" for q in questions))
+        self.info = RenderInfo(pages=len(document.pages), questions=questions, pages_file=pages_path,
+                               warnings=_title_warnings(page))
         return html_path, pdf_path
+
+
+@dataclass
+class RenderInfo:
+    """What a render tells the user besides the PDF's path."""
+
+    pages: int = 0
+    questions: list[dict] = field(default_factory=list)  # {"text", "number", "pages": [first, ..., last]}
+    pages_file: Path | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """'24 pages; questions -> pages: 1.1 p. 3, 1.2 p. 3-4, ...' (one line)."""
+        numbered = [q for q in self.questions if q["number"]]
+        pairs = ", ".join(f"{q['number']} p. {_page_range(q['pages'])}" for q in numbered)
+        return f"{self.pages} pages; questions -> pages (for Gradescope, also in {self.pages_file}): {pairs}"
+
+
+PLACEHOLDER_NAME = "Your Name (PennKey)"
+
+
+def _title_warnings(page: str) -> list[str]:
+    if PLACEHOLDER_NAME in page:
+        return [f"the title page still says \"{PLACEHOLDER_NAME}\": put your name and PennKey in "
+                "templates/answers/title.html.j2"]
+    return []
+
+
+def _page_range(pages: list[int]) -> str:
+    return f"{pages[0]}" if pages[0] == pages[-1] else f"{pages[0]}-{pages[-1]}"
+
+
+def _question_pages(document, headings: list[dict]) -> list[dict]:
+    """Pages of each heading's section: from its heading to just before the next heading of any level."""
+    where: dict[str, tuple[int, float]] = {}
+    for number, page in enumerate(document.pages, start=1):
+        for ident, position in page.anchors.items():
+            where.setdefault(ident, (number, position[1]))
+    located = [h for h in headings if h["id"] in where]
+    questions = []
+    for index, heading in enumerate(located):
+        first = where[heading["id"]][0]
+        if index + 1 < len(located):
+            next_page, next_y = where[located[index + 1]["id"]]
+            last = next_page if next_y > 120 else next_page - 1  # px: the next heading is not at the page's top
+        else:
+            last = len(document.pages)
+        number = re.match(r"(\d+(?:\.\d+)*)\.?\s", heading["text"])
+        questions.append({"text": heading["text"], "number": number.group(1) if number else "",
+                          "pages": list(range(first, max(first, last) + 1))})
+    return questions
+
+
+FONTS_DIR = Path(__file__).resolve().parent / "fonts"
+
+
+def _copy_fonts(out_dir: Path) -> None:
+    """The stylesheet's fonts, beside the PDF and the HTML twin (fonts/, relative to both)."""
+    target_dir = out_dir / "fonts"
+    for font in sorted(FONTS_DIR.glob("*.otf")) + [FONTS_DIR / "GUST-FONT-LICENSE.txt"]:
+        target = target_dir / font.name
+        if not target.is_file() or target.stat().st_size != font.stat().st_size:
+            target_dir.mkdir(parents=True, exist_ok=True)
+            with atomic_path(target) as tmp:
+                shutil.copyfile(font, tmp)
+
+
+class _FontSubsettingFilter(logging.Filter):
+    """Drops WeasyPrint's 'Using fontTools instead of HarfBuzz-Subset' notice, and nothing else.
+
+    Without the optional libharfbuzz-subset library WeasyPrint subsets fonts with fontTools (same PDF,
+    a little slower) and says so once per font and render: noise that made real warnings look random."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Using fontTools instead of HarfBuzz")
+
+
+def _quiet_font_subsetting_warning() -> None:
+    logger = logging.getLogger("weasyprint")
+    if not any(isinstance(f, _FontSubsettingFilter) for f in logger.filters):
+        logger.addFilter(_FontSubsettingFilter())
+
+
+_quiet_font_subsetting_warning()  # from import on, so every caller (the CLI, tests, benchmarks) is quiet

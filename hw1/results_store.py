@@ -67,6 +67,7 @@ class ResultStore:
         self.out_dir = Path(out_dir)
         self.path = self.out_dir / RESULTS_FILE
         self.warnings: list[str] = []
+        self.damage: str | None = None  # why results.json could not be read, if it could not
         self.data = self._read()
 
     def _read(self) -> dict:
@@ -78,6 +79,7 @@ class ResultStore:
             if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("parts"), dict):
                 raise ValueError("unexpected layout")
         except (OSError, ValueError) as exc:
+            self.damage = f"{self.path} is damaged or from another version ({exc})"
             self.warnings.append(
                 f"{self.path} is damaged or from another version ({exc}); its parts will be recomputed"
             )

@@ -21,7 +21,10 @@ HEADINGS = [
 def test_quick_run_renders_every_section(quick_report):
     out, summary, lines = quick_report
     assert summary.computed == ["part1", "part2", "part3", "part4", "part5"]
-    assert lines[-2].startswith("figures ready") and lines[-1].startswith("report rendered")
+    # the render's closing lines: timing, (a warning about the placeholder name), the PDF, then the page map
+    assert lines[-1].startswith(f"{len(PdfReader(out / 'hw1.pdf').pages)} pages; questions -> pages")
+    assert lines[-2].startswith("report rendered")
+    assert any(line.startswith("figures ready") for line in lines[-5:-2])
     text = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(out / "hw1.pdf").pages)
     html = (out / "hw1.html").read_text()
     for heading in HEADINGS:

@@ -65,7 +65,7 @@ def test_values_from_results_are_escaped(tmp_path):
 def test_number_filters():
     assert pct(0.99312) == "99.3%" and pct(0.5, 0) == "50%"
     assert num(0.693147, 3) == "0.693"
-    assert sig(0.0962, 2) == "0.096" and "10<sup>-16</sup>" in sig(1.1e-16, 2)
+    assert sig(0.0962, 2) == "0.096" and "10<sup>\u221216</sup>" in sig(1.1e-16, 2)
     assert count(60000) == "60,000"
     assert secs(5.25) == "5.2 s" and secs(125) == "2 min 5 s"
 
