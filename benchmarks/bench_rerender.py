@@ -88,6 +88,7 @@ def measure_watch(repo: Path, out: Path, repeats: int) -> float | None:
             wait_for("watching ")
             times = []
             for k in range(repeats):
+                time.sleep(1.0)  # the OS watch starts just after the "watching" line: do not save before it
                 text = answers.read_text()
                 started = time.perf_counter()
                 answers.write_text(text.replace("Choice of", f"Choice {k} of", 1) if k == 0
