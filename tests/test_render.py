@@ -154,7 +154,7 @@ def test_citing_an_unknown_key_names_the_valid_keys(tmp_path):
     from hw1.render import Numbering, _make_globals
 
     with pytest.raises(ValueError, match="goodfellow2015"):
-        template.render(**_make_globals(Numbering(), {}, True, renderer.references))
+        template.render(**_make_globals(Numbering(), Numbering(), True, templates, None, renderer.references))
 
 
 def test_a_broken_references_file_is_one_clear_error(tmp_path):
