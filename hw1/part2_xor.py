@@ -405,8 +405,8 @@ def run(config: Part2Config, ctx: RunContext) -> Part2Result:
     # A diverged run (NaN outputs) compares False everywhere: it counts as unsolved.
     ok = solved(outputs, config.confident)
     tanh_rows, id_rows = np.arange(n), np.arange(n, 2 * n)
-    tanh_snaps = [{k: (v[:n] if isinstance(v, np.ndarray) else v) for k, v in s.items()} for s in snapshots]
-    id_snaps = [{k: (v[n:2 * n] if isinstance(v, np.ndarray) else v) for k, v in s.items()} for s in snapshots]
+    tanh_snaps = _snapshot_rows(snapshots, slice(0, n))
+    id_snaps = _snapshot_rows(snapshots, slice(n, 2 * n))
     scan_ok = ok[2 * n:].reshape(len(settings), n)
     scan = [{"learning_rate": rate, "init_std": std, "solved": int(scan_ok[i].sum()), "seeds": n}
             for i, (rate, std) in enumerate(settings)]
@@ -492,16 +492,21 @@ def _reported_network(config: Part2Config, seed: int, seeds: list[int], snapshot
     seeds are trained (with and without activation, snapshots recorded) until one does, at most
     `extra_seed_batches` of them. The loss curves put the reported seed first, then the study's seeds.
     """
+    def pick(row, row_seed, tanh_snaps, identity_snaps, final, outputs, losses, curves) -> dict:
+        """What the report shows of tanh run `row` (identity run `n + row`) of a batch."""
+        return {
+            "row": row, "seed": row_seed, "tanh_snaps": tanh_snaps, "identity_snaps": identity_snaps, "final": final,
+            "loss": float(losses[row]), "outputs": outputs[row].tolist(),
+            "solved": bool(solved(outputs[row][None], config.confident)[0]),
+            "identity_loss": float(losses[n + row]), "identity_outputs": outputs[n + row].tolist(),
+            "identity_solved": bool(solved(outputs[n + row][None], config.confident)[0]),
+            "curves": curves,  # None: the study's own curves, with this row moved first
+        }
+
     solved_rows = np.nonzero(tanh_ok)[0]
     if len(solved_rows):
         row = int(solved_rows[0])
-        return {
-            "row": row, "seed": seeds[row], "tanh_snaps": tanh_snaps, "identity_snaps": id_snaps, "final": tanh_final,
-            "loss": float(losses[row]), "outputs": outputs[row].tolist(), "solved": True,
-            "identity_loss": float(losses[n + row]), "identity_outputs": outputs[n + row].tolist(),
-            "identity_solved": bool(solved(outputs[n + row][None], config.confident)[0]),
-            "curves": None,  # the study's own curves, with this row moved first
-        }
+        return pick(row, seeds[row], tanh_snaps, id_snaps, tanh_final, outputs, losses, None)
     for batch_number in range(1, config.extra_seed_batches + 1):
         extra_seeds = [seed + batch_number * n + k for k in range(n)]
         start = initial_parameters(extra_seeds, config.init_std)
@@ -513,16 +518,15 @@ def _reported_network(config: Part2Config, seed: int, seeds: list[int], snapshot
         extra_ok = solved(extra_outputs, config.confident)[:n]
         if extra_ok.any() or batch_number == config.extra_seed_batches:
             row = int(np.nonzero(extra_ok)[0][0]) if extra_ok.any() else 0
-            split = lambda rows: [{k: (v[rows] if isinstance(v, np.ndarray) else v) for k, v in s.items()} for s in snaps]
-            return {
-                "row": row, "seed": extra_seeds[row], "tanh_snaps": split(slice(0, n)),
-                "identity_snaps": split(slice(n, 2 * n)), "final": _take(extra_final, np.arange(n)),
-                "loss": float(extra_losses[row]), "outputs": extra_outputs[row].tolist(), "solved": bool(extra_ok[row]),
-                "identity_loss": float(extra_losses[n + row]), "identity_outputs": extra_outputs[n + row].tolist(),
-                "identity_solved": bool(solved(extra_outputs[n + row][None], config.confident)[0]),
-                "curves": (extra_curve[row], extra_curve[n + row]),  # put before the study's curves
-            }
+            return pick(row, extra_seeds[row], _snapshot_rows(snaps, slice(0, n)), _snapshot_rows(snaps, slice(n, 2 * n)),
+                        _take(extra_final, np.arange(n)), extra_outputs, extra_losses,
+                        (extra_curve[row], extra_curve[n + row]))  # put before the study's curves
     raise AssertionError("unreachable")
+
+
+def _snapshot_rows(snapshots: list[dict], rows) -> list[dict]:
+    """The snapshots of some runs of a batch: each (R, ...) array cut to `rows`, scalars (the step) kept."""
+    return [{k: (v[rows] if isinstance(v, np.ndarray) else v) for k, v in snap.items()} for snap in snapshots]
 
 
 def course_check(model) -> list[float]:

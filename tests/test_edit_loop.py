@@ -3,7 +3,6 @@ where it is; every mistake is named in one line with its file and line; flags ar
 ignored; quick runs never mix with full ones; nothing is left behind."""
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,37 +10,19 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
+from cli_helpers import copy_templates as _templates, fails as _fails
 from hw1.cli import PART_NUMBERS, main
 from hw1.errors import UserError
 from hw1.mathtex import replace_math
-from hw1.render import DEFAULT_TEMPLATES, Renderer
+from hw1.render import Renderer
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-def _templates(tmp_path) -> Path:
-    target = tmp_path / "templates"
-    shutil.copytree(DEFAULT_TEMPLATES, target)
-    return target
 
 
 def _edit(path: Path, old: str, new: str) -> None:
     text = path.read_text()
     assert old in text, old
     path.write_text(text.replace(old, new, 1))
-
-
-def _fails(argv, capsys, *expected) -> str:
-    try:
-        code = main(argv)
-    except SystemExit as exited:  # argparse's own errors exit directly
-        code = exited.code
-    assert code == 2
-    error = capsys.readouterr().err.strip()
-    assert len(error.splitlines()) == 1, error
-    for text in expected:
-        assert text in error, error
-    return error
 
 
 # 1. ------------------------------------------------------------------ answers outside a macro

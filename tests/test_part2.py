@@ -90,6 +90,20 @@ def test_course_autograder_check_on_the_saved_network(tmp_path):
     np.testing.assert_allclose(result.course_check_outputs, result.final_outputs, atol=1e-6)
 
 
+def test_when_no_study_seed_solves_xor_later_seeds_are_trained_and_one_is_saved(tmp_path):
+    """A study of one seed whose network fails (seed 2 is stuck, see the stuck-seed table): further batches of
+    seeds are trained until one solves XOR, and that network is the one reported and saved."""
+    config = Part2Config(robustness_seeds=1, scan_learning_rates=(2.0,), scan_init_stds=(0.5,), escape_steps=10, nudges=1)
+    ctx = RunContext(device=torch.device("cpu"), seed=2, out_dir=tmp_path, data_dir=tmp_path)
+    result = run(config, ctx)
+    assert result.robustness_tanh_solved == [False]  # seed 2 alone does not solve XOR
+    assert result.reported_seed > 2 and result.seeds_tried == result.reported_seed - 2 + 1
+    assert result.solved and result.course_check_pass == [True] * 4
+    curves = np.load(tmp_path / "artifacts" / result.artifact)["tanh_loss_curves"]
+    assert curves.shape[0] == 2  # the reported seed's curve first, then the study's one seed
+    np.testing.assert_allclose(curves[0][-1], result.final_loss, rtol=1e-4)
+
+
 def test_run_result_snapshots_weights_stuck_seeds_and_figures(tmp_path):
     from hw1.figures import draw_part2
 

@@ -145,10 +145,9 @@ def test_every_citation_resolves_and_every_reference_is_cited(quick_report):
 
 
 def test_citing_an_unknown_key_names_the_valid_keys(tmp_path):
-    import shutil
+    from cli_helpers import copy_templates
 
-    templates = tmp_path / "templates"
-    shutil.copytree(DEFAULT_TEMPLATES, templates)
+    templates = copy_templates(tmp_path)
     renderer = Renderer(templates)
     template = renderer.env.from_string('{{ cite("goodfelow2015") }}')
     from hw1.render import Numbering, _make_globals
@@ -158,12 +157,10 @@ def test_citing_an_unknown_key_names_the_valid_keys(tmp_path):
 
 
 def test_a_broken_references_file_is_one_clear_error(tmp_path):
-    import shutil
-
+    from cli_helpers import copy_templates
     from hw1.errors import UserError
 
-    templates = tmp_path / "templates"
-    shutil.copytree(DEFAULT_TEMPLATES, templates)
+    templates = copy_templates(tmp_path)
     (templates / "references.toml").write_text('[mine]\nauthors = "Me"\ntitle = "Notes"\n')
     with pytest.raises(UserError, match=r"entry \[mine\] lacks venue, year"):
         Renderer(templates)

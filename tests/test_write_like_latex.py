@@ -2,7 +2,6 @@
 cross-references, the formulas of a LaTeX cheat sheet typeset and searchable in the PDF, errors that
 point at the right file and line, a live preview (--watch) and the hand-in helpers."""
 
-import json
 import shutil
 import subprocess
 import threading
@@ -12,8 +11,8 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
+from cli_helpers import copy_templates as _templates, fails as _fails
 from hw1.cli import main
-from hw1.render import DEFAULT_TEMPLATES
 
 # LaTeX students write, one formula per kind: fractions, aligned, matrices, norms, sums with limits,
 # unary minus after brackets and relations.
@@ -25,12 +24,6 @@ CHEAT_SHEET = [
     r"\sum_{k=0}^{\infty} \frac{1}{k!} = e",
     r"w \in [-6, 6], I \ge -1, w = -b",
 ]
-
-
-def _templates(tmp_path) -> Path:
-    target = tmp_path / "templates"
-    shutil.copytree(DEFAULT_TEMPLATES, target)
-    return target
 
 
 def _insert_into_q1(templates: Path, body: str) -> int:
@@ -54,19 +47,6 @@ def _sketch(path: Path) -> None:
 
 def _pdf_text(pdf: Path) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(pdf).pages)
-
-
-def _fails(argv, capsys, *expected) -> str:
-    try:
-        code = main(argv)
-    except SystemExit as exited:
-        code = exited.code
-    assert code == 2
-    error = capsys.readouterr().err.strip()
-    assert len(error.splitlines()) == 1, error
-    for text in expected:
-        assert text in error, error
-    return error
 
 
 def test_own_image_figure_table_refs_and_cheat_sheet_reach_the_pdf(part1_report, tmp_path, capsys):
