@@ -427,3 +427,10 @@ def test_no_sentence_runs_into_the_next(quick_report):
     text = report_text(out / "hw1.html", drop_code=True)
     glued = re.findall(r"[a-z][.;:,][A-Z][a-z]", text)
     assert glued == []
+
+
+def test_no_markup_is_printed_as_text(quick_report):
+    """A tag escaped into visible text ('<code>' in a caption built with ~ from Markup) is a rendering bug."""
+    out, _, _ = quick_report
+    page = (out / "hw1.html").read_text(encoding="utf-8")
+    assert re.findall(r"&lt;/?[a-z]+\b", page) == []
