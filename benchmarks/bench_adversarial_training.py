@@ -1,7 +1,7 @@
 """Which adversarial term should Part 5.2 train with? Size and number of steps, measured.
 
 Trains a Table 1 CNN for one epoch of the Part 3 recipe on Goodfellow et al.'s objective (alpha = 0.5)
-with the constrained attack `hw1.attacks.constrained_fgsm` at several sizes eps_train and step counts,
+with the constrained attack `hw1.toolkit.attacks.constrained_fgsm` at several sizes eps_train and step counts,
 plus a plain network, and prints for each: clean test accuracy, training seconds, and what the Part 4
 attack (eps 0.02, at most 100 steps, stop at 0.90) needs on the first test images: success rate,
 median steps and median L2. The product uses the setting that makes attacks costliest while keeping
@@ -17,10 +17,10 @@ import time
 
 import torch
 
-from hw1.attacks import ConstrainedIFGSM, constrained_fgsm
-from hw1.data import load_mnist, to_model_input
-from hw1.train_config import TrainConfig
-from hw1.training import evaluate, train_cnn
+from hw1.toolkit.attacks import ConstrainedIFGSM, constrained_fgsm
+from hw1.toolkit.data import load_mnist, to_model_input
+from hw1.toolkit.train_config import TrainConfig
+from hw1.toolkit.training import evaluate, train_cnn
 
 
 def main() -> None:
@@ -41,7 +41,7 @@ def main() -> None:
     for eps, steps in settings:
         adversary = None if eps is None else (lambda m, x, y, e=eps, s=steps: constrained_fgsm(m, x, y, e, s))
         started = time.perf_counter()
-        model, _ = train_cnn(recipe, data, device, seed=2, progress=False, adversary=adversary)
+        model, _ = train_cnn(recipe, data, device, seed=2, adversary=adversary)
         seconds = time.perf_counter() - started
         _, accuracy, predictions, _ = evaluate(model, test_x.to(device), test_y.to(device))
         correct = torch.nonzero(predictions.cpu() == test_y).squeeze(1)[: args.images]

@@ -16,10 +16,11 @@ from pathlib import Path
 
 import torch
 
-from hw1.attacks import ConstrainedIFGSM
-from hw1.data import load_mnist, to_model_input
-from hw1.part4_adversarial import Part4Config, load_cnn
-from hw1.training import TrainConfig, evaluate, train_cnn
+from hw1.toolkit.attacks import ConstrainedIFGSM
+from hw1.toolkit.data import load_mnist, to_model_input
+from hw1.parts.part4_adversarial.config import Part4Config
+from hw1.toolkit.networks import load_cnn
+from hw1.toolkit.training import TrainConfig, evaluate, train_cnn
 
 
 def main() -> None:
@@ -35,7 +36,7 @@ def main() -> None:
         model = load_cnn(args.weights, device)
         print(f"model: {args.weights}")
     else:
-        model, _ = train_cnn(TrainConfig(epochs=1), data, device, seed=0, progress=False)
+        model, _ = train_cnn(TrainConfig(epochs=1), data, device, seed=0)
         print("model: trained for 1 epoch (no saved weights found)")
     config = Part4Config()
     x = to_model_input(data.test_images)

@@ -1,9 +1,9 @@
 """Which budgeted defence should Part 5.2 train? Clean accuracy, robust accuracy and seconds, side by side.
 
-Each recipe fine-tunes (or trains from scratch) a Table 1 CNN with `hw1.part5_beyond.train_defended`
+Each recipe fine-tunes (or trains from scratch) a Table 1 CNN with `hw1.parts.part5_beyond.defence.train_defended`
 (FGSM or PGD with a random start in the one-sided box 0 <= delta <= min(budget, 1 - I), with the
 catastrophic-overfitting guard) and is measured like the report measures it: clean accuracy on all 10,000
-test images, robust accuracy under the one-sided PGD (`hw1.attacks.OneSidedPGD`: 40 steps of budget/10, zero
+test images, robust accuracy under the one-sided PGD (`hw1.toolkit.attacks.OneSidedPGD`: 40 steps of budget/10, zero
 and random start, robust only if both fail) at L-inf 0.6 in [-1, 1] units (0.3 on [0, 1]) on the first
 --images test images, and the training seconds. The row "Goodfellow single-step" is the old 5.2 network.
 
@@ -26,12 +26,14 @@ import time
 
 import torch
 
-from hw1.attacks import OneSidedPGD, constrained_fgsm
-from hw1.data import load_mnist, to_model_input
-from hw1.part3_cnn import Part3Config
-from hw1.part5_beyond import TRADEOFF, Part5Config, train_defended
-from hw1.train_config import TrainConfig
-from hw1.training import evaluate, train_cnn
+from hw1.toolkit.attacks import OneSidedPGD, constrained_fgsm
+from hw1.toolkit.data import load_mnist, to_model_input
+from hw1.parts.part3_cnn.config import Part3Config
+from hw1.parts.part5_beyond.compute import TRADEOFF
+from hw1.parts.part5_beyond.config import Part5Config
+from hw1.parts.part5_beyond.defence import train_defended
+from hw1.toolkit.train_config import TrainConfig
+from hw1.toolkit.training import evaluate, train_cnn
 
 # name -> Part5Config overrides; "init": "part3" fine-tunes Part 3's network, "scratch" starts fresh.
 FINE_TUNE = {"init": "part3", "defence_alpha": 0.0, "defence_max_lr": 2e-3}
@@ -90,7 +92,7 @@ def main() -> None:
             if overrides.pop("goodfellow", False):
                 recipe = TrainConfig(epochs=base.training_epochs, train_subset=base.training_subset,
                                      batch_size=base.training_batch_size, evals_per_epoch=1, test_subset=1000)
-                model, _ = train_cnn(recipe, data, device, seed + 2, progress=False, alpha=base.adversarial_alpha,
+                model, _ = train_cnn(recipe, data, device, seed + 2, alpha=base.adversarial_alpha,
                                      adversary=lambda m, x, y: constrained_fgsm(m, x, y, base.adversarial_eps,
                                                                                 base.adversarial_steps))
                 guard_history = []
@@ -123,7 +125,7 @@ def main() -> None:
 def _part3_network(args, data, device, seed: int) -> dict:
     if args.init:
         return torch.load(args.init.format(seed=seed), weights_only=True, map_location="cpu")
-    model, _ = train_cnn(Part3Config(), data, device, seed, progress=False)
+    model, _ = train_cnn(Part3Config(), data, device, seed)
     return {k: v.detach().clone() for k, v in model.state_dict().items()}
 
 

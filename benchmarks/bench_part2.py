@@ -19,8 +19,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from hw1.part2_xor import INPUTS, LABELS, Part2Config, initial_parameters, per_run_loss, run, train
-from hw1.runtime import RunContext
+from hw1.parts.part2_xor.compute import run
+from hw1.parts.part2_xor.config import Part2Config
+from hw1.parts.part2_xor.network import INPUTS, LABELS, initial_parameters, per_run_loss, train
+from hw1.toolkit.runtime import RunContext
 
 
 def torch_train(params: dict[str, np.ndarray], activation: str, rate, steps: int) -> np.ndarray:
@@ -65,7 +67,7 @@ def main() -> None:
     rates = np.concatenate([np.full(2 * len(seeds), config.learning_rate), scan_rates])
     final, _, _ = train(batch, tanh, rates, config.steps, record_loss=True)
     new_seconds = time.perf_counter() - started
-    from hw1.part2_xor import forward
+    from hw1.parts.part2_xor.network import forward
 
     new = per_run_loss(forward(final, INPUTS, tanh)[1])
     difference = np.abs(np.concatenate(old) - new).max()

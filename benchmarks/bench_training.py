@@ -7,7 +7,7 @@ Prints, for this machine and in one run:
   * the same for a baseline written the way pytorch/examples/mnist/main.py trains (DataLoader over
     torchvision's MNIST with ToTensor+Normalize transforms, per-batch device copies, batch 64,
     Adadelta lr=1.0 with StepLR(gamma=0.7)), on the same network, for one epoch;
-  * the final test accuracy of the report's recipe (hw1.part3_cnn.Part3Config) over several seeds.
+  * the final test accuracy of the report's recipe (hw1.parts.part3_cnn.config.Part3Config) over several seeds.
 
 Usage: python benchmarks/bench_training.py [--seeds 3] [--device cpu] [--data-dir data]
 """
@@ -21,17 +21,17 @@ import time
 import torch
 import torch.nn.functional as F
 
-from hw1.data import load_mnist
-from hw1.models import Table1CNN
-from hw1.part3_cnn import Part3Config
-from hw1.training import TrainConfig, evaluate, train_cnn
+from hw1.toolkit.data import load_mnist
+from hw1.toolkit.models import Table1CNN
+from hw1.parts.part3_cnn.config import Part3Config
+from hw1.toolkit.training import TrainConfig, evaluate, train_cnn
 
 CHECKS_PER_EPOCH = 8
 
 
 def fast_time_to_99(data, device, seed: int, channels_last: bool = True) -> dict:
     config = TrainConfig(epochs=1, evals_per_epoch=CHECKS_PER_EPOCH, channels_last=channels_last)
-    _, history = train_cnn(config, data, device, seed, progress=False)
+    _, history = train_cnn(config, data, device, seed)
     return {"seconds_to_99": history.seconds_to_99, "epochs_to_99": history.epochs_to_99,
             "images_per_second": len(data.train_images) / history.train_seconds,
             "final_accuracy": history.test_accuracy[-1], "train_seconds": history.train_seconds}
@@ -100,7 +100,7 @@ def main() -> None:
     recipe = Part3Config()
     accuracies, seconds = [], []
     for seed in range(args.seeds):
-        _, history = train_cnn(recipe, data, device, seed, progress=False)
+        _, history = train_cnn(recipe, data, device, seed)
         model_accuracy = history.test_accuracy[-1]
         accuracies.append(model_accuracy)
         seconds.append(history.train_seconds)

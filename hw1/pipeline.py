@@ -8,19 +8,18 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import inspect
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from . import figures as figures_module
+from .cache import FigureCache, ResultStore, code_version, load_current, part_key, upstream
 from .errors import UserError
-from .parts import PARTS, PartSpec, with_dependencies
+from .parts import PARTS, Part, StoredPart, with_dependencies
 from .render import DEFAULT_TEMPLATES, Renderer
-from .results_store import ResultStore, StoredPart, part_key, source_hash
-from .storage import OutputLock, prepare_output_dir, sha256_file, write_json_atomic
+from .reporter import Reporter
+from .storage import OutputLock, prepare_output_dir
+from .toolkit.plotting import Figure
 
 # torch is imported only when something is computed (in _compute_parts and below): a re-render after
 # editing the answers (--report-only) does not pay its start-up time.
@@ -49,12 +48,14 @@ class PartView:
     title: str
     config: Any
     result: Any
-    figures: dict[str, figures_module.Figure]
+    figures: dict[str, Figure]
     seconds: float
     device: str
     seed: int
     finished_at: str  # when this part's numbers were computed
     config_items: list[tuple[str, Any]]
+    section_template: str  # e.g. sections/part1.html.j2 (Part.section_template)
+    summary_template: str  # its rows of the front page's table (Part.summary_template)
 
 
 @dataclass
@@ -64,22 +65,6 @@ class RunSummary:
     computed: list[str] = field(default_factory=list)
     reused: list[str] = field(default_factory=list)
     rendered: list[str] = field(default_factory=list)
-
-
-def code_version(spec: PartSpec) -> str:
-    return source_hash(spec.code_files())
-
-
-def _fingerprint(store: ResultStore, name: str) -> str:
-    """Identity of a saved upstream result: its key and its artifacts' hashes ("" if absent)."""
-    entry = store.data["parts"].get(name)
-    if entry is None:
-        return ""
-    return json.dumps([entry.get("key"), entry.get("artifacts", {})], sort_keys=True)
-
-
-def _upstream(store: ResultStore, spec: PartSpec) -> dict[str, str]:
-    return {PARTS[d].name: _fingerprint(store, PARTS[d].name) for d in spec.depends_on}
 
 
 def run_pipeline(options: Options, log: Callable[[str], None] = print) -> RunSummary:
@@ -94,7 +79,7 @@ def run_pipeline(options: Options, log: Callable[[str], None] = print) -> RunSum
         raise UserError(f"--report-only found no saved results in {out_dir}; run without --report-only first")
     device = None
     if not options.report_only:  # --report-only computes nothing, so it needs no device
-        from .runtime import configure_determinism, resolve_device
+        from .toolkit.runtime import configure_determinism, resolve_device
 
         device = resolve_device(options.device)
         if device.type == "cuda":
@@ -120,7 +105,7 @@ def run_pipeline(options: Options, log: Callable[[str], None] = print) -> RunSum
         else:
             _check_mode(store, options, out_dir, log)
             _compute_parts(options, device, out_dir, store, summary, log)
-            from .runtime import environment
+            from .toolkit.runtime import environment
 
             env = environment(device)
             env["seconds_per_part"] = {name: entry["seconds"] for name, entry in store.data["parts"].items()}
@@ -179,15 +164,15 @@ def _compute_each(options: Options, device, out_dir: Path, store: ResultStore,
                   summary: RunSummary, log: Callable[[str], None]) -> None:
     import torch
 
-    from .runtime import RunContext, seed_everything
+    from .toolkit.runtime import RunContext, seed_everything
 
     requested = set(options.parts)
     for number in with_dependencies(list(options.parts)):
         spec = PARTS[number]
         config = spec.config_cls.preset(options.quick)
-        upstream = _upstream(store, spec)
+        inputs = upstream(store, spec, PARTS)
         code = code_version(spec)
-        key = part_key(spec.name, config, options.seed, device.type if spec.uses_device else None, code, upstream)
+        key = part_key(spec.name, config, options.seed, device.type if spec.uses_device else None, code, inputs)
         stored, reason = store.load(spec.name, spec.config_cls, spec.result_cls, key)
         if stored is not None and not (options.force and number in requested):
             log(f"part {number} ({spec.title}): reusing saved result from {stored.finished_at}")
@@ -196,7 +181,7 @@ def _compute_each(options: Options, device, out_dir: Path, store: ResultStore,
         why = "--force" if stored is not None else reason
         log(f"part {number} ({spec.title}): computing ({why}) ...")
         ctx = RunContext(device=device if spec.uses_device else torch.device("cpu"), seed=options.seed,
-                         out_dir=out_dir, data_dir=Path(options.data_dir), progress=options.progress,
+                         out_dir=out_dir, data_dir=Path(options.data_dir), reporter=Reporter(log, options.progress),
                          run_key=key)
         seed_everything(options.seed)
         dependencies = [_must_load(store, PARTS[d]) for d in spec.depends_on]
@@ -204,12 +189,12 @@ def _compute_each(options: Options, device, out_dir: Path, store: ResultStore,
         result = spec.run(config, ctx, *dependencies)
         seconds = time.perf_counter() - started
         store.put(spec.name, key, code, config, result, options.seed, str(ctx.device),
-                  seconds, ctx.artifacts_written, upstream)
+                  seconds, ctx.artifacts_written, inputs)
         summary.computed.append(spec.name)
         log(f"part {number} ({spec.title}): done in {seconds:.2f} s")
 
 
-def _must_load(store: ResultStore, spec: PartSpec) -> StoredPart:
+def _must_load(store: ResultStore, spec: Part) -> StoredPart:
     stored, reason = store.load(spec.name, spec.config_cls, spec.result_cls, None)
     if stored is None:
         raise UserError(f"part {spec.number} is needed but unusable ({reason}); re-run with --parts {spec.number}")
@@ -220,15 +205,11 @@ def _load_views(store: ResultStore, out_dir: Path, log: Callable[[str], None],
                 leave_out: set[int] = frozenset()) -> dict[str, PartView]:
     """Every saved part that is intact and made by the current code, with its figures drawn."""
     views: dict[str, PartView] = {}
+    figure_cache = FigureCache(out_dir)
     for number, spec in PARTS.items():
         if spec.name not in store.names() or number in leave_out:
             continue
-        stored, reason = store.load(spec.name, spec.config_cls, spec.result_cls, None)
-        entry = store.data["parts"][spec.name]
-        if stored is not None and entry.get("code") != code_version(spec):
-            stored, reason = None, "it was made by an older version of the code"
-        elif stored is not None and entry.get("upstream", {}) != _upstream(store, spec):
-            stored, reason = None, "a part it was computed from has changed since"
+        stored, reason = load_current(store, spec, PARTS)
         if stored is None:
             log(f"warning: part {number} left out of the report: {reason}; re-run with --parts {number}")
             continue
@@ -237,37 +218,13 @@ def _load_views(store: ResultStore, out_dir: Path, log: Callable[[str], None],
             title=spec.title,
             config=stored.config,
             result=stored.result,
-            figures=_figures_for(spec, stored, store, out_dir),
+            figures=figure_cache.figures(spec, stored, store, Figure),
             seconds=stored.seconds,
             device=stored.device,
             seed=stored.seed,
             finished_at=stored.finished_at,
             config_items=list(dataclasses.asdict(stored.config).items()),
+            section_template=spec.section_template,
+            summary_template=spec.summary_template,
         )
     return views
-
-
-def _figures_for(spec: PartSpec, stored: StoredPart, store: ResultStore, out_dir: Path) -> dict[str, figures_module.Figure]:
-    """Draw a part's figures, or reuse them when neither the result nor the drawing code changed."""
-    figures_dir = out_dir / "figures"
-    manifest_path = figures_dir / "manifest.json"
-    drawing_code = {Path(figures_module.__file__), Path(inspect.getsourcefile(spec.draw))}
-    stamp = _fingerprint(store, spec.name) + source_hash(sorted(drawing_code))
-    try:
-        manifest = json.loads(manifest_path.read_text())
-    except (OSError, ValueError):
-        manifest = {}
-    cached = manifest.get(spec.name)
-    if cached and cached.get("stamp") == stamp and all(
-        (out_dir / f["path"]).exists() and sha256_file(out_dir / f["path"]) == f["sha256"]
-        for f in cached["figures"].values()
-    ):
-        return {name: figures_module.Figure(f["path"], f["width_in"]) for name, f in cached["figures"].items()}
-    drawn = spec.draw(stored, out_dir / "artifacts", figures_dir)
-    manifest[spec.name] = {
-        "stamp": stamp,
-        "figures": {name: {"path": f.path, "width_in": f.width_in, "sha256": sha256_file(out_dir / f.path)}
-                    for name, f in drawn.items()},
-    }
-    write_json_atomic(manifest_path, manifest)
-    return drawn

@@ -28,3 +28,29 @@ def fails(argv, capsys, *expected) -> str:
     for text in expected:
         assert text in error, error
     return error
+
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def copy_of_the_project(target: Path) -> Path:
+    """A private copy of the package, the templates and run_all.py, safe to edit (code and templates)."""
+    shutil.copytree(REPO / "hw1", target / "hw1", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(REPO / "templates", target / "templates")
+    shutil.copy(REPO / "run_all.py", target / "run_all.py")
+    return target
+
+
+def run_copy(project: Path, argv: list[str], timeout: int = 600) -> str:
+    """Run the CLI of a project copy in a fresh Python (its own package imported, checked); return stdout.
+    Fails the test with the copy's stderr if the run fails."""
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); import hw1; "
+            "assert hw1.__file__.startswith(sys.argv[1]), hw1.__file__; "
+            "from hw1.cli import main; sys.exit(main(sys.argv[2:]))")
+    completed = subprocess.run([sys.executable, "-c", code, str(project), *argv],
+                               capture_output=True, text=True, cwd=project, timeout=timeout)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    return completed.stdout

@@ -1,4 +1,4 @@
-"""Shared fixtures. Tests that need MNIST get it through the product's own data layer (hw1.data),
+"""Shared fixtures. Tests that need MNIST get it through the product's own data layer (hw1.toolkit.data),
 into the same data/ folder the product uses (override with HW1_DATA_DIR)."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ def data_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def mnist(data_dir):
-    from hw1.data import load_mnist
+    from hw1.toolkit.data import load_mnist
 
     return load_mnist(data_dir)
 

@@ -10,7 +10,7 @@ _BLOCK = r"p|div|h[1-6]|li|ol|ul|tr|td|th|table|caption|figure|figcaption|br|nav
 
 
 def report_text(path: Path, drop_code: bool = False) -> str:
-    """The text of the report at `path`; `drop_code` leaves out <code> spans (dotted names like hw1.models.X)."""
+    """The text of the report at `path`; `drop_code` leaves out <code> spans (dotted names like hw1.toolkit.models.X)."""
     return html_text(Path(path).read_text(encoding="utf-8"), drop_code)
 
 

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from hw1.attacks import ConstrainedIFGSM
+from hw1.toolkit.attacks import ConstrainedIFGSM
 
 
 @pytest.fixture()

@@ -82,7 +82,7 @@ def band_label_truth(out: Path) -> int | None:
 def saved_xor_outputs(out: Path) -> list[float]:
     import torch
 
-    from hw1.models import XorNet
+    from hw1.toolkit.models import XorNet
 
     network = XorNet("tanh")
     network.load_state_dict(torch.load(out / "artifacts" / "xor_tanh.pt", weights_only=True))
@@ -267,7 +267,7 @@ def _p5_transfer_rises(out, r):
 def _p5_universal_examples(out, r):
     import torch
 
-    from hw1.models import Table1CNN
+    from hw1.toolkit.models import Table1CNN
 
     universal = torch.load(out / "artifacts" / "universal.pt", weights_only=True)
     images = torch.load(out / "artifacts" / "part5_confidence.pt", weights_only=True)["original"]

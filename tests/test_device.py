@@ -5,10 +5,10 @@ import pytest
 import torch
 from torch import nn
 
-from hw1 import runtime
-from hw1.attacks import ConstrainedIFGSM
-from hw1.runtime import configure_determinism, full_float32, no_cuda_message
-from hw1.training import evaluate
+from hw1.toolkit import runtime
+from hw1.toolkit.attacks import ConstrainedIFGSM
+from hw1.toolkit.runtime import configure_determinism, full_float32, no_cuda_message
+from hw1.toolkit.training import evaluate
 
 
 class _PrecisionSpy(nn.Module):

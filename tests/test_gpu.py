@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from hw1.errors import UserError
-from hw1.models import Table1CNN
+from hw1.toolkit.models import Table1CNN
 from hw1.pipeline import Options, run_pipeline
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")

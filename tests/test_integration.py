@@ -5,7 +5,7 @@ import json
 import torch
 from pypdf import PdfReader
 
-from hw1.models import Table1CNN
+from hw1.toolkit.models import Table1CNN
 
 HEADINGS = [
     "1.1 Output of the sigmoid neuron", "1.2 L2 loss", "1.3 Gradient of the L2 loss", "1.4 Cross-entropy loss",

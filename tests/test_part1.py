@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from hw1.part1_neuron import Part1Config, analytic_gradients, neuron_surfaces, run
-from hw1.runtime import RunContext
+from hw1.parts.part1_neuron.compute import analytic_gradients, neuron_surfaces, run
+from hw1.parts.part1_neuron.config import Part1Config
+from hw1.toolkit.runtime import RunContext
 
 
 def test_gradients_match_formulas_written_out_here():

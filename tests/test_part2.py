@@ -7,11 +7,12 @@ import numpy as np
 import pytest
 import torch
 
-from hw1.models import XorNet
-from hw1.part2_xor import (INPUTS, LABELS, Part2Config, forward, gradients, initial_parameters, run, sigmoid,
-                           solved, train)
-from hw1.results_store import StoredPart
-from hw1.runtime import RunContext
+from hw1.toolkit.models import XorNet
+from hw1.parts.contract import StoredPart
+from hw1.parts.part2_xor.compute import run
+from hw1.parts.part2_xor.config import Part2Config
+from hw1.parts.part2_xor.network import INPUTS, LABELS, forward, gradients, initial_parameters, sigmoid, solved, train
+from hw1.toolkit.runtime import RunContext
 
 
 def _autograd_reference(params: dict, tanh: bool):
@@ -105,7 +106,7 @@ def test_when_no_study_seed_solves_xor_later_seeds_are_trained_and_one_is_saved(
 
 
 def test_run_result_snapshots_weights_stuck_seeds_and_figures(tmp_path):
-    from hw1.figures import draw_part2
+    from hw1.parts.part2_xor.figures import draw as draw_part2
 
     config = Part2Config.preset(quick=True)
     ctx = RunContext(device=torch.device("cpu"), seed=0, out_dir=tmp_path, data_dir=tmp_path)

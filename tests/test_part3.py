@@ -7,10 +7,10 @@ import pytest
 import torch
 import torchsummary  # the course autograder's tool (a test dependency)
 
-from hw1.data import MNIST_MD5, load_mnist, raw_dir, to_model_input, verify_files
+from hw1.toolkit.data import MNIST_MD5, load_mnist, raw_dir, to_model_input, verify_files
 from hw1.errors import UserError
-from hw1.models import Table1CNN, architecture_table, biases_before_batchnorm
-from hw1.training import TrainConfig, evaluate, train_cnn
+from hw1.toolkit.models import Table1CNN, architecture_table, biases_before_batchnorm
+from hw1.toolkit.training import TrainConfig, evaluate, train_cnn
 
 # ------------------------------------------------------------------------------- the network
 
@@ -182,13 +182,13 @@ def test_real_mnist_through_the_data_layer(mnist, data_dir):
 
 def test_short_training_beats_chance_and_weights_reload(mnist, tmp_path):
     config = TrainConfig(epochs=1, train_subset=3072, test_subset=1000, evals_per_epoch=1)
-    model, history = train_cnn(config, mnist, torch.device("cpu"), seed=0, progress=False)
+    model, history = train_cnn(config, mnist, torch.device("cpu"), seed=0)
     assert not model.training
     assert history.test_accuracy[-1] > 0.8  # chance is 0.1
     assert history.iteration_loss[-1] < history.iteration_loss[0] / 3
     assert len(history.iteration_loss) == 3072 // 128
 
-    from hw1.part3_cnn import save_weights
+    from hw1.toolkit.networks import save_weights
 
     save_weights(model, tmp_path / "cnn.pt")
     reloaded = Table1CNN()
@@ -203,11 +203,11 @@ def test_short_training_beats_chance_and_weights_reload(mnist, tmp_path):
 
 def test_the_reports_recipe_reaches_99_percent_on_the_full_test_set(mnist):
     """The assignment's hard requirement, on the real recipe (about a minute on a 2-core CPU)."""
-    from hw1.part3_cnn import Part3Config
+    from hw1.parts.part3_cnn.config import Part3Config
 
     config = Part3Config.preset(quick=False)
     assert config.train_subset == 0 and config.test_subset == 0  # all 60,000 / 10,000 images
-    model, history = train_cnn(config, mnist, torch.device("cpu"), seed=0, progress=False)
+    model, history = train_cnn(config, mnist, torch.device("cpu"), seed=0)
     _, accuracy, predictions, _ = evaluate(model, to_model_input(mnist.test_images), mnist.test_labels)
     assert len(predictions) == 10_000
     assert accuracy >= 0.99, accuracy

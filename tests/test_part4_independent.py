@@ -7,8 +7,8 @@ import json
 import pytest
 import torch
 
-from hw1.data import load_mnist, to_model_input
-from hw1.models import Table1CNN
+from hw1.toolkit.data import load_mnist, to_model_input
+from hw1.toolkit.models import Table1CNN
 
 
 def _network(path) -> Table1CNN:

@@ -9,9 +9,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from hw1.attacks import constrained_fgsm, universal_perturbation
-from hw1.data import to_model_input
-from hw1.models import Table1CNN
+from hw1.toolkit.attacks import constrained_fgsm, universal_perturbation
+from hw1.toolkit.data import to_model_input
+from hw1.toolkit.models import Table1CNN
 
 
 def _network(path) -> Table1CNN:
@@ -115,14 +115,14 @@ def test_universal_perturbation_stays_in_its_budget():
 
 def test_defended_recipe_keeps_the_assignments_accuracy(mnist):
     """The full Part 5.2 recipe (one adversarial epoch on 30,000 images) stays above 98.5% clean accuracy."""
-    from hw1.part5_beyond import Part5Config
-    from hw1.train_config import TrainConfig
-    from hw1.training import evaluate, train_cnn
+    from hw1.parts.part5_beyond.config import Part5Config
+    from hw1.toolkit.train_config import TrainConfig
+    from hw1.toolkit.training import evaluate, train_cnn
 
     config = Part5Config()
     recipe = TrainConfig(epochs=config.training_epochs, train_subset=config.training_subset,
                          batch_size=config.training_batch_size, evals_per_epoch=1)
-    model, _ = train_cnn(recipe, mnist, torch.device("cpu"), seed=2, progress=False,
+    model, _ = train_cnn(recipe, mnist, torch.device("cpu"), seed=2,
                          adversary=lambda m, x, y: constrained_fgsm(m, x, y, config.adversarial_eps,
                                                                     config.adversarial_steps))
     _, accuracy, _, _ = evaluate(model, to_model_input(mnist.test_images), mnist.test_labels)

@@ -11,10 +11,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from hw1.attacks import OneSidedPGD, random_start_fgsm
-from hw1.data import to_model_input
-from hw1.models import Table1CNN
-from hw1.training import RobustnessGuard
+from hw1.toolkit.attacks import OneSidedPGD, random_start_fgsm
+from hw1.toolkit.data import to_model_input
+from hw1.toolkit.models import Table1CNN
+from hw1.toolkit.training import RobustnessGuard
 
 
 class Threshold(nn.Module):

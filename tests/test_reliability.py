@@ -10,10 +10,10 @@ import pytest
 import torch
 
 from hw1 import parts as parts_module
-from hw1 import training
+from hw1.toolkit import training
 from hw1.cli import main
 from hw1.pipeline import Options, run_pipeline
-from hw1.training import TrainConfig, train_cnn
+from hw1.toolkit.training import TrainConfig, train_cnn
 
 # Timings vary run to run; data_source says whether MNIST was fetched or already on disk.
 IGNORED = ("seconds", "finished_at", "images_per_second", "environment", "train_seconds", "data_source")
@@ -117,7 +117,7 @@ def test_result_from_older_code_or_other_config_is_recomputed(part1_report):
 
 def test_changed_config_in_the_same_mode_is_recomputed(part1_report, monkeypatch):
     """A quick run whose quick preset changed must not reuse the result of the old preset."""
-    from hw1.part1_neuron import Part1Config
+    from hw1.parts.part1_neuron.config import Part1Config
 
     monkeypatch.setattr(Part1Config, "preset", classmethod(lambda cls, quick: cls(grid_points=31)))
     summary = run_pipeline(Options(parts=(1,), out=part1_report, quick=True, device="cpu"), log=lambda _: None)
@@ -164,7 +164,7 @@ class _InterruptAfter:
 
 def test_training_resumes_from_checkpoint_with_identical_results(mnist, tmp_path, monkeypatch):
     config = TrainConfig(epochs=2, train_subset=1024, test_subset=500, evals_per_epoch=1, batch_size=128)
-    reference, reference_history = train_cnn(config, mnist, torch.device("cpu"), seed=3, progress=False)
+    reference, reference_history = train_cnn(config, mnist, torch.device("cpu"), seed=3)
 
     checkpoint = tmp_path / "checkpoint.pt"
     _InterruptAfter.limit = 8 + 3  # 8 batches per epoch: stop 3 batches into the second epoch
@@ -174,8 +174,7 @@ def test_training_resumes_from_checkpoint_with_identical_results(mnist, tmp_path
     assert checkpoint.is_file()  # epoch 1 was saved
     monkeypatch.undo()
 
-    resumed, resumed_history = train_cnn(config, mnist, torch.device("cpu"), seed=3, checkpoint=checkpoint,
-                                         progress=False)
+    resumed, resumed_history = train_cnn(config, mnist, torch.device("cpu"), seed=3, checkpoint=checkpoint)
     for name, value in reference.state_dict().items():
         assert torch.equal(value, resumed.state_dict()[name]), name
     assert resumed_history.test_accuracy == reference_history.test_accuracy
@@ -194,7 +193,7 @@ def test_hostile_checkpoint_is_not_executed(mnist, tmp_path, capsys):
     with open(checkpoint, "wb") as handle:
         pickle.dump({"epochs_done": _Exploit()}, handle)
     config = TrainConfig(epochs=1, train_subset=256, test_subset=100, evals_per_epoch=1)
-    model, history = train_cnn(config, mnist, torch.device("cpu"), seed=0, checkpoint=checkpoint, progress=False)
+    model, history = train_cnn(config, mnist, torch.device("cpu"), seed=0, checkpoint=checkpoint)
     assert not _Exploit.marker.exists()
     assert "unusable" in capsys.readouterr().out
     assert len(history.iteration_loss) == 2

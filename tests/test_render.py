@@ -7,7 +7,7 @@ import pytest
 from pypdf import PdfReader
 
 from hw1.errors import UserError
-from hw1.figures import Figure
+from hw1.toolkit.plotting import Figure
 from hw1.mathtex import replace_math
 from hw1.pipeline import PartView
 from hw1.render import DEFAULT_TEMPLATES, Renderer, count, num, pct, secs, sig
@@ -16,7 +16,8 @@ from hw1.render import DEFAULT_TEMPLATES, Renderer, count, num, pct, secs, sig
 def _part1_view(tmp_path):
     import matplotlib.pyplot as plt
 
-    from hw1.part1_neuron import Part1Config, Part1Result
+    from hw1.parts.part1_neuron.config import Part1Config
+    from hw1.parts.part1_neuron.result import Part1Result
 
     (tmp_path / "figures").mkdir()
     fig, ax = plt.subplots(figsize=(2, 1.5))
@@ -36,7 +37,8 @@ def _part1_view(tmp_path):
     return PartView(number=1, title="Plot Loss and Gradient", config=config, result=result,
                     figures={n: figure for n in names}, seconds=0.5, device="cpu", seed=0,
                     finished_at="2025-12-31 23:00:00",
-                    config_items=list(vars(config).items()))
+                    config_items=list(vars(config).items()), section_template="sections/part1.html.j2",
+                    summary_template="summary/part1.html.j2")
 
 
 def _context(tmp_path, environment=None):

@@ -15,116 +15,28 @@ The algorithms are in attacks.py (`at_confidences`, `constrained_fgsm`, `random_
 
 from __future__ import annotations
 
-import dataclasses
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
-from .lazy import torch
-from .results_store import StoredPart
-from .runtime import RunContext
-from .storage import atomic_path
-from .train_config import TrainConfig
+from ...lazy import torch
+from ...storage import atomic_path
+from ...toolkit.networks import load_cnn, predict, save_weights
+from ...toolkit.runtime import RunContext
+from ...toolkit.train_config import TrainConfig
+from ..contract import StoredPart
+from .config import Part5Config
+from .defence import train_defended
+from .result import (
+    CONFIDENCE_ADVERSARIAL,
+    DEFENDED,
+    GOODFELLOW,
+    UNIVERSAL,
+    UNIVERSAL_SHOWN,
+    Part5Result,
+)
 
-DEFENDED = "cnn_adversarially_trained.pt"  # the headline defended network (budgeted, FGSM with random start)
-GOODFELLOW = "cnn_goodfellow_single_step.pt"  # Goodfellow et al.'s objective, one unbudgeted step: the old 5.2
 TRADEOFF = Path(__file__).resolve().parent.parent / "benchmarks" / "defence_tradeoff.json"
-UNIVERSAL = "universal.pt"
-CONFIDENCE_ADVERSARIAL = "part5_confidence.pt"
-UNIVERSAL_SHOWN = 3  # digits the universal-perturbation figure shows with v added (the first Part 4 images)
-
-
-@dataclass(frozen=True)
-class Part5Config:
-    # 5.1: stopping confidences evenly spaced in log-odds (ln 9, ln 99, ln 999 = 2.2, 4.6, 6.9): each
-    # asks the logit of the winning class to beat the rest by about 2.3 more.
-    thresholds: tuple[float, ...] = (0.9, 0.99, 0.999)
-    transfer_images: int = 500  # the first of Part 4's attacked images, for each attack
-    threshold_max_steps: int = 300  # room to go past the 0.90 stop (Part 4 allows 100)
-    # 5.2, the historical baseline: Goodfellow et al.'s objective with alpha = 0.5; the adversarial term
-    # is a single constrained sign step of adversarial_eps, no budget. benchmarks/bench_adversarial_training.py
-    # (results in README) compared sizes 0.1/0.3/0.5 and 1 or 3 steps: 0.3 in one step is the largest
-    # single step that kept clean accuracy at 99%; 3 steps cost 40% more time for little more defence.
-    adversarial_eps: float = 0.3
-    adversarial_steps: int = 1
-    adversarial_alpha: float = 0.5
-    training_epochs: int = 1  # one epoch of the Part 3 recipe (one-cycle Adam, batch 128)
-    training_subset: int = 30_000  # half the training set: about the same defence as all of it, half the time
-    training_batch_size: int = 128
-    defended_images: int = 500  # Part 4 images attacked on every network (those all classify correctly)
-    # 5.2, the defence that holds: FGSM with a random start in the one-sided box 0 <= delta <= min(budget,
-    # 1 - I) (Wong, Rice and Kolter 2020) on Goodfellow et al.'s mixed objective, a fresh network with the
-    # Part 3 recipe. benchmarks/bench_defence.py measured (seed 0, AMD EPYC, 500 images): fine-tuning Part 3's
-    # network for 1 epoch at budget 0.7 on adversarial images only gives 98.68% clean, 74.4% robust at 0.6,
-    # short of both goals; the issue's author measured 99.2% / 87% from scratch in 3 epochs at budget 0.6.
-    defence_budget: float = 0.7  # training budget, input units; a little above the evaluated 0.6
-    defence_step: float = 0.5  # size of each sign step as a multiple of defence_budget (Wong et al.'s FGSM: 1.25)
-    defence_steps: int = 3  # sign steps per training example (1: FGSM); 3 measured 95.6%/96.5% robust on seeds 0/1 (GPU)
-    defence_alpha: float = 0.5  # weight of the clean loss (0: adversarial images only)
-    defence_epochs: int = 3
-    defence_max_lr: float = 4e-3  # one-cycle peak (Part 3's)
-    defence_init: str = "scratch"  # "scratch" (a fresh network) or "part3" (fine-tune Part 3's network)
-    defence_subset: int = 0  # training images (0: all 60,000 but the guard's held-out batch)
-    guard_images: int = 512  # (> 0) held-out training images the guard attacks at every check
-    guard_steps: int = 10
-    guard_collapse: float = 0.2  # robust-accuracy drop from the best check that counts as a collapse
-    # 5.2, the bounded evaluation: one-sided PGD, 40 steps of budget/10, zero and random start.
-    robust_images: int = 1000  # the first test images
-    robust_budgets: tuple[float, ...] = (0.3, 0.6, 0.8, 1.0)  # the defended network's curve
-    robust_budgets_others: tuple[float, ...] = (0.3, 0.6, 1.0)  # the three other networks (fewer: cost)
-    robust_headline: float = 0.6  # = 0.3 on [0, 1]: Madry et al.'s MNIST budget
-    robust_steps: int = 40
-    robust_step_fraction: float = 0.1
-    # 5.3: universal perturbation budgets (L-inf, input units; the range [-1, 1] spans 2).
-    universal_budgets: tuple[float, ...] = (0.25, 0.5, 1.0)
-    universal_headline: float = 0.5
-    universal_steps: int = 30
-    universal_batch: int = 256
-    universal_step_fraction: float = 0.1  # sign-step size as a fraction of the budget
-    test_subset: int = 0  # test images for clean accuracies and fooling rates (0: all 10,000)
-
-    @classmethod
-    def preset(cls, quick: bool) -> "Part5Config":
-        if quick:
-            return cls(thresholds=(0.9, 0.99), transfer_images=32, threshold_max_steps=150,
-                       training_subset=4096, training_batch_size=64, test_subset=2000,
-                       defended_images=32, universal_budgets=(0.5, 1.0), universal_steps=10,
-                       defence_epochs=1, defence_subset=4096, guard_images=128, guard_steps=5,
-                       robust_images=200, robust_budgets=(0.3, 0.6), robust_budgets_others=(0.6,),
-                       robust_steps=10)
-        return cls()
-
-
-@dataclass
-class Part5Result:
-    attack_eps: float  # Part 4's attack settings, reused throughout
-    attack_max_steps: int
-    attack_confidence: float
-    part4_median_linf: float  # L-inf the Part 4 untargeted attack needed (median): the scale for adversarial_eps
-    images_confidence: int
-    universal_test_images: int
-    confidence: list[dict]  # per attack kind and threshold: success, steps, sizes, transfer
-    defended_test_accuracy: float
-    original_test_accuracy: float
-    retrained_test_accuracy: float
-    defended_train_seconds: float
-    goodfellow_test_accuracy: float  # Goodfellow et al.'s single-step network (the old 5.2 network)
-    goodfellow_train_seconds: float
-    robustness: list[dict]  # per network: one-sided PGD robust accuracy per budget (RobustnessCurve fields)
-    robust_settings: dict  # the bounded evaluation's settings (steps, step fraction, starts, images)
-    guard: dict  # the catastrophic-overfitting guard's checks: robust accuracy on the held-out batch
-    tradeoff: dict  # benchmarks/defence_tradeoff.json as measured (command, CPU, rows), or {} if absent
-    defended_images: int
-    defended: list[dict]  # per network: the Part 4 untargeted attack's statistics
-    transfer: list[list[float]]  # [source][target]: share of source's adversarials the target misclassifies
-    networks: list[str]
-    universal: list[dict]  # per budget: fooling rate, random control, norms
-    universal_headline: dict  # the headline budget: transfer to the other networks, classes fooled into
-    seconds: dict
-    confidence_artifact: str = CONFIDENCE_ADVERSARIAL
-    defended_weights: str = DEFENDED
-    goodfellow_weights: str = GOODFELLOW
-    universal_artifact: str = UNIVERSAL
 
 
 def _median(values: torch.Tensor) -> float:
@@ -149,15 +61,18 @@ def _attack_stats(outcome, labels, retrained_prediction=None, targets=None) -> d
 
 
 def run(config: Part5Config, ctx: RunContext, part3: StoredPart, part4: StoredPart) -> Part5Result:
-    from .attacks import ConstrainedIFGSM, OneSidedPGD, constrained_fgsm, universal_perturbation
-    from .data import load_mnist, to_model_input
-    from .part3_cnn import save_weights
-    from .part4_adversarial import _predict, load_cnn
-    from .training import train_cnn
+    from ...toolkit.attacks import (
+        ConstrainedIFGSM,
+        OneSidedPGD,
+        constrained_fgsm,
+        universal_perturbation,
+    )
+    from ...toolkit.data import load_mnist, to_model_input
+    from ...toolkit.training import train_cnn
 
     device, p4 = ctx.device, part4.result
     seconds = {}
-    data = load_mnist(ctx.data_dir)
+    data = load_mnist(ctx.data_dir, log=ctx.reporter.message)
     original = load_cnn(ctx.artifacts_dir / part3.result.weights, device)
     retrained = load_cnn(ctx.artifacts_dir / p4.retrained_weights, device)
     saved = torch.load(ctx.artifacts_dir / p4.artifact, weights_only=True)
@@ -167,12 +82,12 @@ def run(config: Part5Config, ctx: RunContext, part3: StoredPart, part4: StoredPa
     # ---- 5.1: confidence against transfer, one pass per attack kind.
     started = time.perf_counter()
     n = min(config.transfer_images, n4)
-    attack = ConstrainedIFGSM(original, p4.eps, config.threshold_max_steps, batch_size=1000, progress=ctx.progress)
+    attack = ConstrainedIFGSM(original, p4.eps, config.threshold_max_steps, batch_size=1000, reporter=ctx.reporter)
     confidence, kept = [], {}
     for kind, goal in (("untargeted", None), ("targeted", targets[:n])):
         outcomes = attack.at_confidences(images[:n], labels[:n], goal, config.thresholds)
         for threshold, outcome in zip(config.thresholds, outcomes):
-            _, retrained_prediction = _predict(retrained, outcome.adversarial, device)
+            _, retrained_prediction = predict(retrained, outcome.adversarial, device)
             confidence.append({"attack": kind, "threshold": threshold,
                                **_attack_stats(outcome, labels[:n], retrained_prediction, goal)})
             kept[f"{kind}_{threshold}"] = outcome.adversarial
@@ -192,7 +107,7 @@ def run(config: Part5Config, ctx: RunContext, part3: StoredPart, part4: StoredPa
     recipe = TrainConfig(epochs=config.training_epochs, train_subset=config.training_subset,
                          batch_size=config.training_batch_size, evals_per_epoch=1,
                          test_subset=1000 if config.training_subset else 0)
-    goodfellow, goodfellow_history = train_cnn(recipe, data, device, ctx.seed + 2, checkpoint, ctx.progress,
+    goodfellow, goodfellow_history = train_cnn(recipe, data, device, ctx.seed + config.goodfellow_seed_offset, checkpoint, ctx.reporter,
                                                adversary=adversary, alpha=config.adversarial_alpha)
     save_weights(goodfellow, ctx.artifact(GOODFELLOW))
     seconds["goodfellow_training"] = time.perf_counter() - started
@@ -200,8 +115,8 @@ def run(config: Part5Config, ctx: RunContext, part3: StoredPart, part4: StoredPa
     # ---- 5.2 (b): the defence that holds: budgeted FGSM with random start, fine-tuning Part 3's network.
     started = time.perf_counter()
     initial = original.state_dict() if config.defence_init == "part3" else None
-    defended, history, guard = train_defended(config, data, device, ctx.seed + 3, initial,
-                                              ctx.checkpoints_dir / f"part5-budgeted-{ctx.run_key}.pt", ctx.progress)
+    defended, history, guard = train_defended(config, data, device, ctx.seed + config.defence_seed_offset, initial,
+                                              ctx.checkpoints_dir / f"part5-budgeted-{ctx.run_key}.pt", ctx.reporter)
     save_weights(defended, ctx.artifact(DEFENDED))
     seconds["adversarial_training"] = time.perf_counter() - started
 
@@ -210,7 +125,7 @@ def run(config: Part5Config, ctx: RunContext, part3: StoredPart, part4: StoredPa
     test_y = data.test_labels
     networks = {"original": original, "retrained": retrained, "single-step (Goodfellow)": goodfellow,
                 "adversarially trained": defended}
-    clean = {name: _predict(net, test_x, device)[1] for name, net in networks.items()}
+    clean = {name: predict(net, test_x, device)[1] for name, net in networks.items()}
     accuracy = {name: float((pred == test_y).float().mean()) for name, pred in clean.items()}
     # The Part 4 images that every network classifies correctly, at most `defended_images` of them.
     index = saved["test_index"][:n4]
@@ -222,7 +137,7 @@ def run(config: Part5Config, ctx: RunContext, part3: StoredPart, part4: StoredPa
         if name == "original":  # Part 4 already attacked these images with these settings: reuse it
             outcome = _saved_outcome(saved, common)
         else:
-            outcome = ConstrainedIFGSM(net, p4.eps, p4.max_steps, p4.confidence, progress=ctx.progress)(x, y)
+            outcome = ConstrainedIFGSM(net, p4.eps, p4.max_steps, p4.confidence, reporter=ctx.reporter)(x, y)
         adversarials[name] = (outcome.adversarial, outcome.success)
         defended_stats.append({"network": name, "clean_accuracy": accuracy[name], **_attack_stats(outcome, y)})
     names = list(networks)
@@ -231,7 +146,7 @@ def run(config: Part5Config, ctx: RunContext, part3: StoredPart, part4: StoredPa
         adversarial, ok = adversarials[source]
         row = []
         for target in names:
-            _, prediction = _predict(networks[target], adversarial[ok], device)
+            _, prediction = predict(networks[target], adversarial[ok], device)
             row.append(float((prediction != y[ok]).float().mean()) if ok.any() else 0.0)
         transfer.append(row)
     seconds["defended_attacks"] = time.perf_counter() - started
@@ -259,7 +174,9 @@ def run(config: Part5Config, ctx: RunContext, part3: StoredPart, part4: StoredPa
     train_y = data.train_labels.to(device)
     generator = torch.Generator().manual_seed(ctx.seed)
     universal, perturbations, predictions = [], [], []
-    channels_last = device.type == "cpu"
+    from ...toolkit.models import prefers_channels_last
+
+    channels_last = prefers_channels_last(device)
     for budget in config.universal_budgets:
         v = universal_perturbation(original, train_x, train_y, budget, config.universal_steps,
                                    config.universal_batch, budget * config.universal_step_fraction, generator,
@@ -288,7 +205,7 @@ def run(config: Part5Config, ctx: RunContext, part3: StoredPart, part4: StoredPa
         for name, net in networks.items() if name != "original"})
     # The digits the figure shows with v added (the first Part 4 images) and what the network makes of them.
     shown = images[:UNIVERSAL_SHOWN]
-    shown_probabilities, shown_prediction = _predict(original, torch.clamp(shown + v, max=1.0), device)
+    shown_probabilities, shown_prediction = predict(original, torch.clamp(shown + v, max=1.0), device)
     headline_result = {
         "budget": config.universal_budgets[headline],
         "fooling_rate": universal[headline]["fooling_rate"],
@@ -342,48 +259,15 @@ def load_tradeoff() -> dict:
     return json.loads(TRADEOFF.read_text()) if TRADEOFF.is_file() else {}
 
 
-def train_defended(config: Part5Config, data, device, seed: int, initial: dict | None,
-                   checkpoint: Path | None = None, progress: bool | None = None):
-    """The budgeted defence of 5.2: (model, history, guard), also used by benchmarks/bench_defence.py.
-
-    Trains `initial` (Part 3's network: fine-tuning; None: a fresh network) on FGSM-with-random-start images in the
-    one-sided box of `defence_budget`, with the one-cycle Adam recipe of Part 3, checking robustness on
-    `guard_images` held-out training images (the last ones, never trained on) at every epoch's end.
-    """
-    from .attacks import random_start_fgsm
-    from .data import to_model_input
-    from .training import RobustnessGuard, train_cnn
-
-    held = config.guard_images
-    train = dataclasses.replace(data, train_images=data.train_images[:-held], train_labels=data.train_labels[:-held])
-    guard_x = to_model_input(data.train_images[-held:]).to(device)
-    guard_y = data.train_labels[-held:].to(device)
-    guard = RobustnessGuard(guard_x, guard_y, config.robust_headline, config.guard_steps, config.guard_collapse,
-                            seed=seed)
-    generator = torch.Generator().manual_seed(seed)
-    budget, step, steps = config.defence_budget, config.defence_step * config.defence_budget, config.defence_steps
-
-    def adversary(model, x, y):
-        return random_start_fgsm(model, x, y, budget, step, steps, generator)
-
-    recipe = TrainConfig(epochs=config.defence_epochs, train_subset=config.defence_subset,
-                         batch_size=config.training_batch_size, max_lr=config.defence_max_lr, evals_per_epoch=1,
-                         test_subset=1000)
-    model, history = train_cnn(recipe, train, device, seed, checkpoint, progress, adversary=adversary,
-                               alpha=config.defence_alpha, initial=initial, guard=guard)
-    return model, history, guard
-
-
 def _perturbed_predictions(network, test_x, v, device) -> torch.Tensor:
     """(N,) the network's predictions on clamp(I + v, max=1): the images with v added, kept in range."""
-    from .part4_adversarial import _predict
 
-    return _predict(network, torch.clamp(test_x + v, max=1.0), device)[1]
+    return predict(network, torch.clamp(test_x + v, max=1.0), device)[1]
 
 
 def _saved_outcome(saved: dict, rows: torch.Tensor):
     """Part 4's untargeted outcome for the given rows of adversarial.pt, as an AttackOutcome."""
-    from .attacks import AttackOutcome
+    from ...toolkit.attacks import AttackOutcome
 
     return AttackOutcome(
         adversarial=saved["adversarial"][rows], success=saved["success"][rows], steps=saved["steps"][rows],

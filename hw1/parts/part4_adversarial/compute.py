@@ -8,98 +8,14 @@ Part 3's recipe and another seed is fed the adversarial images.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
-from .lazy import torch
-from .part3_cnn import save_weights
-from .results_store import StoredPart
-from .runtime import RunContext
-from .storage import atomic_path
-
-# The attack, data and training modules need torch at import: they are imported where used, so that
-# loading saved results (--report-only) does not start torch.
-
-ADVERSARIAL = "adversarial.pt"
-RETRAINED = "cnn_retrained.pt"
-
-
-@dataclass(frozen=True)
-class Part4Config:
-    eps: float = 0.02  # sign-step size in input units (1% of the [-1, 1] range)
-    max_steps: int = 100  # per image; beyond it the attack counts as failed
-    confidence: float = 0.9  # the assignment's stopping probability
-    images: int = 1000  # correctly classified test images attacked, per attack
-    batch_size: int = 1000
-    retrain_seed_offset: int = 1  # the retrained CNN uses seed + this
-    examples: int = 2  # worked examples per question
-    eps_sweep: tuple[float, ...] = (0.01, 0.02, 0.05, 0.1)  # step sizes compared to justify `eps`
-    sweep_images: int = 200  # untargeted attacks per step size in the comparison
-
-    @classmethod
-    def preset(cls, quick: bool) -> "Part4Config":
-        # Quick: fewer images, the full eps and step budget (so attacks succeed as in the real run).
-        return cls(images=64, sweep_images=32) if quick else cls()
-
-
-@dataclass
-class Part4Result:
-    eps: float
-    max_steps: int
-    confidence: float
-    images: int
-    retrained_seed: int
-    retrained_test_accuracy: float
-    original_test_accuracy: float
-    untargeted: dict  # summary statistics, see _summary
-    targeted: dict
-    untargeted_examples: list[dict]
-    targeted_examples: list[dict]
-    pair_success: list[list[float]]  # targeted success rate, [source][target]
-    pair_grid_index: list[list[int]]  # row of adversarial.pt shown for [source][target] (-1: none)
-    eps_sweep: list[dict]  # per step size: success rate, median steps, median L-inf and L2, seconds
-    seconds_untargeted: float
-    seconds_targeted: float
-    seconds_retraining: float
-    artifact: str = ADVERSARIAL
-    retrained_weights: str = RETRAINED
-
-    @property
-    def sweep_l2_grows_with_eps(self) -> bool:
-        """In the step-size comparison, does the median L2 of the perturbation grow with every larger step?"""
-        l2 = [row["median_l2"] for row in sorted(self.eps_sweep, key=lambda row: row["eps"])]
-        return all(a < b for a, b in zip(l2, l2[1:]))
-
-    @property
-    def sweep_steps_fall_with_eps(self) -> bool:
-        """... and does the median number of steps fall (or stay) with every larger step?"""
-        steps = [row["median_steps"] for row in sorted(self.eps_sweep, key=lambda row: row["eps"])]
-        return all(a >= b for a, b in zip(steps, steps[1:]))
-
-    @property
-    def target_pairs(self) -> dict:
-        """Of the 90 (digit, target) pairs: how many were reached by at least one targeted attack, and how many by
-        every attack on that pair (a pair never attacked counts as not reached)."""
-        cells = [self.pair_success[s][t] for s in range(10) for t in range(10) if s != t]
-        return {"pairs": len(cells), "reached": sum(v > 0 for v in cells), "always": sum(v >= 1 for v in cells)}
-
-
-def load_cnn(path, device: torch.device):
-    """A Table1CNN with saved weights, in eval mode, in the memory layout hw1 runs it in on `device`."""
-    from .models import Table1CNN
-
-    model = Table1CNN()
-    model.load_state_dict(torch.load(path, weights_only=True, map_location="cpu"))
-    model = model.to(device).eval()
-    return model.to(memory_format=torch.channels_last) if device.type == "cpu" else model
-
-
-def _predict(model, images: torch.Tensor, device) -> tuple[torch.Tensor, torch.Tensor]:
-    """Softmax probabilities (N, 10) and predictions (N,) of `model` in eval mode, on the CPU."""
-    from .training import evaluate
-
-    labels = torch.zeros(len(images), dtype=torch.int64, device=device)
-    _, _, predictions, probabilities = evaluate(model, images.to(device), labels)
-    return probabilities.cpu(), predictions.cpu()
+from ...lazy import torch
+from ...storage import atomic_path
+from ...toolkit.networks import load_cnn, predict, save_weights
+from ...toolkit.runtime import RunContext
+from ..contract import StoredPart
+from .config import Part4Config
+from .result import ADVERSARIAL, RETRAINED, Part4Result
 
 
 def _summary(outcome, images, labels, targets, retrained_probs, retrained_pred, clean_pred, max_steps) -> dict:
@@ -185,17 +101,17 @@ def _pick_examples(outcome, labels, targets, count: int) -> list[int]:
 
 
 def run(config: Part4Config, ctx: RunContext, part3: StoredPart) -> Part4Result:
-    from .attacks import ConstrainedIFGSM
-    from .data import load_mnist, to_model_input
-    from .training import train_cnn, warm_up_cuda
+    from ...toolkit.attacks import ConstrainedIFGSM
+    from ...toolkit.data import load_mnist, to_model_input
+    from ...toolkit.training import train_cnn, warm_up_cuda
 
     device = ctx.device
-    data = load_mnist(ctx.data_dir)
+    data = load_mnist(ctx.data_dir, log=ctx.reporter.message)
     original = load_cnn(ctx.artifacts_dir / part3.result.weights, device)
 
     # Pick the first `images` test images the original network classifies correctly.
     test_x = to_model_input(data.test_images)  # (10000, 1, 28, 28) in [-1, 1]
-    clean_probs_all, clean_pred_all = _predict(original, test_x, device)
+    clean_probs_all, clean_pred_all = predict(original, test_x, device)
     original_accuracy = float((clean_pred_all == data.test_labels).float().mean())
     chosen = torch.nonzero(clean_pred_all == data.test_labels).squeeze(1)[: config.images]
     images, labels = test_x[chosen], data.test_labels[chosen]
@@ -204,7 +120,7 @@ def run(config: Part4Config, ctx: RunContext, part3: StoredPart) -> Part4Result:
     targets = (labels + torch.randint(1, 10, labels.shape, generator=generator)) % 10
 
     attack = ConstrainedIFGSM(original, config.eps, config.max_steps, config.confidence, config.batch_size,
-                              progress=ctx.progress)
+                              reporter=ctx.reporter)
     warm_up_cuda(device)  # no-op on the CPU; keeps CUDA start-up out of the attack timings
     started = time.perf_counter()
     untargeted = attack(images, labels)
@@ -236,15 +152,15 @@ def run(config: Part4Config, ctx: RunContext, part3: StoredPart) -> Part4Result:
     retrained_seed = ctx.seed + config.retrain_seed_offset
     checkpoint = ctx.checkpoints_dir / f"part4-retrain-{ctx.run_key}.pt"
     checkpoint.parent.mkdir(parents=True, exist_ok=True)
-    retrained, _ = train_cnn(part3.config, data, device, retrained_seed, checkpoint, ctx.progress)
+    retrained, _ = train_cnn(part3.config, data, device, retrained_seed, checkpoint, ctx.reporter)
     save_weights(retrained, ctx.artifact(RETRAINED))
     seconds_retraining = time.perf_counter() - started
-    retrained_clean_probs_all, retrained_clean_pred_all = _predict(retrained, test_x, device)
+    retrained_clean_probs_all, retrained_clean_pred_all = predict(retrained, test_x, device)
     retrained_clean_probs = retrained_clean_probs_all[chosen]
     retrained_clean_pred = retrained_clean_pred_all[chosen]
     retrained_accuracy = float((retrained_clean_pred_all == data.test_labels).float().mean())
-    un_probs, un_pred = _predict(retrained, untargeted.adversarial, device)
-    tg_probs, tg_pred = _predict(retrained, targeted.adversarial, device)
+    un_probs, un_pred = predict(retrained, untargeted.adversarial, device)
+    tg_probs, tg_pred = predict(retrained, targeted.adversarial, device)
 
     n = len(labels)
     with atomic_path(ctx.artifact(ADVERSARIAL)) as tmp:

@@ -102,6 +102,12 @@ def eval_mode(model: nn.Module) -> Iterator[nn.Module]:
         model.train(was_training)
 
 
+def prefers_channels_last(device: torch.device | str) -> bool:
+    """hw1's memory-layout policy, decided here and nowhere else: channels_last on the CPU (oneDNN's
+    convolutions run this CNN fastest in it, benchmarks/bench_training.py), the default layout on CUDA."""
+    return torch.device(device).type == "cpu"
+
+
 def in_layout(x: torch.Tensor, channels_last: bool) -> torch.Tensor:
     """(N, C, H, W) input in the memory layout the model runs in.
 

@@ -1,4 +1,4 @@
-"""What every part receives besides its config: device, seed, where to put artifacts, progress."""
+"""What every part receives besides its config: device, seed, where to put artifacts, a reporter; and the device policy."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from typing import Iterator
 
 import numpy as np
 
-from .lazy import torch
-
-from .errors import UserError
+from ..errors import UserError
+from ..reporter import SILENT, Reporter
+from ..lazy import torch
 
 
 def resolve_device(requested: str) -> torch.device:
@@ -86,7 +86,7 @@ def environment(device: torch.device) -> dict:
     import matplotlib
     import torchvision
 
-    from . import __version__
+    from .. import __version__
 
     try:
         import weasyprint
@@ -125,7 +125,7 @@ class RunContext:
     seed: int
     out_dir: Path
     data_dir: Path
-    progress: bool | None = None  # None: tqdm shows bars only on a terminal
+    reporter: Reporter = SILENT  # messages and progress bars (parts never print)
     run_key: str = ""  # the part's cache key: names its checkpoints, so a resume never mixes configs
     artifacts_written: list[str] = field(default_factory=list)
 

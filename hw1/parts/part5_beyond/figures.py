@@ -1,4 +1,4 @@
-"""Figures of Part 5 (beyond the assignment), drawn from saved results; shared style in figures.py."""
+"""Part 5's figures: confidence and transfer, robust accuracy per budget, and the universal perturbation."""
 
 from __future__ import annotations
 
@@ -6,10 +6,21 @@ from pathlib import Path
 
 import numpy as np
 
-from .figures import BLUE, GREY, ORANGE, RED, SMALLEST, STYLE, Figure, _digit, _save, plt
+from ...toolkit.plotting import (
+    BLUE,
+    GREY,
+    ORANGE,
+    RED,
+    SMALLEST,
+    STYLE,
+    Figure,
+    draw_digit,
+    plt,
+    save_figure,
+)
 
 
-def draw_part5(stored, artifacts_dir: Path, figures_dir: Path) -> dict[str, Figure]:
+def draw(stored, artifacts_dir: Path, figures_dir: Path) -> dict[str, Figure]:
     import torch
 
     r = stored.result
@@ -39,7 +50,7 @@ def draw_part5(stored, artifacts_dir: Path, figures_dir: Path) -> dict[str, Figu
         ax_size.legend(frameon=False, fontsize=SMALLEST, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=2)
         ax_transfer.legend(frameon=False, fontsize=SMALLEST, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=1)
         fig.tight_layout(w_pad=1.2)
-        figures["confidence"] = _save(fig, figures_dir, "part5_confidence")
+        figures["confidence"] = save_figure(fig, figures_dir, "part5_confidence")
 
         # 5.2: robust accuracy under the bounded one-sided PGD against the budget, one line per network.
         fig, ax = plt.subplots(figsize=(5.2, 2.7))
@@ -59,7 +70,7 @@ def draw_part5(stored, artifacts_dir: Path, figures_dir: Path) -> dict[str, Figu
         top.tick_params(labelsize=SMALLEST)
         ax.legend(frameon=False, fontsize=SMALLEST, loc="lower left")
         fig.tight_layout()
-        figures["robust"] = _save(fig, figures_dir, "part5_robust")
+        figures["robust"] = save_figure(fig, figures_dir, "part5_robust")
 
         # 5.3: the universal perturbation itself, digits with it, the budget curve, where it sends digits.
         saved = torch.load(artifacts_dir / r.universal_artifact, weights_only=True)
@@ -77,7 +88,7 @@ def draw_part5(stored, artifacts_dir: Path, figures_dir: Path) -> dict[str, Figu
         examples = torch.load(artifacts_dir / r.confidence_artifact, weights_only=True)["original"][:len(shown)]
         for k, (image, example) in enumerate(zip(examples, shown)):
             ax = fig.add_subplot(grid[0, k + 1])
-            _digit(ax, np.clip(image.numpy() + v, None, 1.0))
+            draw_digit(ax, np.clip(image.numpy() + v, None, 1.0))
             ax.set_title(f"{example['label']} + $v$ → predicted {example['prediction']}\n"
                          f"({example['confidence']:.0%})", fontsize=SMALLEST)
         ax_curve = fig.add_subplot(grid[1, :2])
@@ -97,5 +108,5 @@ def draw_part5(stored, artifacts_dir: Path, figures_dir: Path) -> dict[str, Figu
         ax_classes.set_xlabel("class the fooled images are sent to")
         ax_classes.set_ylabel("share of fooled images (%)")
         ax_classes.set_ylim(0, 100)
-        figures["universal"] = _save(fig, figures_dir, "part5_universal")
+        figures["universal"] = save_figure(fig, figures_dir, "part5_universal")
     return figures

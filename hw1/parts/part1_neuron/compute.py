@@ -7,57 +7,13 @@ in float64, and tests check them against the analytic formulas.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from .lazy import torch
-
-from .runtime import RunContext
-from .storage import atomic_path
-
-ARTIFACT = "part1.npz"
-
-
-@dataclass(frozen=True)
-class Part1Config:
-    half_range: float = 6.0  # w and b both span [-half_range, half_range], centred at 0
-    grid_points: int = 121  # samples per axis (odd, so w = 0 and b = 0 lie on the grid)
-    x: float = 1.0  # the neuron's input
-    y: float = 0.5  # the target
-    vanishing_threshold: float = 0.01  # |dL/dw| below this counts as a vanished gradient
-    badly_wrong: float = 0.4  # |y_hat - y| above this counts as a badly wrong prediction
-
-    @classmethod
-    def preset(cls, quick: bool) -> "Part1Config":
-        return cls(grid_points=41) if quick else cls()
-
-
-@dataclass
-class Part1Result:
-    """Facts drawn from the computed surfaces; the surfaces themselves are in part1.npz."""
-
-    grid_points: int
-    half_range: float
-    output_min: float
-    output_max: float
-    l2_max: float
-    l2_min: float
-    ce_min: float
-    ce_max: float
-    ce_min_at_z: float  # w*x + b where the cross-entropy is smallest
-    l2_grad_abs_max: float
-    l2_grad_abs_max_at_z: float  # |z| where the L2 gradient peaks
-    ce_grad_abs_max: float
-    badly_wrong_fraction: float  # share of the grid where |y_hat - y| > badly_wrong
-    l2_vanishing_fraction: float  # among badly wrong points, share where |dL2/dw| < threshold
-    ce_vanishing_fraction: float  # the same for the cross-entropy
-    vanishing_threshold: float
-    badly_wrong: float
-    l2_grad_at_corner: float  # |gradient| at the most saturated grid point (w = b = half_range)
-    ce_grad_at_corner: float
-    autograd_max_abs_error: float  # autograd vs analytic gradients, largest difference on the grid
-    artifact: str = ARTIFACT
+from ...lazy import torch
+from ...storage import atomic_path
+from ...toolkit.runtime import RunContext
+from .config import Part1Config
+from .result import ARTIFACT, Part1Result
 
 
 def neuron_surfaces(w: torch.Tensor, b: torch.Tensor, x: float, y: float) -> dict[str, torch.Tensor]:

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
 
-from .models import eval_mode, in_layout
+from ..reporter import SILENT, Reporter
+from .models import eval_mode, in_layout, prefers_channels_last
 from .runtime import full_float32
 
 
@@ -51,16 +51,16 @@ class ConstrainedIFGSM:
         max_steps: updates allowed per image before it counts as a failure.
         confidence: probability the stopping rule requires (0.9 in the assignment).
         batch_size: images attacked together; each stops on its own, finished ones stop changing.
-        progress: show a progress bar (None: only on a terminal).
+        reporter: where the progress bar goes (default: none).
     """
 
     def __init__(self, model: torch.nn.Module, eps: float, max_steps: int, confidence: float = 0.9,
-                 batch_size: int = 1000, progress: bool | None = False):
+                 batch_size: int = 1000, reporter: Reporter = SILENT):
         if eps <= 0 or max_steps < 0 or not 0 < confidence <= 1 or batch_size < 1:
             raise ValueError("need eps > 0, max_steps >= 0, 0 < confidence <= 1 and batch_size >= 1")
         self.model, self.eps, self.max_steps = model, eps, max_steps
         self.confidence, self.batch_size = confidence, batch_size
-        self.progress = progress
+        self.reporter = reporter
 
     def __call__(self, images: torch.Tensor, labels: torch.Tensor, targets: torch.Tensor | None = None) -> AttackOutcome:
         """Attack `images` (N, 1, 28, 28) in [-1, 1] with true `labels` (N,); targeted when `targets` (N,) is given.
@@ -81,9 +81,8 @@ class ConstrainedIFGSM:
         levels = tuple(sorted(confidences))
         if not levels or not 0 < levels[0] <= levels[-1] <= 1:
             raise ValueError("confidences must lie in (0, 1]")
-        bar = tqdm(total=len(images), desc="targeted attack" if targets is not None else "untargeted attack",
-                   unit="image", leave=False, dynamic_ncols=True,
-                   disable=None if self.progress is None else not self.progress)
+        bar = self.reporter.bar(total=len(images), desc="targeted attack" if targets is not None else "untargeted attack",
+                                unit="image", leave=False, dynamic_ncols=True)
         with eval_mode(self.model), full_float32(), bar:
             batches = [
                 self._attack_batch(images[i:i + self.batch_size], labels[i:i + self.batch_size],
@@ -111,7 +110,7 @@ class ConstrainedIFGSM:
         active = torch.arange(len(x), device=device)  # images still being attacked
         for step in range(self.max_steps + 1):
             delta_active = delta[active].requires_grad_(True)
-            logits = self.model(in_layout(x[active] + delta_active, x.device.type == "cpu"))
+            logits = self.model(in_layout(x[active] + delta_active, prefers_channels_last(x.device)))
             probs = torch.softmax(logits.detach(), dim=1)
             top_probability, top_class = probs.max(dim=1)
             hit = (top_class != labels[active]) if targets is None else (top_class == goal[active])
@@ -296,7 +295,7 @@ class OneSidedPGD:
         if budgets != sorted(budgets) or budgets[0] <= 0:
             raise ValueError("budgets must be positive and ascending")
         device = next(self.model.parameters()).device
-        channels_last = device.type == "cpu"
+        channels_last = prefers_channels_last(device)
         generator = torch.Generator().manual_seed(self.seed)
         rows = []
         with eval_mode(self.model), full_float32():
@@ -323,7 +322,7 @@ class OneSidedPGD:
         mask = self.robust_mask(images, labels, budgets)
         with eval_mode(self.model), torch.no_grad(), full_float32():
             device = next(self.model.parameters()).device
-            predictions = torch.cat([self.model(in_layout(images[i:i + 1000].to(device), device.type == "cpu"))
+            predictions = torch.cat([self.model(in_layout(images[i:i + 1000].to(device), prefers_channels_last(device)))
                                      .argmax(dim=1).cpu() for i in range(0, len(images), 1000)])
         return RobustnessCurve(budgets=[float(b) for b in budgets], robust=mask.float().mean(dim=1).tolist(),
                                robust_count=mask.sum(dim=1).tolist(), images=len(images),

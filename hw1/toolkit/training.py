@@ -16,12 +16,12 @@ from typing import Callable
 
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
 
+from ..reporter import SILENT, Reporter
+from ..storage import atomic_path
 from .data import MNIST, to_model_input
-from .models import Table1CNN, eval_mode, in_layout
+from .models import Table1CNN, eval_mode, in_layout, prefers_channels_last
 from .runtime import full_float32
-from .storage import atomic_path
 from .train_config import TrainConfig, TrainHistory  # noqa: F401  (re-exported: hw1.training.TrainConfig)
 
 
@@ -33,7 +33,7 @@ def evaluate(model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor,
     `channels_last` defaults to True on CPU (the layout hw1 keeps its models in there).
     """
     if channels_last is None:
-        channels_last = images.device.type == "cpu"
+        channels_last = prefers_channels_last(images.device)
     losses, probabilities = [], []
     with eval_mode(model), torch.no_grad(), full_float32():  # decisions (99%, the 0.90 rule) in full precision
         for start in range(0, len(images), batch_size):
@@ -89,7 +89,7 @@ def _subset(images: torch.Tensor, labels: torch.Tensor, size: int) -> tuple[torc
 
 
 def train_cnn(config: TrainConfig, data: MNIST, device: torch.device, seed: int,
-              checkpoint: Path | None = None, progress: bool | None = None,
+              checkpoint: Path | None = None, reporter: Reporter = SILENT,
               adversary: Callable | None = None, alpha: float = 0.5, initial: dict | None = None,
               guard: Callable | None = None) -> tuple[Table1CNN, TrainHistory]:
     """Train a fresh Table1CNN with Adam, one-cycle LR and cross-entropy; return it (eval mode) and its curves.
@@ -115,7 +115,7 @@ def train_cnn(config: TrainConfig, data: MNIST, device: torch.device, seed: int,
     test_y = test_labels.to(device)
 
     torch.manual_seed(seed)
-    channels_last = config.channels_last and device.type == "cpu"
+    channels_last = config.channels_last and prefers_channels_last(device)
     model = Table1CNN().to(device)
     if initial is not None:
         model.load_state_dict(initial)
@@ -136,13 +136,12 @@ def train_cnn(config: TrainConfig, data: MNIST, device: torch.device, seed: int,
     warm_up_cuda(device)
     first_epoch = 0
     if checkpoint is not None and checkpoint.is_file():
-        state = _read_checkpoint(checkpoint)
+        state = _read_checkpoint(checkpoint, reporter)
         if state is not None:
             first_epoch = _resume(state, model, optimizer, schedule, shuffle, history)
 
-    bar = tqdm(total=config.epochs * per_epoch, initial=first_epoch * per_epoch, desc="training CNN",
-               unit="batch", disable=None if progress is None else not progress,
-               leave=False, dynamic_ncols=True)
+    bar = reporter.bar(total=config.epochs * per_epoch, initial=first_epoch * per_epoch, desc="training CNN",
+                       unit="batch", leave=False, dynamic_ncols=True)
     stopped = False
     for epoch in range(first_epoch, config.epochs):
         if stopped:
@@ -255,7 +254,7 @@ def _save_checkpoint(path: Path, epochs_done: int, model, optimizer, schedule, s
         torch.save(state, tmp)
 
 
-def _read_checkpoint(path: Path) -> dict | None:
+def _read_checkpoint(path: Path, reporter: Reporter) -> dict | None:
     """A checkpoint's state (loaded with weights_only=True: no code runs), or None if it is damaged."""
     try:
         state = torch.load(path, weights_only=True, map_location="cpu")
@@ -264,7 +263,7 @@ def _read_checkpoint(path: Path) -> dict | None:
             raise KeyError(f"missing {sorted(missing)}")
         return state
     except Exception as exc:  # damaged or foreign file: start this training from scratch
-        print(f"warning: checkpoint {path} is unusable ({type(exc).__name__}); training from scratch")
+        reporter.message(f"warning: checkpoint {path} is unusable ({type(exc).__name__}); training from scratch")
         path.unlink(missing_ok=True)
         return None
 

@@ -1,0 +1,155 @@
+"""Part 2's figures: the hidden plane, the input plane and the loss curves."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from matplotlib import colors
+
+from ...toolkit.plotting import (
+    BLUE,
+    GREEN,
+    GREY,
+    ORANGE,
+    RED,
+    SMALLEST,
+    STYLE,
+    Figure,
+    load_npz,
+    plt,
+    save_figure,
+)
+
+_XOR_POINTS = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
+_XOR_LABELS = np.array([0, 1, 1, 0])
+_CLASS_COLOURS = colors.ListedColormap(["#c6dbef", "#fdd0a2"])  # light blue: output < 0.5, light orange: > 0.5
+
+
+def _xor_points(ax, coordinates: np.ndarray, annotate: bool = True) -> None:
+    for label, colour, marker in ((0, BLUE, "o"), (1, ORANGE, "s")):
+        chosen = _XOR_LABELS == label
+        ax.scatter(coordinates[chosen, 0], coordinates[chosen, 1], c=colour, marker=marker, s=28,
+                   edgecolors="black", linewidths=0.6, zorder=3, label=f"label {label}")
+    if annotate:
+        # Points the hidden layer maps to (almost) the same place share one label.
+        labelled: list[tuple[np.ndarray, list[str]]] = []
+        for point, xy in zip(_XOR_POINTS.astype(int), coordinates):
+            name = f"({point[0]},{point[1]})"
+            for place, names in labelled:
+                if np.abs(place - xy).max() < 0.08:
+                    names.append(name)
+                    break
+            else:
+                labelled.append((xy, [name]))
+        for (x, y), names in labelled:
+            inside = -1 if x > 0.3 else 1  # keep labels inside the panel
+            above = 5 if y < 0.5 else -11  # below points near the top edge, above the others
+            ax.annotate(" ".join(names), (x, y), textcoords="offset points", xytext=(4 * inside, above),
+                        ha="left" if inside > 0 else "right", fontsize=SMALLEST)
+
+
+def _snapshot_title(step: int, loss: float) -> str:
+    return f"step {step:,}, loss {loss:.3g}"
+
+
+def _snapshot_grid(r, draw_panel, xlabel: str, ylabel: str, columns: int = 4) -> plt.Figure:
+    """One square panel per snapshot, titled with its step and loss; axis labels on the outer panels."""
+    count = len(r.snapshot_steps)
+    rows = (count + columns - 1) // columns
+    fig, axes = plt.subplots(rows, columns, figsize=(6.7, 1.75 * rows + 0.3), squeeze=False,
+                             sharex=True, sharey=True)
+    for k, ax in enumerate(axes.flat):
+        if k >= count:
+            ax.axis("off")
+            continue
+        draw_panel(ax, k)
+        ax.set_aspect("equal")
+        ax.set_title(_snapshot_title(r.snapshot_steps[k], r.snapshot_loss[k]), fontsize=SMALLEST)
+        if k % columns == 0:
+            ax.set_ylabel(ylabel)
+        if k >= count - columns:
+            ax.set_xlabel(xlabel)
+    fig.tight_layout(pad=0.3, h_pad=0.6, w_pad=0.4)
+    return fig
+
+
+def draw(stored, artifacts_dir: Path, figures_dir: Path) -> dict[str, Figure]:
+    r = stored.result
+    arrays = load_npz(artifacts_dir / r.artifact)
+    count = len(r.snapshot_steps)
+    figures = {}
+    with plt.style.context(["default", STYLE]):
+        # Hidden plane: tanh maps into [-1, 1]^2, so every panel shares those axes.
+        limit = 1.15
+        axis = np.linspace(-limit, limit, 201)
+        h1, h2 = np.meshgrid(axis, axis, indexing="xy")
+
+        def hidden_panel(ax, k):
+            w2, b2 = np.asarray(r.snapshot_w2[k]), r.snapshot_b2[k]
+            side = (w2[0] * h1 + w2[1] * h2 + b2) > 0  # output > 0.5 where the logit is positive
+            ax.imshow(side, extent=(-limit, limit, -limit, limit), origin="lower", cmap=_CLASS_COLOURS,
+                      vmin=0, vmax=1, interpolation="nearest", aspect="auto")
+            if abs(w2[1]) > 1e-12:
+                ax.plot(axis, -(w2[0] * axis + b2) / w2[1], color="black", linewidth=0.9)
+            elif abs(w2[0]) > 1e-12:
+                ax.axvline(-b2 / w2[0], color="black", linewidth=0.9)
+            _xor_points(ax, np.asarray(r.snapshot_hidden[k]), annotate=k == count - 1)
+            ax.set_xlim(-limit, limit)
+            ax.set_ylim(-limit, limit)
+
+        fig = _snapshot_grid(r, hidden_panel, "$h_1$", "$h_2$")
+        figures["hidden"] = save_figure(fig, figures_dir, "part2_hidden_plane")
+
+        grid_axis = arrays["grid_axis"]
+        extent = (grid_axis[0], grid_axis[-1], grid_axis[0], grid_axis[-1])
+
+        def input_panel(ax, k):
+            region = arrays["tanh_regions"][k]  # (G, G) network output over the input square
+            ax.imshow(region > 0.5, extent=extent, origin="lower", cmap=_CLASS_COLOURS, vmin=0, vmax=1,
+                      interpolation="nearest", aspect="auto")
+            ax.contour(grid_axis, grid_axis, region, levels=[0.5], colors="black", linewidths=0.9)
+            _xor_points(ax, _XOR_POINTS, annotate=False)
+            ax.set_xlim(extent[:2])
+            ax.set_ylim(extent[2:])
+            ax.set_xticks([0, 1])
+            ax.set_yticks([0, 1])
+
+        figures["input"] = save_figure(_snapshot_grid(r, input_panel, "$x_1$", "$x_2$"), figures_dir, "part2_input_plane")
+
+        # Loss curves: every seed faintly, the reported run bold; snapshots marked.
+        fig, (ax_tanh, ax_id, ax_seeds) = plt.subplots(1, 3, figsize=(6.7, 2.3),
+                                                       gridspec_kw={"width_ratios": [1.3, 1.3, 0.8]})
+        steps = np.arange(arrays["tanh_loss_curves"].shape[1])
+        floor = 1e-4
+        for ax, curves, title in ((ax_tanh, arrays["tanh_loss_curves"], "tanh hidden layer"),
+                                  (ax_id, arrays["identity_loss_curves"], "no activation (identity)")):
+            for curve in curves[1:]:  # the study's seeds (the reported one may be among them: drawn twice)
+                ax.plot(steps + 1, np.maximum(curve, floor), color=GREY, alpha=0.35, linewidth=0.6)
+            ax.plot(steps + 1, np.maximum(curves[0], floor), color=BLUE if ax is ax_tanh else RED, linewidth=1.4,
+                    label=f"seed {r.reported_seed} (reported)")
+            ax.plot(np.asarray(r.snapshot_steps) + 1, np.maximum(curves[0][r.snapshot_steps], floor), "o",
+                    color="black", markersize=3, label="snapshots")
+            ax.axhline(r.best_linear_loss, color=GREEN, linestyle="--", linewidth=0.9, label="$\\log 2$")
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            ax.set_ylim(floor, 2)
+            ax.set_xlabel("step + 1")
+            ax.set_title(title)
+        ax_tanh.set_ylabel("mean cross-entropy")
+        ax_tanh.legend(frameon=False, loc="lower left", fontsize=SMALLEST)
+        tanh_final = np.maximum(np.asarray(r.robustness_tanh_loss), floor)
+        id_final = np.maximum(np.asarray(r.robustness_identity_loss), floor)
+        jitter = np.linspace(-0.15, 0.15, len(tanh_final))
+        ax_seeds.scatter(np.zeros_like(tanh_final) + jitter, tanh_final, s=10,
+                         c=[GREEN if ok else RED for ok in r.robustness_tanh_solved], edgecolors="none")
+        ax_seeds.scatter(np.ones_like(id_final) + jitter, id_final, s=10,
+                         c=[GREEN if ok else RED for ok in r.robustness_identity_solved], edgecolors="none")
+        ax_seeds.set_xticks([0, 1], ["tanh", "identity"])
+        ax_seeds.set_yscale("log")
+        ax_seeds.set_ylim(floor, 2)
+        ax_seeds.set_xlim(-0.5, 1.5)
+        ax_seeds.set_title(f"final loss, {len(tanh_final)} seeds")
+        fig.tight_layout(w_pad=0.8)
+        figures["loss"] = save_figure(fig, figures_dir, "part2_loss")
+    return figures

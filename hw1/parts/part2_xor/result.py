@@ -1,0 +1,73 @@
+"""Part 2's typed result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ARTIFACT = "part2.npz"
+WEIGHTS = "xor_tanh.pt"
+
+
+@dataclass
+class Part2Result:
+    learning_rate: float
+    steps: int
+    reported_seed: int  # the seed of the reported (and saved) network: the first seed from --seed on that solves XOR
+    seeds_tried: int  # how many seeds, counting from --seed, were trained to find it (1: --seed itself solved)
+    final_loss: float
+    final_outputs: list[float]  # sigmoid output on (0,0), (0,1), (1,0), (1,1)
+    solved: bool
+    identity_final_loss: float
+    identity_final_outputs: list[float]
+    identity_solved: bool
+    best_linear_loss: float  # log 2: the lowest loss any affine model reaches on XOR
+    snapshot_steps: list[int]
+    snapshot_loss: list[float]
+    snapshot_hidden: list[list[list[float]]]  # (S, 4, 2): (h1, h2) of each input at each snapshot
+    snapshot_w2: list[list[float]]  # (S, 2) output-layer weights
+    snapshot_b2: list[float]  # (S,) output-layer bias
+    snapshot_outputs: list[list[float]]  # (S, 4)
+    identity_snapshot_hidden: list[list[list[float]]]
+    identity_snapshot_w2: list[list[float]]
+    identity_snapshot_b2: list[float]
+    robustness_seeds: list[int]
+    robustness_tanh_solved: list[bool]
+    robustness_tanh_loss: list[float]
+    robustness_identity_solved: list[bool]
+    robustness_identity_loss: list[float]
+    scan: list[dict]  # per (learning_rate, init_std): seeds that solve XOR with tanh
+    course_check_outputs: list[float]  # the saved float32 XorNet called like the course's autograder
+    course_check_pass: list[bool]  # |output - label| <= 0.01 on each input (the autograder's isclose)
+    solved_grad_norm_median: float  # gradient norm at the end, median over the seeds that solved XOR
+    stuck: list[dict]  # one per tanh seed that did not solve XOR: see stuck_seed_diagnostics
+    # Facts the written answers state, computed from the reported network (see hw1/claims.py):
+    snapshot_separable: list[bool]  # at each snapshot: can one line separate the hidden images of the two labels?
+    snapshot_classified: list[bool]  # at each snapshot: is every output on its label's side of 0.5?
+    initial_hidden_max_abs: float  # largest |h| of the four inputs at step 0 (tanh saturates towards 1)
+    final_regions: dict  # structure of the input-plane decision regions at the end: see region_structure
+    artifact: str = ARTIFACT
+    weights: str = WEIGHTS
+
+    @property
+    def separable_from_step(self) -> int | None:
+        """The first snapshot step at which a line separates the labels in the hidden plane (None: never)."""
+        return next((step for step, ok in zip(self.snapshot_steps, self.snapshot_separable) if ok), None)
+
+    @property
+    def classified_from_step(self) -> int | None:
+        """The first snapshot step at which every output is on its label's side of 0.5 (None: never)."""
+        return next((step for step, ok in zip(self.snapshot_steps, self.snapshot_classified) if ok), None)
+
+    @property
+    def final_corner_groups(self) -> list[tuple[tuple[int, int], list[int]]]:
+        """The inputs (indices 0-3 into (0,0), (0,1), (1,0), (1,1)) grouped by the corner of [-1, 1]^2 nearest
+        to their hidden image at the last snapshot: [((sign h1, sign h2), [inputs]), ...]."""
+        groups: dict[tuple[int, int], list[int]] = {}
+        for i, (h1, h2) in enumerate(self.snapshot_hidden[-1]):
+            groups.setdefault((1 if h1 > 0 else -1, 1 if h2 > 0 else -1), []).append(i)
+        return sorted(groups.items())
+
+    @property
+    def corner_gap(self) -> float:
+        """Largest distance (per coordinate) of a final hidden image from its nearest corner of [-1, 1]^2."""
+        return max(1 - abs(v) for h in self.snapshot_hidden[-1] for v in h)

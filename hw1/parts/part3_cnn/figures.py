@@ -1,0 +1,107 @@
+"""Part 3's figures: training curves, the confusion matrix and the misclassified digits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.ticker
+import numpy as np
+from matplotlib import colors
+
+from ...toolkit.plotting import (
+    BLUE,
+    ORANGE,
+    RED,
+    SMALLEST,
+    STYLE,
+    Figure,
+    load_npz,
+    plt,
+    save_figure,
+)
+
+
+def _ema(values: np.ndarray, span: int) -> np.ndarray:
+    """Exponential moving average, debiased at the start (as TensorBoard's smoothing)."""
+    alpha = 2.0 / (span + 1)
+    out = np.empty_like(values, dtype=float)
+    running, weight = 0.0, 0.0
+    for i, value in enumerate(values):
+        running = (1 - alpha) * running + alpha * value
+        weight = (1 - alpha) * weight + alpha
+        out[i] = running / weight
+    return out
+
+
+def draw_training_curves(history, figures_dir: Path, name: str) -> Figure:
+    """Loss and accuracy against epochs: per iteration (raw and smoothed), per epoch, and test."""
+    per_epoch = history.iterations_per_epoch
+    iterations = np.arange(1, len(history.iteration_loss) + 1) / per_epoch
+    loss, accuracy = np.asarray(history.iteration_loss), np.asarray(history.iteration_accuracy)
+    epochs = np.arange(1, len(history.epoch_train_loss) + 1)
+    span = max(5, per_epoch // 10)
+    with plt.style.context(["default", STYLE]):
+        fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(6.7, 2.6))
+        for ax, raw, per_epoch_values, test, label in (
+            (ax_loss, loss, history.epoch_train_loss, history.test_loss, "cross-entropy loss"),
+            (ax_acc, accuracy, history.epoch_train_accuracy, history.test_accuracy, "accuracy"),
+        ):
+            ax.plot(iterations, raw, color=BLUE, alpha=0.18, linewidth=0.6, label="train, per iteration")
+            ax.plot(iterations, _ema(raw, span), color=BLUE, linewidth=1.2, label=f"train, smoothed (EMA {span})")
+            ax.plot(epochs, per_epoch_values, "s", color=BLUE, markersize=4, markerfacecolor="white",
+                    label="train, epoch mean")
+            ax.plot(history.eval_epoch, test, "o-", color=ORANGE, markersize=3.5, linewidth=1.2, label="test")
+            ax.set_xlabel("epoch")
+            ax.set_ylabel(label)
+            # A little room past the last epoch, so its markers are not cut at the right edge.
+            last = max(iterations[-1] if len(iterations) else 1, epochs[-1] if len(epochs) else 1)
+            ax.set_xlim(0, last * 1.04)
+            ax.grid(alpha=0.25)
+        ax_loss.set_yscale("log")
+        ax_acc.axhline(0.99, color=RED, linestyle="--", linewidth=0.9, label="99% requirement")
+        ax_acc.set_ylim(0.9, 1.0)
+        ax_acc.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
+        ax_acc.legend(frameon=False, loc="lower right")
+        fig.tight_layout(w_pad=1.5)
+        return save_figure(fig, figures_dir, name)
+
+
+def draw(stored, artifacts_dir: Path, figures_dir: Path) -> dict[str, Figure]:
+    result = stored.result
+    figures = {"curves": draw_training_curves(result.curves, figures_dir, "part3_curves")}
+    with plt.style.context(["default", STYLE]):
+        confusion = np.asarray(result.confusion)
+        fig, ax = plt.subplots(figsize=(3.6, 3.2))
+        off_diagonal = confusion * (1 - np.eye(10, dtype=int))
+        # Colour only the errors: the diagonal (about 1,000 per digit) would drown everything else.
+        image = ax.imshow(off_diagonal, cmap="Reds", norm=colors.Normalize(0, max(off_diagonal.max(), 1)))
+        for i in range(10):
+            for j in range(10):
+                if confusion[i, j]:
+                    dark = i != j and confusion[i, j] > 0.6 * off_diagonal.max()
+                    ax.text(j, i, str(confusion[i, j]), ha="center", va="center", fontsize=SMALLEST,
+                            color="#1a5e1a" if i == j else ("white" if dark else "black"),
+                            fontweight="bold" if i == j else "normal")
+        ax.set_xticks(range(10))
+        ax.set_yticks(range(10))
+        ax.set_xlabel("predicted digit")
+        ax.set_ylabel("true digit")
+        bar = fig.colorbar(image, ax=ax, fraction=0.046, pad=0.03, label="misclassified test images")
+        bar.ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+        figures["confusion"] = save_figure(fig, figures_dir, "part3_confusion")
+
+        wrong = load_npz(artifacts_dir / result.misclassified_artifact)
+        count = len(wrong["label"])
+        columns = 8
+        rows = max(1, (count + columns - 1) // columns)
+        fig, axes = plt.subplots(rows, columns, figsize=(6.7, 1.22 * rows + 0.1), squeeze=False)
+        for k, ax in enumerate(axes.flat):
+            ax.axis("off")
+            if k < count:
+                image = wrong["image"][k].astype(float) / 127.5 - 1.0  # the model's input scale
+                ax.imshow(image, cmap="gray", vmin=-1, vmax=1)
+                ax.set_title(f"true {wrong['label'][k]} → {wrong['prediction'][k]}\n"
+                             f"({wrong['confidence'][k]:.0%})", fontsize=SMALLEST, pad=2)
+        fig.tight_layout(pad=0.2, h_pad=0.8, w_pad=0.2)
+        figures["misclassified"] = save_figure(fig, figures_dir, "part3_misclassified")
+    return figures

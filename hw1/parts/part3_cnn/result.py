@@ -1,0 +1,57 @@
+"""Part 3's typed result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ...toolkit.train_config import TrainHistory
+
+WEIGHTS = "cnn.pt"
+COURSE_WEIGHTS = "model.pth"  # the same state_dict, under the name the course's notebook loads
+MISCLASSIFIED = "part3_misclassified.npz"
+
+
+@dataclass
+class Part3Result:
+    data_source: str
+    train_images: int
+    test_images: int
+    architecture: list[dict]  # rows of models.architecture_table
+    total_parameters: int
+    redundant_bias_parameters: int  # biases of layers feeding a BatchNorm (kept to match the course's model)
+    history: dict  # training.TrainHistory as a dict
+    test_accuracy: float
+    test_loss: float
+    per_class_accuracy: list[float]  # index = digit
+    per_class_count: list[int]
+    confusion: list[list[int]]  # confusion[true][predicted]
+    misclassified: int
+    images_per_second: float
+    device_notes: str
+    weights: str = WEIGHTS
+    course_weights: str = COURSE_WEIGHTS
+    misclassified_artifact: str = MISCLASSIFIED
+
+    @property
+    def curves(self) -> TrainHistory:
+        return TrainHistory(**self.history)
+
+    @property
+    def top_confusions(self) -> dict:
+        """The most frequent (true digit, predicted digit) errors, up to three, without hiding ties: `listed` are the
+        pairs named one by one (most frequent first); if the pairs at the third-highest count do not all fit, they are
+        summarised as `tied_pairs` pairs with `tied_count` errors each. `errors`: the errors all of these account for."""
+        pairs = sorted(({"true": t, "predicted": p, "count": self.confusion[t][p]}
+                        for t in range(10) for p in range(10) if t != p and self.confusion[t][p]),
+                       key=lambda pair: (-pair["count"], pair["true"], pair["predicted"]))
+        if len(pairs) <= 3:
+            return {"listed": pairs, "tied_pairs": 0, "tied_count": 0, "errors": sum(p["count"] for p in pairs)}
+        cut = pairs[2]["count"]
+        above = [p for p in pairs if p["count"] > cut]
+        at_cut = [p for p in pairs if p["count"] == cut]
+        if len(above) + len(at_cut) <= 3:
+            listed, tied = above + at_cut, []
+        else:
+            listed, tied = above, at_cut
+        return {"listed": listed, "tied_pairs": len(tied), "tied_count": cut if tied else 0,
+                "errors": sum(p["count"] for p in listed) + cut * len(tied)}

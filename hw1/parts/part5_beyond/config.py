@@ -1,0 +1,68 @@
+"""Part 5's settings: the confidence study, the defences, the bounded evaluation and universal perturbations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Part5Config:
+    # 5.1: stopping confidences evenly spaced in log-odds (ln 9, ln 99, ln 999 = 2.2, 4.6, 6.9): each
+    # asks the logit of the winning class to beat the rest by about 2.3 more.
+    thresholds: tuple[float, ...] = (0.9, 0.99, 0.999)
+    transfer_images: int = 500  # the first of Part 4's attacked images, for each attack
+    threshold_max_steps: int = 300  # room to go past the 0.90 stop (Part 4 allows 100)
+    # 5.2, the historical baseline: Goodfellow et al.'s objective with alpha = 0.5; the adversarial term
+    # is a single constrained sign step of adversarial_eps, no budget. benchmarks/bench_adversarial_training.py
+    # (results in README) compared sizes 0.1/0.3/0.5 and 1 or 3 steps: 0.3 in one step is the largest
+    # single step that kept clean accuracy at 99%; 3 steps cost 40% more time for little more defence.
+    adversarial_eps: float = 0.3
+    adversarial_steps: int = 1
+    adversarial_alpha: float = 0.5
+    goodfellow_seed_offset: int = 2  # trained with seed + this (Part 4's retrained network uses + 1)
+    training_epochs: int = 1  # one epoch of the Part 3 recipe (one-cycle Adam, batch 128)
+    training_subset: int = 30_000  # half the training set: about the same defence as all of it, half the time
+    training_batch_size: int = 128
+    defended_images: int = 500  # Part 4 images attacked on every network (those all classify correctly)
+    # 5.2, the defence that holds: FGSM with a random start in the one-sided box 0 <= delta <= min(budget,
+    # 1 - I) (Wong, Rice and Kolter 2020) on Goodfellow et al.'s mixed objective, a fresh network with the
+    # Part 3 recipe. benchmarks/bench_defence.py measured (seed 0, AMD EPYC, 500 images): fine-tuning Part 3's
+    # network for 1 epoch at budget 0.7 on adversarial images only gives 98.68% clean, 74.4% robust at 0.6,
+    # short of both goals; the issue's author measured 99.2% / 87% from scratch in 3 epochs at budget 0.6.
+    defence_budget: float = 0.7  # training budget, input units; a little above the evaluated 0.6
+    defence_step: float = 0.5  # size of each sign step as a multiple of defence_budget (Wong et al.'s FGSM: 1.25)
+    defence_steps: int = 3  # sign steps per training example (1: FGSM); 3 measured 95.6%/96.5% robust on seeds 0/1 (GPU)
+    defence_alpha: float = 0.5  # weight of the clean loss (0: adversarial images only)
+    defence_epochs: int = 3
+    defence_seed_offset: int = 3  # the defended network is trained with seed + this
+    defence_max_lr: float = 4e-3  # one-cycle peak (Part 3's)
+    defence_init: str = "scratch"  # "scratch" (a fresh network) or "part3" (fine-tune Part 3's network)
+    defence_subset: int = 0  # training images (0: all 60,000 but the guard's held-out batch)
+    guard_images: int = 512  # (> 0) held-out training images the guard attacks at every check
+    guard_steps: int = 10
+    guard_collapse: float = 0.2  # robust-accuracy drop from the best check that counts as a collapse
+    # 5.2, the bounded evaluation: one-sided PGD, 40 steps of budget/10, zero and random start.
+    robust_images: int = 1000  # the first test images
+    robust_budgets: tuple[float, ...] = (0.3, 0.6, 0.8, 1.0)  # the defended network's curve
+    robust_budgets_others: tuple[float, ...] = (0.3, 0.6, 1.0)  # the three other networks (fewer: cost)
+    robust_headline: float = 0.6  # = 0.3 on [0, 1]: Madry et al.'s MNIST budget
+    robust_steps: int = 40
+    robust_step_fraction: float = 0.1
+    # 5.3: universal perturbation budgets (L-inf, input units; the range [-1, 1] spans 2).
+    universal_budgets: tuple[float, ...] = (0.25, 0.5, 1.0)
+    universal_headline: float = 0.5
+    universal_steps: int = 30
+    universal_batch: int = 256
+    universal_step_fraction: float = 0.1  # sign-step size as a fraction of the budget
+    test_subset: int = 0  # test images for clean accuracies and fooling rates (0: all 10,000)
+
+    @classmethod
+    def preset(cls, quick: bool) -> "Part5Config":
+        if quick:
+            return cls(thresholds=(0.9, 0.99), transfer_images=32, threshold_max_steps=150,
+                       training_subset=4096, training_batch_size=64, test_subset=2000,
+                       defended_images=32, universal_budgets=(0.5, 1.0), universal_steps=10,
+                       defence_epochs=1, defence_subset=4096, guard_images=128, guard_steps=5,
+                       robust_images=200, robust_budgets=(0.3, 0.6), robust_budgets_others=(0.6,),
+                       robust_steps=10)
+        return cls()
