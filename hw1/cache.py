@@ -24,7 +24,6 @@ files still hash to what was recorded; anything else is recomputed, never render
 from __future__ import annotations
 
 import ast
-import dataclasses
 import hashlib
 import json
 import time
@@ -33,6 +32,7 @@ from typing import Any
 
 from .parts.contract import Part, StoredPart
 from .paths import PACKAGE_DIR
+from .schema import from_data, to_data
 from .storage import sha256_file, write_json_atomic
 
 FORMAT = 3  # 2: entries record the upstream results they were computed from; 3: "mode" (full or quick)
@@ -41,7 +41,7 @@ RESULTS_FILE = "results.json"
 
 def part_key(part: str, config: Any, seed: int, device: str | None, code: str, upstream: dict[str, str]) -> str:
     payload = json.dumps(
-        {"part": part, "config": dataclasses.asdict(config), "seed": seed, "device": device,
+        {"part": part, "config": to_data(config), "seed": seed, "device": device,
          "code": code, "upstream": upstream},
         sort_keys=True,
     )
@@ -112,8 +112,8 @@ class ResultStore:
             stored = StoredPart(
                 name=name,
                 key=entry["key"],
-                config=config_cls(**entry["config"]),
-                result=result_cls(**entry["result"]),
+                config=from_data(config_cls, entry["config"]),
+                result=from_data(result_cls, entry["result"]),
                 seed=int(entry["seed"]),
                 device=str(entry["device"]),
                 seconds=float(entry["seconds"]),
@@ -130,13 +130,13 @@ class ResultStore:
             "key": key,
             "code": code,
             "upstream": upstream,  # fingerprints of the saved results this part was computed from
-            "config": dataclasses.asdict(config),
+            "config": to_data(config),
             "seed": seed,
             "device": device,
             "seconds": round(seconds, 3),
             "finished_at": time.strftime("%Y-%m-%d %H:%M:%S"),
             "artifacts": {a: sha256_file(self.out_dir / "artifacts" / a) for a in artifacts},
-            "result": dataclasses.asdict(result),
+            "result": to_data(result),
         }
         self.save()
 

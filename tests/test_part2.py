@@ -119,11 +119,11 @@ def test_run_result_snapshots_weights_stuck_seeds_and_figures(tmp_path):
     assert len(result.robustness_tanh_solved) == config.robustness_seeds
     # Every unsolved tanh seed is examined, and only those.
     unsolved = [s for s, ok in zip(result.robustness_seeds, result.robustness_tanh_solved) if not ok]
-    assert [d["seed"] for d in result.stuck] == unsolved
+    assert [d.seed for d in result.stuck] == unsolved
     for d in result.stuck:
-        assert len(d["grad_norm"]) == len(d["saturation"]) == count
-        assert 0 <= d["nudges_solved"] <= config.nudges
-        assert d["hessian_min_eigenvalue"] <= d["hessian_max_eigenvalue"]
+        assert len(d.grad_norm) == len(d.saturation) == count
+        assert 0 <= d.nudges_solved <= config.nudges
+        assert d.hessian_min_eigenvalue <= d.hessian_max_eigenvalue
     stored = StoredPart("part2", "k", config, result, 0, "cpu", 1.0, "now")
     figures = draw_part2(stored, tmp_path / "artifacts", tmp_path / "figures")
     assert set(figures) == {"hidden", "input", "loss"}

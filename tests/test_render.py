@@ -26,10 +26,10 @@ def _part1_view(tmp_path):
     plt.close(fig)
     figure = Figure("figures/f.png", 2.0)
     result = Part1Result(
-        grid_points=5, half_range=6.0, output_min=1e-5, output_max=0.99999, l2_max=0.2499, l2_min=0.0,
+        output_min=1e-5, output_max=0.99999, l2_max=0.2499, l2_min=0.0,
         ce_min=0.6931471805599453, ce_max=6.0, ce_min_at_z=0.0, l2_grad_abs_max=0.0962, l2_grad_abs_max_at_z=1.3,
         ce_grad_abs_max=0.5, badly_wrong_fraction=0.68, l2_vanishing_fraction=0.5812, ce_vanishing_fraction=0.0,
-        vanishing_threshold=0.01, badly_wrong=0.4, l2_grad_at_corner=6e-6, ce_grad_at_corner=0.49999,
+        l2_grad_at_corner=6e-6, ce_grad_at_corner=0.49999,
         autograd_max_abs_error=1e-16,
     )
     names = ("output", "l2_loss", "l2_grad_w", "ce_loss", "ce_grad_w", "grad_slice")

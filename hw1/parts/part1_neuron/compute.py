@@ -71,8 +71,6 @@ def run(config: Part1Config, ctx: RunContext) -> Part1Result:
     badly_wrong = np.abs(arrays["output"] - config.y) > config.badly_wrong
     ce_min_index = np.unravel_index(np.argmin(arrays["ce_loss"]), z.shape)
     return Part1Result(
-        grid_points=config.grid_points,
-        half_range=config.half_range,
         output_min=float(arrays["output"].min()),
         output_max=float(arrays["output"].max()),
         l2_max=float(arrays["l2_loss"].max()),
@@ -86,8 +84,6 @@ def run(config: Part1Config, ctx: RunContext) -> Part1Result:
         badly_wrong_fraction=float(badly_wrong.mean()),
         l2_vanishing_fraction=float((l2_abs[badly_wrong] < config.vanishing_threshold).mean()),
         ce_vanishing_fraction=float((ce_abs[badly_wrong] < config.vanishing_threshold).mean()),
-        vanishing_threshold=config.vanishing_threshold,
-        badly_wrong=config.badly_wrong,
         l2_grad_at_corner=float(l2_abs[-1, -1]),
         ce_grad_at_corner=float(ce_abs[-1, -1]),
         autograd_max_abs_error=autograd_error,

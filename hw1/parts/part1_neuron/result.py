@@ -7,12 +7,10 @@ from dataclasses import dataclass
 ARTIFACT = "part1.npz"
 
 
-@dataclass
+@dataclass(frozen=True)
 class Part1Result:
     """Facts drawn from the computed surfaces; the surfaces themselves are in part1.npz."""
 
-    grid_points: int
-    half_range: float
     output_min: float
     output_max: float
     l2_max: float
@@ -26,8 +24,6 @@ class Part1Result:
     badly_wrong_fraction: float  # share of the grid where |y_hat - y| > badly_wrong
     l2_vanishing_fraction: float  # among badly wrong points, share where |dL2/dw| < threshold
     ce_vanishing_fraction: float  # the same for the cross-entropy
-    vanishing_threshold: float
-    badly_wrong: float
     l2_grad_at_corner: float  # |gradient| at the most saturated grid point (w = b = half_range)
     ce_grad_at_corner: float
     autograd_max_abs_error: float  # autograd vs analytic gradients, largest difference on the grid

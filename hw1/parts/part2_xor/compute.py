@@ -17,6 +17,7 @@ import numpy as np
 
 from ...storage import atomic_path
 from ...toolkit.runtime import RunContext
+from ...schema import from_data
 from .config import Part2Config
 from .export import course_check, save_xor_weights
 from .geometry import decision_grid, region_structure, separable
@@ -33,7 +34,7 @@ from .network import (
     solved,
     train,
 )
-from .result import ARTIFACT, WEIGHTS, Part2Result
+from .result import ARTIFACT, WEIGHTS, DecisionRegions, Part2Result, ScanRow, StuckSeed
 from .study import _take, stuck_seed_diagnostics
 
 
@@ -123,15 +124,15 @@ def run(config: Part2Config, ctx: RunContext) -> Part2Result:
         robustness_tanh_loss=losses[tanh_rows].tolist(),
         robustness_identity_solved=ok[id_rows].tolist(),
         robustness_identity_loss=losses[id_rows].tolist(),
-        scan=scan,
+        scan=from_data(list[ScanRow], scan),
         course_check_outputs=check_outputs,
         course_check_pass=[abs(o - y) <= 0.01 for o, y in zip(check_outputs, LABELS.tolist())],
         solved_grad_norm_median=float(np.median(grad_norm_end[solved_rows])) if len(solved_rows) else float("nan"),
-        stuck=stuck,
+        stuck=from_data(list[StuckSeed], stuck),
         snapshot_separable=[separable(np.array(h)) for h in hidden_at],
         snapshot_classified=[bool(np.all((np.array(o) > 0.5) == LABELS.astype(bool))) for o in outputs_at],
         initial_hidden_max_abs=float(np.abs(np.array(hidden_at[0])).max()),
-        final_regions=region_structure(tanh_regions[-1], grid_axis),
+        final_regions=from_data(DecisionRegions, region_structure(tanh_regions[-1], grid_axis)),
     )
 
 

@@ -8,7 +8,48 @@ ARTIFACT = "part2.npz"
 WEIGHTS = "xor_tanh.pt"
 
 
-@dataclass
+@dataclass(frozen=True)
+class ScanRow:
+    """One (learning rate, initial weight spread) setting of the scan, over the study's seeds."""
+
+    learning_rate: float
+    init_std: float  # standard deviation of the initial weights
+    solved: int  # seeds that solve XOR with tanh
+    seeds: int  # seeds trained
+
+
+@dataclass(frozen=True)
+class StuckSeed:
+    """A tanh seed that did not solve XOR, and what it is stuck in (measured at the snapshot steps)."""
+
+    seed: int
+    loss: list[float]  # at each snapshot step
+    grad_norm: list[float]  # gradient norm at each snapshot step
+    weight_norm: list[float]  # weight norm at each snapshot step
+    saturation: list[float]  # share of hidden activations with |h| > 0.99, at each snapshot step
+    outputs: list[float]  # outputs on (0,0), (0,1), (1,0), (1,1) at the end
+    grad_shrinking: bool  # did the gradient norm fall between the last two snapshots?
+    weight_growing: bool  # did the weight norm grow between the last two snapshots?
+    hessian_min_eigenvalue: float  # of the loss at the end (negative: a saddle, not a minimum)
+    hessian_max_eigenvalue: float
+    longer_loss: float  # loss after escape_steps more steps
+    longer_grad_norm: float
+    longer_weight_norm: float
+    longer_solved: bool  # did the longer training solve XOR?
+    nudges_solved: int  # of the small random nudges (then the same continuation), how many solved XOR
+    nudges_best_loss: float
+
+
+@dataclass(frozen=True)
+class DecisionRegions:
+    """How the final network's decision regions (output > 0.5: label 1) sit over the plotted input square."""
+
+    regions_per_label: list[int]  # [label 0, label 1]: connected regions (4-neighbour, on the grid)
+    same_region: list[bool]  # [label 0, label 1]: do that label's two inputs lie in one region?
+    band_label: int | None  # the label whose inputs share a band between two boundaries (None: another shape)
+
+
+@dataclass(frozen=True)
 class Part2Result:
     learning_rate: float
     steps: int
@@ -35,16 +76,16 @@ class Part2Result:
     robustness_tanh_loss: list[float]
     robustness_identity_solved: list[bool]
     robustness_identity_loss: list[float]
-    scan: list[dict]  # per (learning_rate, init_std): seeds that solve XOR with tanh
+    scan: list[ScanRow]  # per (learning_rate, init_std): seeds that solve XOR with tanh
     course_check_outputs: list[float]  # the saved float32 XorNet called like the course's autograder
     course_check_pass: list[bool]  # |output - label| <= 0.01 on each input (the autograder's isclose)
     solved_grad_norm_median: float  # gradient norm at the end, median over the seeds that solved XOR
-    stuck: list[dict]  # one per tanh seed that did not solve XOR: see stuck_seed_diagnostics
+    stuck: list[StuckSeed]  # one per tanh seed of the study that did not solve XOR
     # Facts the written answers state, computed from the reported network (see hw1/claims.py):
     snapshot_separable: list[bool]  # at each snapshot: can one line separate the hidden images of the two labels?
     snapshot_classified: list[bool]  # at each snapshot: is every output on its label's side of 0.5?
     initial_hidden_max_abs: float  # largest |h| of the four inputs at step 0 (tanh saturates towards 1)
-    final_regions: dict  # structure of the input-plane decision regions at the end: see region_structure
+    final_regions: DecisionRegions  # the input-plane decision regions at the end
     artifact: str = ARTIFACT
     weights: str = WEIGHTS
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 
 import numpy as np
 
@@ -11,7 +10,8 @@ from ...storage import atomic_path
 from ...toolkit.networks import save_weights
 from ...toolkit.runtime import RunContext
 from .config import Part3Config
-from .result import COURSE_WEIGHTS, MISCLASSIFIED, WEIGHTS, Part3Result
+from ...schema import from_data
+from .result import COURSE_WEIGHTS, MISCLASSIFIED, WEIGHTS, ArchitectureRow, Part3Result
 
 
 def run(config: Part3Config, ctx: RunContext) -> Part3Result:
@@ -55,10 +55,10 @@ def run(config: Part3Config, ctx: RunContext) -> Part3Result:
         data_source=data.source,
         train_images=trained,
         test_images=len(test_labels),
-        architecture=architecture_table(model),
+        architecture=from_data(list[ArchitectureRow], architecture_table(model)),
         total_parameters=sum(p.numel() for p in model.parameters()),
         redundant_bias_parameters=biases_before_batchnorm(model),
-        history=dataclasses.asdict(history),
+        history=history,
         test_accuracy=accuracy,
         test_loss=loss,
         per_class_accuracy=(confusion.diag() / per_class_count.clamp(min=1)).tolist(),

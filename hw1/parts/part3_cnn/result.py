@@ -11,15 +11,26 @@ COURSE_WEIGHTS = "model.pth"  # the same state_dict, under the name the course's
 MISCLASSIFIED = "part3_misclassified.npz"
 
 
-@dataclass
+@dataclass(frozen=True)
+class ArchitectureRow:
+    """One leaf layer of the Table 1 CNN, as torchsummary lists it."""
+
+    layer: str  # module name, e.g. "features.0"
+    type: str  # e.g. "Conv2d"
+    description: str  # its settings, e.g. "1 -> 32, 5x5, padding 2"
+    output_shape: list[int]  # (channels, height, width) or (features,), without the batch
+    parameters: int  # trainable parameters
+
+
+@dataclass(frozen=True)
 class Part3Result:
     data_source: str
     train_images: int
     test_images: int
-    architecture: list[dict]  # rows of models.architecture_table
+    architecture: list[ArchitectureRow]  # the network, layer by layer
     total_parameters: int
     redundant_bias_parameters: int  # biases of layers feeding a BatchNorm (kept to match the course's model)
-    history: dict  # training.TrainHistory as a dict
+    history: TrainHistory  # the training and test curves
     test_accuracy: float
     test_loss: float
     per_class_accuracy: list[float]  # index = digit
@@ -34,7 +45,8 @@ class Part3Result:
 
     @property
     def curves(self) -> TrainHistory:
-        return TrainHistory(**self.history)
+        """The training and test curves (the same as `history`)."""
+        return self.history
 
     @property
     def top_confusions(self) -> dict:

@@ -15,10 +15,11 @@ from ...toolkit.networks import load_cnn, predict, save_weights
 from ...toolkit.runtime import RunContext
 from ..contract import StoredPart
 from .config import Part4Config
-from .result import ADVERSARIAL, RETRAINED, Part4Result
+from ...schema import from_data
+from .result import ADVERSARIAL, RETRAINED, AttackExample, AttackSummary, Part4Result, SweepRow
 
 
-def _summary(outcome, images, labels, targets, retrained_probs, retrained_pred, clean_pred, max_steps) -> dict:
+def _summary(outcome, images, labels, targets, retrained_probs, retrained_pred, clean_pred, max_steps) -> AttackSummary:
     ok = outcome.success
     n_ok = max(int(ok.sum()), 1)
     changed = (outcome.adversarial - images) > 0  # (N, 1, 28, 28): pixels the attack brightened
@@ -58,14 +59,14 @@ def _summary(outcome, images, labels, targets, retrained_probs, retrained_pred, 
     }
     if targets is not None:
         summary["retrained_hit_target"] = float((retrained_pred[ok] == targets[ok]).sum()) / n_ok
-    return summary
+    return from_data(AttackSummary, summary)
 
 
 def _examples(rows: list[int], offset: int, outcome, labels, targets, clean_probs, retrained_probs,
-              retrained_clean_probs) -> list[dict]:
+              retrained_clean_probs) -> list[AttackExample]:
     examples = []
     for i in rows:
-        examples.append({
+        examples.append(from_data(AttackExample, {
             "row": offset + i,  # row in adversarial.pt
             "label": int(labels[i]),
             "target": -1 if targets is None else int(targets[i]),
@@ -81,7 +82,7 @@ def _examples(rows: list[int], offset: int, outcome, labels, targets, clean_prob
             "retrained_confidence": float(retrained_probs[i].max()),
             "retrained_original_prediction": int(retrained_clean_probs[i].argmax()),
             "retrained_original_confidence": float(retrained_clean_probs[i].max()),
-        })
+        }))
     return examples
 
 
@@ -136,7 +137,7 @@ def run(config: Part4Config, ctx: RunContext, part3: StoredPart) -> Part4Result:
         outcome = ConstrainedIFGSM(original, eps, config.max_steps, config.confidence, config.batch_size)(
             images[: config.sweep_images], labels[: config.sweep_images])
         ok = outcome.success
-        sweep.append({
+        sweep.append(from_data(SweepRow, {
             "eps": eps,
             "images": len(ok),
             "success_rate": float(ok.float().mean()),
@@ -145,7 +146,7 @@ def run(config: Part4Config, ctx: RunContext, part3: StoredPart) -> Part4Result:
             "median_l2": float(outcome.l2[ok].double().median()) if ok.any() else 0.0,
             "median_confidence": float(outcome.probability[ok].double().median()) if ok.any() else 0.0,
             "seconds": time.perf_counter() - started,
-        })
+        }))
 
     # Question 3: a second network, same recipe, another seed.
     started = time.perf_counter()
@@ -199,9 +200,6 @@ def run(config: Part4Config, ctx: RunContext, part3: StoredPart) -> Part4Result:
             pair_index[s, s] = n + int(rows[0])
 
     return Part4Result(
-        eps=config.eps,
-        max_steps=config.max_steps,
-        confidence=config.confidence,
         images=n,
         retrained_seed=retrained_seed,
         retrained_test_accuracy=retrained_accuracy,

@@ -27,13 +27,13 @@ def _draw_examples(examples: list[dict], saved: dict, figures_dir: Path, name: s
                              gridspec_kw={"width_ratios": [1, 1.2, 1, 2.3]}, squeeze=False)
     classes = np.arange(10)
     for k, example in enumerate(examples):
-        row = example["row"]
+        row = example.row
         original = saved["original"][row].numpy()
         adversarial = saved["adversarial"][row].numpy()
         delta = adversarial - original  # >= 0 by construction
         ax_o, ax_d, ax_a, ax_p = axes[k]
         draw_digit(ax_o, original)
-        ax_o.set_title(f"original: {example['label']}", fontsize=SMALLEST)
+        ax_o.set_title(f"original: {example.label}", fontsize=SMALLEST)
         shown = ax_d.imshow(delta.reshape(28, 28), cmap="magma", vmin=0, vmax=max(float(delta.max()), 1e-6),
                             interpolation="nearest")
         ax_d.set_xticks([])
@@ -41,19 +41,19 @@ def _draw_examples(examples: list[dict], saved: dict, figures_dir: Path, name: s
         ax_d.set_title("perturbation $I_\\epsilon$", fontsize=SMALLEST)
         fig.colorbar(shown, ax=ax_d, fraction=0.046, pad=0.03).ax.tick_params(labelsize=SMALLEST)
         draw_digit(ax_a, adversarial)
-        goal = f", target {example['target']}" if targeted else ""
-        ax_a.set_title(f"adversarial: {example['prediction_after']}{goal}", fontsize=SMALLEST)
+        goal = f", target {example.target}" if targeted else ""
+        ax_a.set_title(f"adversarial: {example.prediction_after}{goal}", fontsize=SMALLEST)
         width = 0.4
-        ax_p.bar(classes - width / 2, example["probabilities_before"], width, color=GREY, label="original image")
-        ax_p.bar(classes + width / 2, example["probabilities_after"], width, color=RED, label="adversarial image")
+        ax_p.bar(classes - width / 2, example.probabilities_before, width, color=GREY, label="original image")
+        ax_p.bar(classes + width / 2, example.probabilities_after, width, color=RED, label="adversarial image")
         ax_p.axhline(0.9, color="black", linestyle=":", linewidth=0.7)
         ax_p.set_xticks(classes)
         ax_p.set_ylim(0, 1.02)
         ax_p.set_ylabel("softmax probability", fontsize=SMALLEST)
         # The key is in the axis label: a legend inside the panel would hide bars.
         ax_p.set_xlabel("class (grey: original image, red: adversarial image)", fontsize=SMALLEST)
-        ax_p.set_title(f"{example['steps']} steps, $L_\\infty$ = {example['linf']:.2f}, "
-                       f"$L_2$ = {example['l2']:.2f}, {example['changed_pixels']} pixels changed", fontsize=SMALLEST)
+        ax_p.set_title(f"{example.steps} steps, $L_\\infty$ = {example.linf:.2f}, "
+                       f"$L_2$ = {example.l2:.2f}, {example.changed_pixels} pixels changed", fontsize=SMALLEST)
     fig.tight_layout(pad=0.3, w_pad=0.8, h_pad=0.8)
     return save_figure(fig, figures_dir, name)
 
@@ -76,10 +76,10 @@ def draw(stored, artifacts_dir: Path, figures_dir: Path) -> dict[str, Figure]:
         fig, axes = plt.subplots(1, 4, figsize=(6.7, 1.9))
         series = (("untargeted", ~is_targeted & success, BLUE), ("targeted", is_targeted & success, ORANGE))
         panels = (
-            ("steps", np.arange(0, r.max_steps + 2, max(1, (r.max_steps + 1) // 30)), "steps to stop"),
+            ("steps", np.arange(0, stored.config.max_steps + 2, max(1, (stored.config.max_steps + 1) // 30)), "steps to stop"),
             ("linf", np.linspace(0, 2, 31), "$L_\\infty$ of $I_\\epsilon$"),
             ("l2", 30, "$L_2$ of $I_\\epsilon$"),
-            ("original_probability", np.linspace(r.confidence, 1, 21), "final confidence"),
+            ("original_probability", np.linspace(stored.config.confidence, 1, 21), "final confidence"),
         )
         for ax, (key, bins, label) in zip(axes, panels):
             values = saved[key].double().numpy()

@@ -25,6 +25,7 @@ from ...toolkit.networks import load_cnn, predict, save_weights
 from ...toolkit.runtime import RunContext
 from ...toolkit.train_config import TrainConfig
 from ..contract import StoredPart
+from ...schema import from_data
 from .config import Part5Config
 from .defence import train_defended
 from .result import (
@@ -33,7 +34,14 @@ from .result import (
     GOODFELLOW,
     UNIVERSAL,
     UNIVERSAL_SHOWN,
+    AttackedNetwork,
+    ConfidenceRow,
+    GuardRecord,
+    NetworkRobustness,
     Part5Result,
+    RobustSettings,
+    UniversalHeadline,
+    UniversalRow,
 )
 
 TRADEOFF = Path(__file__).resolve().parent.parent / "benchmarks" / "defence_tradeoff.json"
@@ -70,7 +78,7 @@ def run(config: Part5Config, ctx: RunContext, part3: StoredPart, part4: StoredPa
     from ...toolkit.data import load_mnist, to_model_input
     from ...toolkit.training import train_cnn
 
-    device, p4 = ctx.device, part4.result
+    device, p4, p4_settings = ctx.device, part4.result, part4.config
     seconds = {}
     data = load_mnist(ctx.data_dir, log=ctx.reporter.message)
     original = load_cnn(ctx.artifacts_dir / part3.result.weights, device)
@@ -82,7 +90,7 @@ def run(config: Part5Config, ctx: RunContext, part3: StoredPart, part4: StoredPa
     # ---- 5.1: confidence against transfer, one pass per attack kind.
     started = time.perf_counter()
     n = min(config.transfer_images, n4)
-    attack = ConstrainedIFGSM(original, p4.eps, config.threshold_max_steps, batch_size=1000, reporter=ctx.reporter)
+    attack = ConstrainedIFGSM(original, p4_settings.eps, config.threshold_max_steps, batch_size=1000, reporter=ctx.reporter)
     confidence, kept = [], {}
     for kind, goal in (("untargeted", None), ("targeted", targets[:n])):
         outcomes = attack.at_confidences(images[:n], labels[:n], goal, config.thresholds)
@@ -137,7 +145,7 @@ def run(config: Part5Config, ctx: RunContext, part3: StoredPart, part4: StoredPa
         if name == "original":  # Part 4 already attacked these images with these settings: reuse it
             outcome = _saved_outcome(saved, common)
         else:
-            outcome = ConstrainedIFGSM(net, p4.eps, p4.max_steps, p4.confidence, reporter=ctx.reporter)(x, y)
+            outcome = ConstrainedIFGSM(net, p4_settings.eps, p4_settings.max_steps, p4_settings.confidence, reporter=ctx.reporter)(x, y)
         adversarials[name] = (outcome.adversarial, outcome.success)
         defended_stats.append({"network": name, "clean_accuracy": accuracy[name], **_attack_stats(outcome, y)})
     names = list(networks)
@@ -223,31 +231,31 @@ def run(config: Part5Config, ctx: RunContext, part3: StoredPart, part4: StoredPa
     seconds["universal"] = time.perf_counter() - started
 
     return Part5Result(
-        attack_eps=p4.eps,
-        attack_max_steps=p4.max_steps,
-        attack_confidence=p4.confidence,
-        part4_median_linf=float(p4.untargeted["linf"]["median"]),
+        attack_eps=p4_settings.eps,
+        attack_max_steps=p4_settings.max_steps,
+        attack_confidence=p4_settings.confidence,
+        part4_median_linf=p4.untargeted.linf.median,
         images_confidence=n,
         universal_test_images=len(test_x),
-        confidence=confidence,
+        confidence=from_data(list[ConfidenceRow], confidence),
         defended_test_accuracy=accuracy["adversarially trained"],
         original_test_accuracy=accuracy["original"],
         retrained_test_accuracy=accuracy["retrained"],
         defended_train_seconds=history.train_seconds,
         goodfellow_test_accuracy=accuracy["single-step (Goodfellow)"],
         goodfellow_train_seconds=goodfellow_history.train_seconds,
-        robustness=robustness,
-        robust_settings=robust_settings,
-        guard={"budget": config.robust_headline, "steps": config.guard_steps, "images": config.guard_images,
+        robustness=from_data(list[NetworkRobustness], robustness),
+        robust_settings=from_data(RobustSettings, robust_settings),
+        guard=from_data(GuardRecord, {"budget": config.robust_headline, "steps": config.guard_steps, "images": config.guard_images,
                "collapse": config.guard_collapse, "history": guard.history, "collapsed": guard.collapsed,
-               "epochs_trained": len(history.epoch_train_loss)},
+               "epochs_trained": len(history.epoch_train_loss)}),
         tradeoff=load_tradeoff(),
         defended_images=len(common),
-        defended=defended_stats,
+        defended=from_data(list[AttackedNetwork], defended_stats),
         transfer=transfer,
         networks=names,
-        universal=universal,
-        universal_headline=headline_result,
+        universal=from_data(list[UniversalRow], universal),
+        universal_headline=from_data(UniversalHeadline, headline_result),
         seconds=seconds,
     )
 

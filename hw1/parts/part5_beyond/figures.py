@@ -30,13 +30,13 @@ def draw(stored, artifacts_dir: Path, figures_dir: Path) -> dict[str, Figure]:
         fig, (ax_transfer, ax_size) = plt.subplots(1, 2, figsize=(6.7, 2.5))
         for kind, colour, key, label in (("untargeted", BLUE, "transfer_misclassified", "untargeted: misclassified"),
                                          ("targeted", ORANGE, "transfer_hit_target", "targeted: classified as target")):
-            rows = [row for row in r.confidence if row["attack"] == kind]
-            odds = [np.log(t / (1 - t)) for t in (row["threshold"] for row in rows)]
-            ax_transfer.plot(odds, [100 * row[key] for row in rows], "o-", color=colour, label=label)
-            ax_size.plot(odds, [row["median_l2"] for row in rows], "o-", color=colour, label=f"{kind}: median $L_2$")
-            ax_size.plot(odds, [row["median_steps"] / 10 for row in rows], "s--", color=colour, alpha=0.6,
+            rows = [row for row in r.confidence if row.attack == kind]
+            odds = [np.log(t / (1 - t)) for t in (row.threshold for row in rows)]
+            ax_transfer.plot(odds, [100 * getattr(row, key) for row in rows], "o-", color=colour, label=label)
+            ax_size.plot(odds, [row.median_l2 for row in rows], "o-", color=colour, label=f"{kind}: median $L_2$")
+            ax_size.plot(odds, [row.median_steps / 10 for row in rows], "s--", color=colour, alpha=0.6,
                          label=f"{kind}: median steps / 10")
-        thresholds = sorted({row["threshold"] for row in r.confidence})
+        thresholds = sorted({row.threshold for row in r.confidence})
         for ax in (ax_transfer, ax_size):
             ax.set_xticks([np.log(t / (1 - t)) for t in thresholds], [f"{t:g}" for t in thresholds])
             ax.set_xlabel("stopping confidence (log-odds axis)")
@@ -57,14 +57,14 @@ def draw(stored, artifacts_dir: Path, figures_dir: Path) -> dict[str, Figure]:
         styles = {"original": (GREY, "o--"), "retrained": (BLUE, "s--"), "single-step (Goodfellow)": (ORANGE, "^-"),
                   "adversarially trained": (RED, "o-")}
         for row in r.robustness:
-            colour, style = styles.get(row["network"], (GREY, "o-"))
-            ax.plot(row["budgets"], [100 * v for v in row["robust"]], style, color=colour, label=row["network"])
-        headline = r.robust_settings["headline"]
+            colour, style = styles.get(row.network, (GREY, "o-"))
+            ax.plot(row.budgets, [100 * v for v in row.robust], style, color=colour, label=row.network)
+        headline = r.robust_settings.headline
         ax.axvline(headline, color=GREY, linestyle=":", linewidth=1)
         ax.set_xlabel("$L_\\infty$ budget $b$ of the one-sided PGD (inputs in [-1, 1])")
         ax.set_ylabel("robust accuracy (%)")
         ax.set_ylim(0, 100)
-        ax.set_xlim(0, max(max(row["budgets"]) for row in r.robustness) * 1.05)
+        ax.set_xlim(0, max(max(row.budgets) for row in r.robustness) * 1.05)
         top = ax.secondary_xaxis("top", functions=(lambda b: b / 2, lambda b: 2 * b))
         top.set_xlabel("the same budget on the [0, 1] scale", fontsize=SMALLEST)
         top.tick_params(labelsize=SMALLEST)
@@ -84,25 +84,25 @@ def draw(stored, artifacts_dir: Path, figures_dir: Path) -> dict[str, Figure]:
         ax_v.set_yticks([])
         ax_v.set_title(f"$v$ ($L_\\infty \\leq$ {budget:g})", fontsize=SMALLEST)
         fig.colorbar(shown, ax=ax_v, fraction=0.046, pad=0.03).ax.tick_params(labelsize=SMALLEST)
-        shown = r.universal_headline["examples"]  # label and prediction of each digit drawn here
+        shown = r.universal_headline.examples  # label and prediction of each digit drawn here
         examples = torch.load(artifacts_dir / r.confidence_artifact, weights_only=True)["original"][:len(shown)]
         for k, (image, example) in enumerate(zip(examples, shown)):
             ax = fig.add_subplot(grid[0, k + 1])
             draw_digit(ax, np.clip(image.numpy() + v, None, 1.0))
-            ax.set_title(f"{example['label']} + $v$ → predicted {example['prediction']}\n"
-                         f"({example['confidence']:.0%})", fontsize=SMALLEST)
+            ax.set_title(f"{example.label} + $v$ → predicted {example.prediction}\n"
+                         f"({example.confidence:.0%})", fontsize=SMALLEST)
         ax_curve = fig.add_subplot(grid[1, :2])
-        budgets = [row["budget"] for row in r.universal]
-        ax_curve.plot(budgets, [100 * row["fooling_rate"] for row in r.universal], "o-", color=RED,
+        budgets = [row.budget for row in r.universal]
+        ax_curve.plot(budgets, [100 * row.fooling_rate for row in r.universal], "o-", color=RED,
                       label="universal $v$")
-        ax_curve.plot(budgets, [100 * row["random_fooling_rate"] for row in r.universal], "s--", color=GREY,
+        ax_curve.plot(budgets, [100 * row.random_fooling_rate for row in r.universal], "s--", color=GREY,
                       label="random, same $L_2$")
         ax_curve.set_xlabel("$L_\\infty$ budget of $v$ (input units)")
         ax_curve.set_ylabel("test images fooled (%)")
         ax_curve.set_ylim(0, 100)
         ax_curve.legend(frameon=False, fontsize=SMALLEST)
         ax_classes = fig.add_subplot(grid[1, 2:])
-        into = np.asarray(r.universal_headline["fooled_into"])
+        into = np.asarray(r.universal_headline.fooled_into)
         ax_classes.bar(np.arange(10), 100 * into / max(into.sum(), 1), color=RED)
         ax_classes.set_xticks(np.arange(10))
         ax_classes.set_xlabel("class the fooled images are sent to")

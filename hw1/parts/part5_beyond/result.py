@@ -11,7 +11,113 @@ CONFIDENCE_ADVERSARIAL = "part5_confidence.pt"
 UNIVERSAL_SHOWN = 3  # digits the universal-perturbation figure shows with v added (the first Part 4 images)
 
 
-@dataclass
+@dataclass(frozen=True)
+class ConfidenceRow:
+    """One attack continued to one stopping confidence (5.1), on the first Part 4 images."""
+
+    attack: str  # "untargeted" or "targeted"
+    threshold: float  # the stopping confidence
+    success_rate: float  # share of images that reached it within threshold_max_steps
+    median_steps: float  # medians over the successful attacks
+    median_linf: float  # input units
+    median_l2: float  # input units
+    median_changed_pixels: float
+    transfer_misclassified: float  # share of the successful images the retrained CNN gets wrong
+    transfer_hit_target: float | None = None  # targeted only: share where it predicts the target
+
+
+@dataclass(frozen=True)
+class AttackedNetwork:
+    """The Part 4 attack (no budget) on one network, on the Part 4 images every network classifies correctly."""
+
+    network: str  # "original", "retrained", "single-step (Goodfellow)" or "adversarially trained"
+    clean_accuracy: float  # on the whole test set (or test_subset)
+    success_rate: float
+    median_steps: float  # medians over the successful attacks
+    median_linf: float  # input units
+    median_l2: float  # input units
+    median_changed_pixels: float
+
+
+@dataclass(frozen=True)
+class NetworkRobustness:
+    """Robust accuracy of one network under the bounded one-sided PGD, per budget (ascending)."""
+
+    network: str
+    budgets: list[float]  # L-inf budgets in input units ([-1, 1] spans 2; halve for [0, 1] units)
+    robust: list[float]  # share of the evaluated images classified correctly after both starts
+    robust_count: list[int]
+    images: int  # images evaluated (a misclassified clean image is never robust)
+    clean_accuracy: float  # on the same images
+    seconds: float  # time the evaluation took
+
+    def at(self, budget: float) -> float:
+        """Robust accuracy at `budget` (one of `budgets`)."""
+        return self.robust[self.budgets.index(budget)]
+
+
+@dataclass(frozen=True)
+class RobustSettings:
+    """How robust accuracy was measured (5.2)."""
+
+    steps: int  # PGD sign steps per start
+    step_fraction: float  # step size as a fraction of the budget
+    starts: list[str]  # the starts tried per image (robust only if all fail)
+    images: int  # test images evaluated
+    headline: float  # the budget the report leads with, input units
+    images_from: str  # which test images
+    constraint: str  # the threat model, in words
+
+
+@dataclass(frozen=True)
+class GuardRecord:
+    """The catastrophic-overfitting guard during the defended network's training."""
+
+    budget: float  # PGD budget of its checks, input units
+    steps: int  # PGD steps of its checks
+    images: int  # held-out training images it attacks
+    collapse: float  # robust-accuracy drop from the best check that counts as a collapse
+    history: list[float]  # robust accuracy at each check
+    collapsed: bool  # did it fire (and restore the best weights)?
+    epochs_trained: int
+
+
+@dataclass(frozen=True)
+class UniversalRow:
+    """One universal perturbation v >= 0 (5.3) at one L-inf budget, measured on test images."""
+
+    budget: float  # L-inf budget, input units
+    linf: float  # its L-inf size
+    l2: float  # its L2 size
+    pixels: int  # pixels it raises (v > 0)
+    fooling_rate: float  # share of test images whose prediction it changes
+    random_fooling_rate: float  # the same for a random v >= 0 of the same L2 norm (the control)
+    random_l2: float
+
+
+@dataclass(frozen=True)
+class UniversalExample:
+    """A digit the universal-perturbation figure shows with v added."""
+
+    label: int
+    prediction: int  # the original network's prediction on clamp(I + v, max=1)
+    confidence: float  # its probability
+
+
+@dataclass(frozen=True)
+class UniversalHeadline:
+    """The headline universal perturbation (the budget the report leads with)."""
+
+    budget: float
+    fooling_rate: float
+    fooled_into: list[int]  # [digit]: fooled test images now predicted as that digit
+    transfer: dict[str, float]  # network -> share of its test predictions the same v changes
+    pixels_at_budget: int  # pixels raised by (almost) the whole budget
+    mean_value: float  # average brightening per pixel, input units
+    examples: list[UniversalExample]
+
+
+@dataclass(frozen=True)
 class Part5Result:
     attack_eps: float  # Part 4's attack settings, reused throughout
     attack_max_steps: int
@@ -19,25 +125,41 @@ class Part5Result:
     part4_median_linf: float  # L-inf the Part 4 untargeted attack needed (median): the scale for adversarial_eps
     images_confidence: int
     universal_test_images: int
-    confidence: list[dict]  # per attack kind and threshold: success, steps, sizes, transfer
+    confidence: list[ConfidenceRow]  # per attack kind and threshold (ascending)
     defended_test_accuracy: float
     original_test_accuracy: float
     retrained_test_accuracy: float
     defended_train_seconds: float
     goodfellow_test_accuracy: float  # Goodfellow et al.'s single-step network (the old 5.2 network)
     goodfellow_train_seconds: float
-    robustness: list[dict]  # per network: one-sided PGD robust accuracy per budget (RobustnessCurve fields)
-    robust_settings: dict  # the bounded evaluation's settings (steps, step fraction, starts, images)
-    guard: dict  # the catastrophic-overfitting guard's checks: robust accuracy on the held-out batch
+    robustness: list[NetworkRobustness]  # per network
+    robust_settings: RobustSettings
+    guard: GuardRecord
     tradeoff: dict  # benchmarks/defence_tradeoff.json as measured (command, CPU, rows), or {} if absent
     defended_images: int
-    defended: list[dict]  # per network: the Part 4 untargeted attack's statistics
+    defended: list[AttackedNetwork]  # per network (the order of `networks`)
     transfer: list[list[float]]  # [source][target]: share of source's adversarials the target misclassifies
     networks: list[str]
-    universal: list[dict]  # per budget: fooling rate, random control, norms
-    universal_headline: dict  # the headline budget: transfer to the other networks, classes fooled into
-    seconds: dict
+    universal: list[UniversalRow]  # per budget
+    universal_headline: UniversalHeadline
+    seconds: dict[str, float]  # per step of the computation
     confidence_artifact: str = CONFIDENCE_ADVERSARIAL
     defended_weights: str = DEFENDED
     goodfellow_weights: str = GOODFELLOW
     universal_artifact: str = UNIVERSAL
+
+    def attack_on(self, network: str) -> AttackedNetwork:
+        """The Part 4 attack's statistics on `network` (a name in `networks`)."""
+        return next(row for row in self.defended if row.network == network)
+
+    def robustness_of(self, network: str) -> NetworkRobustness:
+        """The bounded evaluation of `network` (a name in `networks`)."""
+        return next(row for row in self.robustness if row.network == network)
+
+    def transfer_rate(self, source: str, target: str) -> float:
+        """Share of the adversarial images made on `source` that `target` misclassifies."""
+        return self.transfer[self.networks.index(source)][self.networks.index(target)]
+
+    def confidence_rows(self, attack: str) -> list[ConfidenceRow]:
+        """5.1's rows of one attack ("untargeted" or "targeted"), by ascending stopping confidence."""
+        return sorted((row for row in self.confidence if row.attack == attack), key=lambda row: row.threshold)

@@ -1,0 +1,167 @@
+"""The template API reference: every field a template can use, generated from the parts' dataclasses.
+
+    python -m hw1.api_reference            # rewrite docs/template-api.md
+    python -m hw1.api_reference --check    # exit 1 if it is out of date (tests/test_architecture.py does this)
+
+Each field's line of meaning (with its unit) is the comment written beside it in the dataclass
+(`name: type  # meaning`), or the comment lines just above it; properties and methods give their
+docstring's first sentence. So the reference cannot drift from the code: the test regenerates it.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import inspect
+import sys
+import types
+import typing
+from functools import lru_cache
+
+from .paths import PACKAGE_DIR
+
+REFERENCE = PACKAGE_DIR.parent / "docs" / "template-api.md"
+
+
+@lru_cache(maxsize=None)
+def _comments(cls: type) -> dict[str, str]:
+    """{field: its comment} from the class's source: the comment on the field's line, else the lines above."""
+    lines, _ = inspect.getsourcelines(cls)
+    source = "".join(lines).lstrip()  # a class defined at module level: no indentation to remove
+    body = ast.parse(source).body[0].body
+    source = source.splitlines()
+    comments: dict[str, str] = {}
+    for node in body:
+        if not isinstance(node, ast.AnnAssign) or not isinstance(node.target, ast.Name):
+            continue
+        line = source[node.lineno - 1]
+        text = line.split("  # ", 1)[1].strip() if "  # " in line else ""
+        if not text:
+            above = []
+            k = node.lineno - 2
+            while k >= 0 and source[k].strip().startswith("#"):
+                above.insert(0, source[k].strip().lstrip("#").strip())
+                k -= 1
+            text = " ".join(above)
+        comments[node.target.id] = text
+    return comments
+
+
+def _type_name(hint) -> str:
+    origin = typing.get_origin(hint)
+    if origin is None:
+        if hint is type(None):
+            return "None"
+        return getattr(hint, "__name__", str(hint).replace("typing.", ""))
+    arguments = ", ".join("..." if a is Ellipsis else _type_name(a) for a in typing.get_args(hint))
+    if origin in (typing.Union, types.UnionType):
+        return " | ".join(_type_name(a) for a in typing.get_args(hint))
+    return f"{getattr(origin, '__name__', str(origin))}[{arguments}]"
+
+
+def _nested(hint) -> list[type]:
+    """Dataclasses a field's type refers to (directly or inside list/dict/union)."""
+    if dataclasses.is_dataclass(hint):
+        return [hint]
+    return [cls for argument in typing.get_args(hint) for cls in _nested(argument)]
+
+
+def _first_sentence(text: str | None) -> str:
+    text = " ".join((text or "").split())
+    end = text.find(". ")
+    return text if end < 0 else text[: end + 1]
+
+
+def _escape(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def _table(cls: type, prefix: str) -> tuple[list[str], list[type]]:
+    """Markdown rows for `cls` (fields, then properties and methods), and the nested dataclasses it uses."""
+    hints = typing.get_type_hints(cls)
+    comments: dict[str, str] = {}
+    for base in reversed([c for c in cls.__mro__ if dataclasses.is_dataclass(c)]):  # a subclass's comment wins
+        comments.update({name: text for name, text in _comments(base).items() if text or name not in comments})
+    rows = [f"| `{prefix}{f.name}` | {_escape(_type_name(hints[f.name]))} | {_escape(comments.get(f.name, ''))} |"
+            for f in dataclasses.fields(cls)]
+    nested = [n for f in dataclasses.fields(cls) for n in _nested(hints[f.name])]
+    for name, member in vars(cls).items():
+        if name.startswith("_"):
+            continue
+        if isinstance(member, property):
+            returns = typing.get_type_hints(member.fget).get("return")
+            rows.append(f"| `{prefix}{name}` | {_escape(_type_name(returns)) if returns else ''} (derived) | "
+                        f"{_escape(_first_sentence(member.fget.__doc__))} |")
+        elif inspect.isfunction(member):
+            parameters = ", ".join(list(inspect.signature(member).parameters)[1:])
+            returns = typing.get_type_hints(member).get("return")
+            rows.append(f"| `{prefix}{name}({parameters})` | {_escape(_type_name(returns)) if returns else ''} (method) | "
+                        f"{_escape(_first_sentence(member.__doc__))} |")
+    return rows, nested
+
+
+def _section(title: str, cls: type, prefix: str) -> tuple[list[str], list[type]]:
+    out = [f"#### {title}: `{cls.__name__}`", ""]
+    if cls.__doc__ and not cls.__doc__.startswith(cls.__name__ + "("):
+        out += [_first_sentence(cls.__doc__), ""]
+    rows, nested = _table(cls, prefix)
+    out += ["| name | type | meaning |", "|---|---|---|", *rows, ""]
+    return out, nested
+
+
+def generate() -> str:
+    from .parts import PARTS
+    from .pipeline import PartView
+
+    lines = [
+        "# Template API reference",
+        "",
+        "Generated by `python -m hw1.api_reference` from the dataclasses in `hw1/parts/*/config.py` and",
+        "`hw1/parts/*/result.py` (a test fails when this file is out of date). Every name below can be used in",
+        "the templates: `{{ part.result.test_accuracy|pct(2) }}` in a part's own files (`part` is that part), or",
+        "`{{ parts.part3.result.test_accuracy|pct(2) }}` anywhere. Units: image sizes and budgets are in input",
+        "units (pixels in [-1, 1], a range of 2: halve for the usual [0, 1] scale); shares are fractions in",
+        "[0, 1] (print them with `|pct`); times are seconds (`|secs`).",
+        "",
+        "## What every part has",
+        "",
+    ]
+    view_comments = _comments(PartView)
+    hints = typing.get_type_hints(PartView)
+    lines += ["| name | type | meaning |", "|---|---|---|"]
+    lines += [f"| `part.{f.name}` | {_escape(_type_name(hints[f.name]))} | {_escape(view_comments.get(f.name, ''))} |"
+              for f in dataclasses.fields(PartView)]
+    lines.append("")
+    for number, part in PARTS.items():
+        lines += [f"## Part {number}: {part.title}", "", f"`parts.{part.name}`; computed by `hw1/parts/{part.folder.name}/`.", ""]
+        section, _ = _section("Settings (`part.config`)", part.config_cls, "part.config.")
+        lines += section
+        todo, seen = [(part.result_cls, "part.result.")], set()
+        while todo:
+            cls, prefix = todo.pop(0)
+            if cls in seen:
+                continue
+            seen.add(cls)
+            title = "Result (`part.result`)" if prefix == "part.result." else "Nested record"
+            section, nested = _section(title, cls, prefix)
+            lines += section
+            todo += [(n, "") for n in nested if n not in seen]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    text = generate()
+    if "--check" in argv:
+        if not REFERENCE.is_file() or REFERENCE.read_text(encoding="utf-8") != text:
+            print(f"{REFERENCE} is out of date: run python -m hw1.api_reference", file=sys.stderr)
+            return 1
+        return 0
+    REFERENCE.parent.mkdir(exist_ok=True)
+    REFERENCE.write_text(text, encoding="utf-8")
+    print(f"wrote {REFERENCE}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
