@@ -44,16 +44,16 @@ class Options:
 class PartView:
     """What a template sees of one part."""
 
-    number: int
-    title: str
-    config: Any
-    result: Any
-    figures: dict[str, Figure]
-    seconds: float
-    device: str
-    seed: int
+    number: int  # the part's number (1-5)
+    title: str  # its section title
+    config: Any  # its settings (see Settings below)
+    result: Any  # its computed result (see Result below)
+    figures: dict[str, Figure]  # its figures by name; pass one to figure()
+    seconds: float  # computation time of the part, s
+    device: str  # where it was computed ("cpu" or "cuda")
+    seed: int  # the --seed it was computed with
     finished_at: str  # when this part's numbers were computed
-    config_items: list[tuple[str, Any]]
+    config_items: list[tuple[str, Any]]  # (name, value) of every setting, for tables
     section_template: str  # e.g. sections/part1.html.j2 (Part.section_template)
     summary_template: str  # its rows of the front page's table (Part.summary_template)
 

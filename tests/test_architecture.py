@@ -107,11 +107,11 @@ def test_a_new_module_imported_by_a_part_changes_that_parts_version_only(tmp_pat
 def test_a_shared_toolkit_module_versions_every_part_that_imports_it(tmp_path):
     project = copy_of_the_project(tmp_path / "project")
     before = _versions(project)
-    attacks = project / "hw1" / "toolkit" / "attacks.py"
-    attacks.write_text(attacks.read_text() + "\n# an edit\n")
+    data = project / "hw1" / "toolkit" / "data.py"
+    data.write_text(data.read_text() + "\n# an edit\n")
     after = _versions(project)
-    changed = {name for name in before if after[name][0] != before[name][0]}
-    assert changed == {"part4", "part5"}  # Parts 4 and 5 attack; Part 3 trains (the guard imports attacks lazily)
+    assert {name for name in before if after[name][0] != before[name][0]} == {"part3", "part4", "part5"}  # MNIST users
+    assert all(after[name][1] == before[name][1] for name in before)  # no figure reads MNIST itself
 
 
 def test_editing_one_parts_figure_code_redraws_only_that_parts_figures(tmp_path, data_dir):
@@ -222,3 +222,39 @@ def test_a_toy_part6_added_as_a_folder_runs_and_reaches_the_pdf(tmp_path, data_d
     assert "Toy squares, total 30." in text  # its figure's caption
     assert "Toy sum of squares 30" in text  # its row in the front page's table
     assert "The toy answer says the squares grow quickly." in text
+
+
+# ------------------------------------------------------------------------ the template API reference
+
+def test_the_template_api_reference_is_generated_and_up_to_date():
+    from hw1 import api_reference
+
+    assert api_reference.REFERENCE.read_text() == api_reference.generate(), \
+        "docs/template-api.md is out of date: run python -m hw1.api_reference"
+
+
+def test_every_field_a_template_can_read_has_a_meaning():
+    from hw1 import api_reference
+
+    rows = [line for line in api_reference.generate().splitlines() if line.startswith("| `")]
+    assert len(rows) > 200  # every part's config, result and nested records
+    undocumented = [row.split("|")[1].strip() for row in rows if row.rstrip().endswith("|  |")]
+    assert undocumented == [], f"fields without a meaning (write one as a comment beside the field): {undocumented}"
+
+
+def test_results_are_typed_records_not_dicts():
+    """Nested results are dataclasses (attribute access, documented fields), never bare dicts of known layout."""
+    import dataclasses
+    import typing
+
+    from hw1.parts import PARTS
+
+    free_form = {("Part5Result", "tradeoff")}  # benchmarks/defence_tradeoff.json as saved by the benchmark
+    for part in PARTS.values():
+        hints = typing.get_type_hints(part.result_cls)
+        for field in dataclasses.fields(part.result_cls):
+            hint = hints[field.name]
+            loose = hint is dict or typing.get_origin(hint) is dict and typing.get_args(hint)[1:] == (typing.Any,) \
+                or hint == list[dict]
+            assert not loose or (part.result_cls.__name__, field.name) in free_form, (part.result_cls, field.name)
+        assert part.result_cls.__dataclass_params__.frozen, part.result_cls

@@ -43,7 +43,7 @@ BLUE, ORANGE, GREEN, RED, GREY = "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#7
 @dataclass(frozen=True)
 class Figure:
     path: str  # relative to the output folder, e.g. "figures/part1_output.png"
-    width_in: float
+    width_in: float  # the width it was drawn for (and is shown at), inches
 
 
 def load_npz(path: Path) -> dict[str, np.ndarray]:

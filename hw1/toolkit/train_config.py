@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class TrainConfig:
-    epochs: int = 2
-    batch_size: int = 128
+    epochs: int = 2  # passes over the training images
+    batch_size: int = 128  # images per optimisation step
     max_lr: float = 4e-3  # peak learning rate of the one-cycle schedule (Adam)
     warmup_fraction: float = 0.25  # share of the steps spent warming up to max_lr
     evals_per_epoch: int = 2  # test-set evaluations per epoch, for the test curves
@@ -23,18 +23,18 @@ class TrainConfig:
 class TrainHistory:
     """Curves of one training run. Iterations are counted from 1; epochs may be fractional."""
 
-    iteration_loss: list[float] = field(default_factory=list)
-    iteration_accuracy: list[float] = field(default_factory=list)
-    epoch_train_loss: list[float] = field(default_factory=list)
-    epoch_train_accuracy: list[float] = field(default_factory=list)
-    eval_iteration: list[int] = field(default_factory=list)
-    eval_epoch: list[float] = field(default_factory=list)
-    test_loss: list[float] = field(default_factory=list)
-    test_accuracy: list[float] = field(default_factory=list)
-    iterations_per_epoch: int = 0
+    iteration_loss: list[float] = field(default_factory=list)  # training cross-entropy of each batch
+    iteration_accuracy: list[float] = field(default_factory=list)  # training accuracy of each batch
+    epoch_train_loss: list[float] = field(default_factory=list)  # mean training loss of each epoch
+    epoch_train_accuracy: list[float] = field(default_factory=list)  # mean training accuracy of each epoch
+    eval_iteration: list[int] = field(default_factory=list)  # the iteration of each test evaluation
+    eval_epoch: list[float] = field(default_factory=list)  # the (fractional) epoch of each test evaluation
+    test_loss: list[float] = field(default_factory=list)  # test cross-entropy at each evaluation
+    test_accuracy: list[float] = field(default_factory=list)  # test accuracy at each evaluation
+    iterations_per_epoch: int = 0  # optimisation steps per epoch
     train_seconds: float = 0.0  # optimisation only, evaluations excluded
     seconds_to_99: float | None = None  # training seconds until a test evaluation first reached 99%
-    epochs_to_99: float | None = None
+    epochs_to_99: float | None = None  # epochs until a test evaluation first reached 99% (None: never)
 
     @property
     def smoothing_window(self) -> int:

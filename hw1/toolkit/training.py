@@ -212,7 +212,7 @@ class RobustnessGuard:
 
     Single-step adversarial training can suddenly lose all robustness to multi-step attacks while its
     single-step accuracy climbs. At every test evaluation of `train_cnn` this measures robust accuracy
-    under the one-sided PGD (`hw1.attacks.OneSidedPGD`, zero and random start) on a held-out batch of
+    under the one-sided PGD (`hw1.toolkit.attacks.OneSidedPGD`, zero and random start) on a held-out batch of
     training images; it keeps a copy of the best weights, and when robust accuracy falls more than
     `collapse` below the best seen it puts those weights back into the model and stops training.
     `history` lists the robust accuracy of every check, `collapsed` says whether it fired.

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Part2Config:
-    learning_rate: float = 2.0
-    steps: int = 10_000
+    learning_rate: float = 2.0  # gradient-descent step size
+    steps: int = 10_000  # full-batch gradient steps per training
     init_std: float = 0.5  # every weight and bias starts as N(0, init_std^2)
-    snapshots: tuple[int, ...] = (0, 10, 30, 100, 300, 1000, 3000, 10_000)
+    snapshots: tuple[int, ...] = (0, 10, 30, 100, 300, 1000, 3000, 10_000)  # steps at which the hidden and input planes are drawn
     confident: float = 0.9  # "solved": output > confident on label 1, < 1 - confident on label 0
-    robustness_seeds: int = 20
+    robustness_seeds: int = 20  # seeds in the study of initialisations
     grid_points: int = 81  # resolution of the input-plane decision regions
     scan_learning_rates: tuple[float, ...] = (1.0, 2.0, 4.0)  # the scan behind the chosen learning rate
     scan_init_stds: tuple[float, ...] = (0.5, 1.0)  # ... and initial scale (same seeds, same budget)

@@ -12,7 +12,7 @@ WEIGHTS = "xor_tanh.pt"
 class ScanRow:
     """One (learning rate, initial weight spread) setting of the scan, over the study's seeds."""
 
-    learning_rate: float
+    learning_rate: float  # gradient-descent step size
     init_std: float  # standard deviation of the initial weights
     solved: int  # seeds that solve XOR with tanh
     seeds: int  # seeds trained
@@ -22,7 +22,7 @@ class ScanRow:
 class StuckSeed:
     """A tanh seed that did not solve XOR, and what it is stuck in (measured at the snapshot steps)."""
 
-    seed: int
+    seed: int  # the seed
     loss: list[float]  # at each snapshot step
     grad_norm: list[float]  # gradient norm at each snapshot step
     weight_norm: list[float]  # weight norm at each snapshot step
@@ -31,13 +31,13 @@ class StuckSeed:
     grad_shrinking: bool  # did the gradient norm fall between the last two snapshots?
     weight_growing: bool  # did the weight norm grow between the last two snapshots?
     hessian_min_eigenvalue: float  # of the loss at the end (negative: a saddle, not a minimum)
-    hessian_max_eigenvalue: float
+    hessian_max_eigenvalue: float  # largest eigenvalue of the loss's Hessian at the end
     longer_loss: float  # loss after escape_steps more steps
-    longer_grad_norm: float
-    longer_weight_norm: float
+    longer_grad_norm: float  # gradient norm after escape_steps more steps
+    longer_weight_norm: float  # weight norm after escape_steps more steps
     longer_solved: bool  # did the longer training solve XOR?
     nudges_solved: int  # of the small random nudges (then the same continuation), how many solved XOR
-    nudges_best_loss: float
+    nudges_best_loss: float  # lowest loss any nudge reached
 
 
 @dataclass(frozen=True)
@@ -51,31 +51,31 @@ class DecisionRegions:
 
 @dataclass(frozen=True)
 class Part2Result:
-    learning_rate: float
-    steps: int
+    learning_rate: float  # the step size used (= config.learning_rate)
+    steps: int  # gradient steps trained (= config.steps)
     reported_seed: int  # the seed of the reported (and saved) network: the first seed from --seed on that solves XOR
     seeds_tried: int  # how many seeds, counting from --seed, were trained to find it (1: --seed itself solved)
-    final_loss: float
+    final_loss: float  # binary cross-entropy of the reported network at the end
     final_outputs: list[float]  # sigmoid output on (0,0), (0,1), (1,0), (1,1)
-    solved: bool
-    identity_final_loss: float
-    identity_final_outputs: list[float]
-    identity_solved: bool
+    solved: bool  # does it solve XOR (every output within confident of its label)?
+    identity_final_loss: float  # the same network without activation (identity hidden layer): final loss
+    identity_final_outputs: list[float]  # ... its outputs on (0,0), (0,1), (1,0), (1,1)
+    identity_solved: bool  # ... does it solve XOR?
     best_linear_loss: float  # log 2: the lowest loss any affine model reaches on XOR
-    snapshot_steps: list[int]
-    snapshot_loss: list[float]
+    snapshot_steps: list[int]  # the steps of the snapshots
+    snapshot_loss: list[float]  # loss at each snapshot
     snapshot_hidden: list[list[list[float]]]  # (S, 4, 2): (h1, h2) of each input at each snapshot
     snapshot_w2: list[list[float]]  # (S, 2) output-layer weights
     snapshot_b2: list[float]  # (S,) output-layer bias
     snapshot_outputs: list[list[float]]  # (S, 4)
-    identity_snapshot_hidden: list[list[list[float]]]
-    identity_snapshot_w2: list[list[float]]
-    identity_snapshot_b2: list[float]
-    robustness_seeds: list[int]
-    robustness_tanh_solved: list[bool]
-    robustness_tanh_loss: list[float]
-    robustness_identity_solved: list[bool]
-    robustness_identity_loss: list[float]
+    identity_snapshot_hidden: list[list[list[float]]]  # (S, 4, 2): hidden values of the network without activation at each snapshot
+    identity_snapshot_w2: list[list[float]]  # (S, 2): its output-layer weights
+    identity_snapshot_b2: list[float]  # (S,): its output-layer bias
+    robustness_seeds: list[int]  # the study's seeds (from --seed on)
+    robustness_tanh_solved: list[bool]  # per study seed: does the tanh network solve XOR?
+    robustness_tanh_loss: list[float]  # per study seed: its final loss
+    robustness_identity_solved: list[bool]  # per study seed: does the network without activation solve XOR?
+    robustness_identity_loss: list[float]  # per study seed: its final loss
     scan: list[ScanRow]  # per (learning_rate, init_std): seeds that solve XOR with tanh
     course_check_outputs: list[float]  # the saved float32 XorNet called like the course's autograder
     course_check_pass: list[bool]  # |output - label| <= 0.01 on each input (the autograder's isclose)
@@ -86,8 +86,8 @@ class Part2Result:
     snapshot_classified: list[bool]  # at each snapshot: is every output on its label's side of 0.5?
     initial_hidden_max_abs: float  # largest |h| of the four inputs at step 0 (tanh saturates towards 1)
     final_regions: DecisionRegions  # the input-plane decision regions at the end
-    artifact: str = ARTIFACT
-    weights: str = WEIGHTS
+    artifact: str = ARTIFACT  # file in artifacts/ with the curves and decision grids
+    weights: str = WEIGHTS  # the saved XorNet (state_dict) in artifacts/
 
     @property
     def separable_from_step(self) -> int | None:

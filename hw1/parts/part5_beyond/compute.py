@@ -9,7 +9,7 @@ All under Part 4's constraints (I_pert >= I, -1 <= I_pert <= 1), on Part 4's tes
        measures robustness: robust accuracy under a bounded one-sided PGD (Madry et al. 2018) per budget;
   5.3  one universal perturbation v >= 0 for every image (Moosavi-Dezfooli et al. 2017), computed on
        training images and measured on test images, against random perturbations of the same norm.
-The algorithms are in attacks.py (`at_confidences`, `constrained_fgsm`, `random_start_fgsm`, `OneSidedPGD`,
+The algorithms are in hw1/toolkit/attacks.py (`at_confidences`, `constrained_fgsm`, `random_start_fgsm`, `OneSidedPGD`,
 `universal_perturbation`).
 """
 

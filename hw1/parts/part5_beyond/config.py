@@ -17,12 +17,12 @@ class Part5Config:
     # (results in README) compared sizes 0.1/0.3/0.5 and 1 or 3 steps: 0.3 in one step is the largest
     # single step that kept clean accuracy at 99%; 3 steps cost 40% more time for little more defence.
     adversarial_eps: float = 0.3
-    adversarial_steps: int = 1
-    adversarial_alpha: float = 0.5
+    adversarial_steps: int = 1  # sign steps of the single-step network's adversary
+    adversarial_alpha: float = 0.5  # weight of the clean loss in Goodfellow et al.'s objective
     goodfellow_seed_offset: int = 2  # trained with seed + this (Part 4's retrained network uses + 1)
     training_epochs: int = 1  # one epoch of the Part 3 recipe (one-cycle Adam, batch 128)
     training_subset: int = 30_000  # half the training set: about the same defence as all of it, half the time
-    training_batch_size: int = 128
+    training_batch_size: int = 128  # batch size of the single-step network's training
     defended_images: int = 500  # Part 4 images attacked on every network (those all classify correctly)
     # 5.2, the defence that holds: FGSM with a random start in the one-sided box 0 <= delta <= min(budget,
     # 1 - I) (Wong, Rice and Kolter 2020) on Goodfellow et al.'s mixed objective, a fresh network with the
@@ -33,26 +33,26 @@ class Part5Config:
     defence_step: float = 0.5  # size of each sign step as a multiple of defence_budget (Wong et al.'s FGSM: 1.25)
     defence_steps: int = 3  # sign steps per training example (1: FGSM); 3 measured 95.6%/96.5% robust on seeds 0/1 (GPU)
     defence_alpha: float = 0.5  # weight of the clean loss (0: adversarial images only)
-    defence_epochs: int = 3
+    defence_epochs: int = 3  # training epochs of the defended network
     defence_seed_offset: int = 3  # the defended network is trained with seed + this
     defence_max_lr: float = 4e-3  # one-cycle peak (Part 3's)
     defence_init: str = "scratch"  # "scratch" (a fresh network) or "part3" (fine-tune Part 3's network)
     defence_subset: int = 0  # training images (0: all 60,000 but the guard's held-out batch)
     guard_images: int = 512  # (> 0) held-out training images the guard attacks at every check
-    guard_steps: int = 10
+    guard_steps: int = 10  # PGD steps of each guard check
     guard_collapse: float = 0.2  # robust-accuracy drop from the best check that counts as a collapse
     # 5.2, the bounded evaluation: one-sided PGD, 40 steps of budget/10, zero and random start.
     robust_images: int = 1000  # the first test images
     robust_budgets: tuple[float, ...] = (0.3, 0.6, 0.8, 1.0)  # the defended network's curve
     robust_budgets_others: tuple[float, ...] = (0.3, 0.6, 1.0)  # the three other networks (fewer: cost)
     robust_headline: float = 0.6  # = 0.3 on [0, 1]: Madry et al.'s MNIST budget
-    robust_steps: int = 40
-    robust_step_fraction: float = 0.1
+    robust_steps: int = 40  # PGD sign steps per start in the bounded evaluation
+    robust_step_fraction: float = 0.1  # PGD step size as a fraction of the budget
     # 5.3: universal perturbation budgets (L-inf, input units; the range [-1, 1] spans 2).
     universal_budgets: tuple[float, ...] = (0.25, 0.5, 1.0)
-    universal_headline: float = 0.5
-    universal_steps: int = 30
-    universal_batch: int = 256
+    universal_headline: float = 0.5  # the universal budget the report leads with, input units
+    universal_steps: int = 30  # sign steps of the universal-perturbation search
+    universal_batch: int = 256  # training images per universal-perturbation step
     universal_step_fraction: float = 0.1  # sign-step size as a fraction of the budget
     test_subset: int = 0  # test images for clean accuracies and fooling rates (0: all 10,000)
 

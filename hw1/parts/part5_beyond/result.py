@@ -21,7 +21,7 @@ class ConfidenceRow:
     median_steps: float  # medians over the successful attacks
     median_linf: float  # input units
     median_l2: float  # input units
-    median_changed_pixels: float
+    median_changed_pixels: float  # pixels brightened (median)
     transfer_misclassified: float  # share of the successful images the retrained CNN gets wrong
     transfer_hit_target: float | None = None  # targeted only: share where it predicts the target
 
@@ -32,21 +32,21 @@ class AttackedNetwork:
 
     network: str  # "original", "retrained", "single-step (Goodfellow)" or "adversarially trained"
     clean_accuracy: float  # on the whole test set (or test_subset)
-    success_rate: float
+    success_rate: float  # share of images fooled within max_steps
     median_steps: float  # medians over the successful attacks
     median_linf: float  # input units
     median_l2: float  # input units
-    median_changed_pixels: float
+    median_changed_pixels: float  # pixels brightened (median)
 
 
 @dataclass(frozen=True)
 class NetworkRobustness:
     """Robust accuracy of one network under the bounded one-sided PGD, per budget (ascending)."""
 
-    network: str
+    network: str  # which network
     budgets: list[float]  # L-inf budgets in input units ([-1, 1] spans 2; halve for [0, 1] units)
     robust: list[float]  # share of the evaluated images classified correctly after both starts
-    robust_count: list[int]
+    robust_count: list[int]  # robust images per budget
     images: int  # images evaluated (a misclassified clean image is never robust)
     clean_accuracy: float  # on the same images
     seconds: float  # time the evaluation took
@@ -79,7 +79,7 @@ class GuardRecord:
     collapse: float  # robust-accuracy drop from the best check that counts as a collapse
     history: list[float]  # robust accuracy at each check
     collapsed: bool  # did it fire (and restore the best weights)?
-    epochs_trained: int
+    epochs_trained: int  # epochs the defended network trained for
 
 
 @dataclass(frozen=True)
@@ -92,14 +92,14 @@ class UniversalRow:
     pixels: int  # pixels it raises (v > 0)
     fooling_rate: float  # share of test images whose prediction it changes
     random_fooling_rate: float  # the same for a random v >= 0 of the same L2 norm (the control)
-    random_l2: float
+    random_l2: float  # L2 size of the random control
 
 
 @dataclass(frozen=True)
 class UniversalExample:
     """A digit the universal-perturbation figure shows with v added."""
 
-    label: int
+    label: int  # the true digit
     prediction: int  # the original network's prediction on clamp(I + v, max=1)
     confidence: float  # its probability
 
@@ -108,45 +108,45 @@ class UniversalExample:
 class UniversalHeadline:
     """The headline universal perturbation (the budget the report leads with)."""
 
-    budget: float
-    fooling_rate: float
+    budget: float  # its L-inf budget, input units
+    fooling_rate: float  # share of test images whose prediction it changes
     fooled_into: list[int]  # [digit]: fooled test images now predicted as that digit
     transfer: dict[str, float]  # network -> share of its test predictions the same v changes
     pixels_at_budget: int  # pixels raised by (almost) the whole budget
     mean_value: float  # average brightening per pixel, input units
-    examples: list[UniversalExample]
+    examples: list[UniversalExample]  # the digits the figure shows with v added
 
 
 @dataclass(frozen=True)
 class Part5Result:
     attack_eps: float  # Part 4's attack settings, reused throughout
-    attack_max_steps: int
-    attack_confidence: float
+    attack_max_steps: int  # Part 4's max_steps, used by 5.2's attack view
+    attack_confidence: float  # Part 4's stopping confidence
     part4_median_linf: float  # L-inf the Part 4 untargeted attack needed (median): the scale for adversarial_eps
-    images_confidence: int
-    universal_test_images: int
+    images_confidence: int  # Part 4 images attacked in 5.1
+    universal_test_images: int  # test images the universal perturbations are measured on
     confidence: list[ConfidenceRow]  # per attack kind and threshold (ascending)
-    defended_test_accuracy: float
-    original_test_accuracy: float
-    retrained_test_accuracy: float
-    defended_train_seconds: float
+    defended_test_accuracy: float  # the defended network's clean test accuracy
+    original_test_accuracy: float  # Part 3's network's clean test accuracy
+    retrained_test_accuracy: float  # Part 4's retrained network's clean test accuracy
+    defended_train_seconds: float  # training time of the defended network, s
     goodfellow_test_accuracy: float  # Goodfellow et al.'s single-step network (the old 5.2 network)
-    goodfellow_train_seconds: float
+    goodfellow_train_seconds: float  # training time of the single-step network, s
     robustness: list[NetworkRobustness]  # per network
-    robust_settings: RobustSettings
-    guard: GuardRecord
+    robust_settings: RobustSettings  # how robust accuracy was measured
+    guard: GuardRecord  # the catastrophic-overfitting guard's checks
     tradeoff: dict  # benchmarks/defence_tradeoff.json as measured (command, CPU, rows), or {} if absent
-    defended_images: int
+    defended_images: int  # Part 4 images every network classifies correctly (attacked in 5.2)
     defended: list[AttackedNetwork]  # per network (the order of `networks`)
     transfer: list[list[float]]  # [source][target]: share of source's adversarials the target misclassifies
-    networks: list[str]
+    networks: list[str]  # the four networks, in the order of defended and transfer
     universal: list[UniversalRow]  # per budget
-    universal_headline: UniversalHeadline
+    universal_headline: UniversalHeadline  # the headline universal perturbation
     seconds: dict[str, float]  # per step of the computation
-    confidence_artifact: str = CONFIDENCE_ADVERSARIAL
-    defended_weights: str = DEFENDED
-    goodfellow_weights: str = GOODFELLOW
-    universal_artifact: str = UNIVERSAL
+    confidence_artifact: str = CONFIDENCE_ADVERSARIAL  # file in artifacts/ with 5.1's adversarial images
+    defended_weights: str = DEFENDED  # the defended network (state_dict) in artifacts/
+    goodfellow_weights: str = GOODFELLOW  # the single-step network (state_dict) in artifacts/
+    universal_artifact: str = UNIVERSAL  # file in artifacts/ with the universal perturbations
 
     def attack_on(self, network: str) -> AttackedNetwork:
         """The Part 4 attack's statistics on `network` (a name in `networks`)."""
