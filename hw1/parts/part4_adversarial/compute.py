@@ -131,22 +131,7 @@ def run(config: Part4Config, ctx: RunContext, part3: StoredPart) -> Part4Result:
     seconds_targeted = time.perf_counter() - started
 
     # The choice of eps: the same untargeted attack with other step sizes on the first images.
-    sweep = []
-    for eps in config.eps_sweep:
-        started = time.perf_counter()
-        outcome = ConstrainedIFGSM(original, eps, config.max_steps, config.confidence, config.batch_size)(
-            images[: config.sweep_images], labels[: config.sweep_images])
-        ok = outcome.success
-        sweep.append(from_data(SweepRow, {
-            "eps": eps,
-            "images": len(ok),
-            "success_rate": float(ok.float().mean()),
-            "median_steps": float(outcome.steps[ok].double().median()) if ok.any() else 0.0,
-            "median_linf": float(outcome.linf[ok].double().median()) if ok.any() else 0.0,
-            "median_l2": float(outcome.l2[ok].double().median()) if ok.any() else 0.0,
-            "median_confidence": float(outcome.probability[ok].double().median()) if ok.any() else 0.0,
-            "seconds": time.perf_counter() - started,
-        }))
+    sweep = _eps_sweep(config, original, images, labels)
 
     # Question 3: a second network, same recipe, another seed.
     started = time.perf_counter()
@@ -164,6 +149,58 @@ def run(config: Part4Config, ctx: RunContext, part3: StoredPart) -> Part4Result:
     tg_probs, tg_pred = predict(retrained, targeted.adversarial, device)
 
     n = len(labels)
+    _save_attacked(ctx, images, labels, targets, chosen, clean_probs, untargeted, targeted, (un_probs, un_pred),
+                   (tg_probs, tg_pred))
+    pair_success, pair_index = _target_grid(labels, targets, targeted.success)
+
+    return Part4Result(
+        images=n,
+        retrained_seed=retrained_seed,
+        retrained_test_accuracy=retrained_accuracy,
+        original_test_accuracy=original_accuracy,
+        untargeted=_summary(untargeted, images, labels, None, un_probs, un_pred, retrained_clean_pred, config.max_steps),
+        targeted=_summary(targeted, images, labels, targets, tg_probs, tg_pred, retrained_clean_pred, config.max_steps),
+        untargeted_examples=_examples(_pick_examples(untargeted, labels, None, config.examples), 0, untargeted,
+                                      labels, None, clean_probs, un_probs, retrained_clean_probs),
+        targeted_examples=_examples(_pick_examples(targeted, labels, targets, config.examples), n, targeted,
+                                    labels, targets, clean_probs, tg_probs, retrained_clean_probs),
+        pair_success=pair_success,
+        pair_grid_index=pair_index,
+        eps_sweep=sweep,
+        seconds_untargeted=seconds_untargeted,
+        seconds_targeted=seconds_targeted,
+        seconds_retraining=seconds_retraining,
+    )
+
+
+def _eps_sweep(config: Part4Config, original, images, labels) -> list[SweepRow]:
+    """The untargeted attack with each step size of config.eps_sweep, on the first `sweep_images` images."""
+    from ...toolkit.attacks import ConstrainedIFGSM
+
+    sweep = []
+    for eps in config.eps_sweep:
+        started = time.perf_counter()
+        outcome = ConstrainedIFGSM(original, eps, config.max_steps, config.confidence, config.batch_size)(
+            images[: config.sweep_images], labels[: config.sweep_images])
+        ok = outcome.success
+        sweep.append(from_data(SweepRow, {
+            "eps": eps,
+            "images": len(ok),
+            "success_rate": float(ok.float().mean()),
+            "median_steps": float(outcome.steps[ok].double().median()) if ok.any() else 0.0,
+            "median_linf": float(outcome.linf[ok].double().median()) if ok.any() else 0.0,
+            "median_l2": float(outcome.l2[ok].double().median()) if ok.any() else 0.0,
+            "median_confidence": float(outcome.probability[ok].double().median()) if ok.any() else 0.0,
+            "seconds": time.perf_counter() - started,
+        }))
+    return sweep
+
+
+def _save_attacked(ctx: RunContext, images, labels, targets, chosen, clean_probs, untargeted, targeted,
+                   retrained_untargeted, retrained_targeted) -> None:
+    """adversarial.pt: every attacked image of both attacks (untargeted rows first), with what each network said."""
+    un_probs, un_pred = retrained_untargeted
+    tg_probs, tg_pred = retrained_targeted
     with atomic_path(ctx.artifact(ADVERSARIAL)) as tmp:
         torch.save({
             "original": torch.cat([images, images]),  # (2N, 1, 28, 28) in [-1, 1]
@@ -184,13 +221,18 @@ def run(config: Part4Config, ctx: RunContext, part3: StoredPart) -> Part4Result:
             "changed_pixels": torch.cat([untargeted.changed_pixels, targeted.changed_pixels]),
         }, tmp)
 
+
+def _target_grid(labels, targets, success) -> tuple[list[list[float]], list[list[int]]]:
+    """Targeted success rate per (source, target) and the adversarial.pt row shown for each (-1: none; the diagonal
+    shows an original image of the digit)."""
+    n = len(labels)
     pair_success = torch.zeros(10, 10)
     pair_count = torch.zeros(10, 10)
     pair_index = torch.full((10, 10), -1, dtype=torch.int64)
     for i in range(n):
         s, t = int(labels[i]), int(targets[i])
         pair_count[s, t] += 1
-        if targeted.success[i]:
+        if success[i]:
             pair_success[s, t] += 1
             if pair_index[s, t] < 0:
                 pair_index[s, t] = n + i
@@ -198,22 +240,4 @@ def run(config: Part4Config, ctx: RunContext, part3: StoredPart) -> Part4Result:
         rows = torch.nonzero(labels == s).squeeze(1)
         if len(rows):
             pair_index[s, s] = n + int(rows[0])
-
-    return Part4Result(
-        images=n,
-        retrained_seed=retrained_seed,
-        retrained_test_accuracy=retrained_accuracy,
-        original_test_accuracy=original_accuracy,
-        untargeted=_summary(untargeted, images, labels, None, un_probs, un_pred, retrained_clean_pred, config.max_steps),
-        targeted=_summary(targeted, images, labels, targets, tg_probs, tg_pred, retrained_clean_pred, config.max_steps),
-        untargeted_examples=_examples(_pick_examples(untargeted, labels, None, config.examples), 0, untargeted,
-                                      labels, None, clean_probs, un_probs, retrained_clean_probs),
-        targeted_examples=_examples(_pick_examples(targeted, labels, targets, config.examples), n, targeted,
-                                    labels, targets, clean_probs, tg_probs, retrained_clean_probs),
-        pair_success=(pair_success / pair_count.clamp(min=1)).tolist(),
-        pair_grid_index=pair_index.tolist(),
-        eps_sweep=sweep,
-        seconds_untargeted=seconds_untargeted,
-        seconds_targeted=seconds_targeted,
-        seconds_retraining=seconds_retraining,
-    )
+    return (pair_success / pair_count.clamp(min=1)).tolist(), pair_index.tolist()

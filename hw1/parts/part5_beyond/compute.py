@@ -69,17 +69,10 @@ def _attack_stats(outcome, labels, retrained_prediction=None, targets=None) -> d
 
 
 def run(config: Part5Config, ctx: RunContext, part3: StoredPart, part4: StoredPart) -> Part5Result:
-    from ...toolkit.attacks import (
-        ConstrainedIFGSM,
-        OneSidedPGD,
-        constrained_fgsm,
-        universal_perturbation,
-    )
     from ...toolkit.data import load_mnist, to_model_input
-    from ...toolkit.training import train_cnn
 
-    device, p4, p4_settings = ctx.device, part4.result, part4.config
-    seconds = {}
+    device, p4 = ctx.device, part4.result
+    seconds: dict[str, float] = {}
     data = load_mnist(ctx.data_dir, log=ctx.reporter.message)
     original = load_cnn(ctx.artifacts_dir / part3.result.weights, device)
     retrained = load_cnn(ctx.artifacts_dir / p4.retrained_weights, device)
@@ -87,25 +80,91 @@ def run(config: Part5Config, ctx: RunContext, part3: StoredPart, part4: StoredPa
     n4 = len(saved["label"]) // 2  # rows: untargeted first, then targeted, same images
     images, labels, targets = saved["original"][:n4], saved["label"][:n4], saved["target"][n4:]
 
-    # ---- 5.1: confidence against transfer, one pass per attack kind.
+    def timed(step: str, compute, *args):
+        started = time.perf_counter()
+        value = compute(*args)
+        seconds[step] = time.perf_counter() - started
+        return value
+
+    confidence = timed("confidence", _confidence_study, config, ctx, part4.config, original, retrained,
+                       images, labels, targets)
+    goodfellow, goodfellow_history = timed("goodfellow_training", _train_goodfellow, config, ctx, data)
+    # The defence that holds: budgeted adversarial training (from scratch, or fine-tuning Part 3's network).
+    defended, history, guard = timed("adversarial_training", _train_budgeted, config, ctx, data, original)
+
     started = time.perf_counter()
-    n = min(config.transfer_images, n4)
-    attack = ConstrainedIFGSM(original, p4_settings.eps, config.threshold_max_steps, batch_size=1000, reporter=ctx.reporter)
+    test_x, test_y = to_model_input(data.test_images), data.test_labels
+    networks = {"original": original, "retrained": retrained, "single-step (Goodfellow)": goodfellow,
+                "adversarially trained": defended}
+    clean = {name: predict(net, test_x, device)[1] for name, net in networks.items()}
+    accuracy = {name: float((pred == test_y).float().mean()) for name, pred in clean.items()}
+    common, defended_stats, transfer = _attack_every_network(config, ctx, part4.config, networks, accuracy, clean,
+                                                             saved, images, labels)
+    seconds["defended_attacks"] = time.perf_counter() - started
+    robustness, robust_settings = timed("bounded_attacks", _bounded_evaluation, config, ctx, networks,
+                                        test_x[: config.robust_images], test_y[: config.robust_images])
+    if config.test_subset:
+        test_x, clean = test_x[: config.test_subset], {k: v[: config.test_subset] for k, v in clean.items()}
+    universal, headline = timed("universal", _universal_study, config, ctx, data, networks, test_x, clean, images,
+                                labels)
+    return Part5Result(
+        attack_eps=part4.config.eps,
+        attack_max_steps=part4.config.max_steps,
+        attack_confidence=part4.config.confidence,
+        part4_median_linf=p4.untargeted.linf.median,
+        images_confidence=min(config.transfer_images, n4),
+        universal_test_images=len(test_x),
+        confidence=confidence,
+        defended_test_accuracy=accuracy["adversarially trained"],
+        original_test_accuracy=accuracy["original"],
+        retrained_test_accuracy=accuracy["retrained"],
+        defended_train_seconds=history.train_seconds,
+        goodfellow_test_accuracy=accuracy["single-step (Goodfellow)"],
+        goodfellow_train_seconds=goodfellow_history.train_seconds,
+        robustness=robustness,
+        robust_settings=robust_settings,
+        guard=from_data(GuardRecord, {"budget": config.robust_headline, "steps": config.guard_steps,
+                                      "images": config.guard_images, "collapse": config.guard_collapse,
+                                      "history": guard.history, "collapsed": guard.collapsed,
+                                      "epochs_trained": len(history.epoch_train_loss)}),
+        tradeoff=load_tradeoff(),
+        defended_images=len(common),
+        defended=defended_stats,
+        transfer=transfer,
+        networks=list(networks),
+        universal=universal,
+        universal_headline=headline,
+        seconds=seconds,
+    )
+
+
+def _confidence_study(config: Part5Config, ctx: RunContext, attack_settings, original, retrained, images, labels,
+                      targets) -> list[ConfidenceRow]:
+    """5.1: Part 4's attacks continued past the 0.90 stop, one pass per attack kind, and their transfer."""
+    from ...toolkit.attacks import ConstrainedIFGSM
+
+    n = min(config.transfer_images, len(labels))
+    attack = ConstrainedIFGSM(original, attack_settings.eps, config.threshold_max_steps, batch_size=1000,
+                              reporter=ctx.reporter)
     confidence, kept = [], {}
     for kind, goal in (("untargeted", None), ("targeted", targets[:n])):
         outcomes = attack.at_confidences(images[:n], labels[:n], goal, config.thresholds)
         for threshold, outcome in zip(config.thresholds, outcomes):
-            _, retrained_prediction = predict(retrained, outcome.adversarial, device)
+            _, retrained_prediction = predict(retrained, outcome.adversarial, ctx.device)
             confidence.append({"attack": kind, "threshold": threshold,
                                **_attack_stats(outcome, labels[:n], retrained_prediction, goal)})
             kept[f"{kind}_{threshold}"] = outcome.adversarial
     with atomic_path(ctx.artifact(CONFIDENCE_ADVERSARIAL)) as tmp:
         torch.save({"original": images[:n], "label": labels[:n], "target": targets[:n],
                     "thresholds": torch.tensor(config.thresholds, dtype=torch.float64), **kept}, tmp)
-    seconds["confidence"] = time.perf_counter() - started
+    return from_data(list[ConfidenceRow], confidence)
 
-    # ---- 5.2 (a): Goodfellow et al.'s single-step network, the historical baseline, attacked like Part 4's.
-    started = time.perf_counter()
+
+def _train_goodfellow(config: Part5Config, ctx: RunContext, data):
+    """5.2 (a): Goodfellow et al.'s single-step network, the historical baseline (saved, and its curves)."""
+    from ...toolkit.attacks import constrained_fgsm
+    from ...toolkit.training import train_cnn
+
     checkpoint = ctx.checkpoints_dir / f"part5-defended-{ctx.run_key}.pt"
     checkpoint.parent.mkdir(parents=True, exist_ok=True)
 
@@ -115,28 +174,28 @@ def run(config: Part5Config, ctx: RunContext, part3: StoredPart, part4: StoredPa
     recipe = TrainConfig(epochs=config.training_epochs, train_subset=config.training_subset,
                          batch_size=config.training_batch_size, evals_per_epoch=1,
                          test_subset=1000 if config.training_subset else 0)
-    goodfellow, goodfellow_history = train_cnn(recipe, data, device, ctx.seed + config.goodfellow_seed_offset, checkpoint, ctx.reporter,
-                                               adversary=adversary, alpha=config.adversarial_alpha)
+    goodfellow, history = train_cnn(recipe, data, ctx.device, ctx.seed + config.goodfellow_seed_offset, checkpoint,
+                                    ctx.reporter, adversary=adversary, alpha=config.adversarial_alpha)
     save_weights(goodfellow, ctx.artifact(GOODFELLOW))
-    seconds["goodfellow_training"] = time.perf_counter() - started
+    return goodfellow, history
 
-    # ---- 5.2 (b): the defence that holds: budgeted FGSM with random start, fine-tuning Part 3's network.
-    started = time.perf_counter()
+
+def _train_budgeted(config: Part5Config, ctx: RunContext, data, original):
+    """5.2 (b): the defended network (saved), its curves and its guard."""
     initial = original.state_dict() if config.defence_init == "part3" else None
-    defended, history, guard = train_defended(config, data, device, ctx.seed + config.defence_seed_offset, initial,
+    defended, history, guard = train_defended(config, data, ctx.device, ctx.seed + config.defence_seed_offset, initial,
                                               ctx.checkpoints_dir / f"part5-budgeted-{ctx.run_key}.pt", ctx.reporter)
     save_weights(defended, ctx.artifact(DEFENDED))
-    seconds["adversarial_training"] = time.perf_counter() - started
+    return defended, history, guard
 
-    started = time.perf_counter()
-    test_x = to_model_input(data.test_images)
-    test_y = data.test_labels
-    networks = {"original": original, "retrained": retrained, "single-step (Goodfellow)": goodfellow,
-                "adversarially trained": defended}
-    clean = {name: predict(net, test_x, device)[1] for name, net in networks.items()}
-    accuracy = {name: float((pred == test_y).float().mean()) for name, pred in clean.items()}
-    # The Part 4 images that every network classifies correctly, at most `defended_images` of them.
-    index = saved["test_index"][:n4]
+
+def _attack_every_network(config: Part5Config, ctx: RunContext, attack_settings, networks: dict, accuracy: dict,
+                          clean: dict, saved: dict, images, labels):
+    """5.2's second view: the Part 4 attack (no budget) on every network, on the Part 4 images they all classify
+    correctly, and the transfer of each network's adversarial images to the others ([source][target])."""
+    from ...toolkit.attacks import ConstrainedIFGSM
+
+    index = saved["test_index"][: len(labels)]
     common = torch.nonzero(torch.stack([clean[name][index] == labels for name in networks]).all(dim=0)).squeeze(1)
     common = common[: config.defended_images]
     x, y = images[common], labels[common]
@@ -145,24 +204,26 @@ def run(config: Part5Config, ctx: RunContext, part3: StoredPart, part4: StoredPa
         if name == "original":  # Part 4 already attacked these images with these settings: reuse it
             outcome = _saved_outcome(saved, common)
         else:
-            outcome = ConstrainedIFGSM(net, p4_settings.eps, p4_settings.max_steps, p4_settings.confidence, reporter=ctx.reporter)(x, y)
+            outcome = ConstrainedIFGSM(net, attack_settings.eps, attack_settings.max_steps, attack_settings.confidence,
+                                       reporter=ctx.reporter)(x, y)
         adversarials[name] = (outcome.adversarial, outcome.success)
         defended_stats.append({"network": name, "clean_accuracy": accuracy[name], **_attack_stats(outcome, y)})
-    names = list(networks)
     transfer = []
-    for source in names:
+    for source in networks:
         adversarial, ok = adversarials[source]
         row = []
-        for target in names:
-            _, prediction = predict(networks[target], adversarial[ok], device)
+        for target in networks:
+            _, prediction = predict(networks[target], adversarial[ok], ctx.device)
             row.append(float((prediction != y[ok]).float().mean()) if ok.any() else 0.0)
         transfer.append(row)
-    seconds["defended_attacks"] = time.perf_counter() - started
+    return common, from_data(list[AttackedNetwork], defended_stats), transfer
 
-    # ---- 5.2 (c): robust accuracy under the bounded one-sided PGD, per budget, on the first test images.
-    started = time.perf_counter()
+
+def _bounded_evaluation(config: Part5Config, ctx: RunContext, networks: dict, bounded_x, bounded_y):
+    """5.2 (c): robust accuracy of every network under the bounded one-sided PGD, per budget."""
+    from ...toolkit.attacks import OneSidedPGD
+
     robustness = []
-    bounded_x, bounded_y = test_x[: config.robust_images], test_y[: config.robust_images]
     for name, net in networks.items():
         budgets = config.robust_budgets if name == "adversarially trained" else config.robust_budgets_others
         curve = OneSidedPGD(net, config.robust_steps, config.robust_step_fraction,
@@ -172,17 +233,21 @@ def run(config: Part5Config, ctx: RunContext, part3: StoredPart, part4: StoredPa
                        "starts": ["zero", "uniform random in the one-sided box"], "images": len(bounded_x),
                        "headline": config.robust_headline, "images_from": "the first test images",
                        "constraint": "0 <= delta <= budget, I + delta <= 1, inputs in [-1, 1]"}
-    seconds["bounded_attacks"] = time.perf_counter() - started
+    return from_data(list[NetworkRobustness], robustness), from_data(RobustSettings, robust_settings)
 
-    # ---- 5.3: one perturbation for every digit, measured on test images it never saw.
-    if config.test_subset:
-        test_x, clean = test_x[: config.test_subset], {k: v[: config.test_subset] for k, v in clean.items()}
-    started = time.perf_counter()
+
+def _universal_study(config: Part5Config, ctx: RunContext, data, networks: dict, test_x, clean: dict, images, labels):
+    """5.3: one perturbation v >= 0 for every digit (per budget), computed on training images and measured on test
+    images against a random control; the headline budget's transfer, classes and shown digits."""
+    from ...toolkit.attacks import universal_perturbation
+    from ...toolkit.data import to_model_input
+    from ...toolkit.models import prefers_channels_last
+
+    device, original = ctx.device, networks["original"]
     train_x = to_model_input(data.train_images).to(device)
     train_y = data.train_labels.to(device)
     generator = torch.Generator().manual_seed(ctx.seed)
     universal, perturbations, predictions = [], [], []
-    from ...toolkit.models import prefers_channels_last
 
     channels_last = prefers_channels_last(device)
     for budget in config.universal_budgets:
@@ -228,36 +293,7 @@ def run(config: Part5Config, ctx: RunContext, part3: StoredPart, part4: StoredPa
     with atomic_path(ctx.artifact(UNIVERSAL)) as tmp:
         torch.save({"perturbation": v, "budget": torch.tensor(config.universal_budgets[headline]),
                     "budgets": torch.tensor(config.universal_budgets), "perturbations": torch.cat(perturbations)}, tmp)
-    seconds["universal"] = time.perf_counter() - started
-
-    return Part5Result(
-        attack_eps=p4_settings.eps,
-        attack_max_steps=p4_settings.max_steps,
-        attack_confidence=p4_settings.confidence,
-        part4_median_linf=p4.untargeted.linf.median,
-        images_confidence=n,
-        universal_test_images=len(test_x),
-        confidence=from_data(list[ConfidenceRow], confidence),
-        defended_test_accuracy=accuracy["adversarially trained"],
-        original_test_accuracy=accuracy["original"],
-        retrained_test_accuracy=accuracy["retrained"],
-        defended_train_seconds=history.train_seconds,
-        goodfellow_test_accuracy=accuracy["single-step (Goodfellow)"],
-        goodfellow_train_seconds=goodfellow_history.train_seconds,
-        robustness=from_data(list[NetworkRobustness], robustness),
-        robust_settings=from_data(RobustSettings, robust_settings),
-        guard=from_data(GuardRecord, {"budget": config.robust_headline, "steps": config.guard_steps, "images": config.guard_images,
-               "collapse": config.guard_collapse, "history": guard.history, "collapsed": guard.collapsed,
-               "epochs_trained": len(history.epoch_train_loss)}),
-        tradeoff=load_tradeoff(),
-        defended_images=len(common),
-        defended=from_data(list[AttackedNetwork], defended_stats),
-        transfer=transfer,
-        networks=names,
-        universal=from_data(list[UniversalRow], universal),
-        universal_headline=from_data(UniversalHeadline, headline_result),
-        seconds=seconds,
-    )
+    return from_data(list[UniversalRow], universal), from_data(UniversalHeadline, headline_result)
 
 
 def load_tradeoff() -> dict:
