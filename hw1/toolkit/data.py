@@ -24,6 +24,7 @@ from typing import Callable
 import torch
 
 from ..errors import UserError
+from ..reporter import SILENT
 from ..storage import atomic_path, md5_file, write_json_atomic
 
 MNIST_MD5 = {
@@ -132,7 +133,7 @@ DEFAULT_SOURCES: list[tuple[str, Callable[[Path], Path]]] = [
 ]
 
 
-def ensure_raw_files(data_dir: Path, sources=None, log: Callable[[str], None] = print,
+def ensure_raw_files(data_dir: Path, sources=None, log: Callable[[str], None] = SILENT.message,
                      checksums: dict[str, str] = MNIST_MD5) -> str:
     """Make sure the four verified IDX files are in <data_dir>/MNIST/raw; return the source used."""
     sources = DEFAULT_SOURCES if sources is None else sources
@@ -168,7 +169,7 @@ def ensure_raw_files(data_dir: Path, sources=None, log: Callable[[str], None] = 
     )
 
 
-def load_mnist(data_dir: Path, sources=None, log: Callable[[str], None] = print,
+def load_mnist(data_dir: Path, sources=None, log: Callable[[str], None] = SILENT.message,
                checksums: dict[str, str] = MNIST_MD5, sizes: tuple[int, int] = (TRAIN_SIZE, TEST_SIZE)) -> MNIST:
     """MNIST as uint8 tensors, fetched and verified on first use, cached in <data_dir>/mnist_uint8.pt.
 
