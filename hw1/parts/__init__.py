@@ -1,7 +1,7 @@
 """The registry of the assignment's parts, discovered from the folders `hw1/parts/part<N>_<name>/`.
 
 Adding a part is adding a folder (README, "Adding a part"): nothing here lists the parts by hand.
-`part_numbers()` reads the folder names only (no imports), so `run_all.py --help` stays instant.
+The CLI reads the folder names only (`hw1.paths.part_folders`, no imports), so `run_all.py --help` stays instant.
 """
 
 from __future__ import annotations
@@ -10,10 +10,6 @@ import importlib
 
 from ..paths import part_folders
 from .contract import Part, StoredPart  # noqa: F401  (re-exported)
-
-def part_numbers() -> tuple[int, ...]:
-    """The parts there are, from the folder names alone."""
-    return tuple(part_folders())
 
 
 def _load() -> dict[int, Part]:
