@@ -258,3 +258,12 @@ def test_results_are_typed_records_not_dicts():
                 or hint == list[dict]
             assert not loose or (part.result_cls.__name__, field.name) in free_form, (part.result_cls, field.name)
         assert part.result_cls.__dataclass_params__.frozen, part.result_cls
+
+
+def test_files_the_parts_read_beside_the_package_are_found():
+    """Moving a module must not lose a file it finds relative to itself: Part 5 shows the defence benchmark's table
+    (its path was computed from the old module's location once, and the report silently lost the table)."""
+    from hw1.parts.part5_beyond.compute import TRADEOFF, load_tradeoff
+
+    assert TRADEOFF == REPO / "benchmarks" / "defence_tradeoff.json"
+    assert load_tradeoff()["rows"]  # the table the report prints

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict
-from pathlib import Path
 
 from ...lazy import torch
+from ...paths import PACKAGE_DIR
 from ...storage import atomic_path
 from ...toolkit.networks import load_cnn, predict, save_weights
 from ...toolkit.runtime import RunContext
@@ -44,7 +44,7 @@ from .result import (
     UniversalRow,
 )
 
-TRADEOFF = Path(__file__).resolve().parent.parent / "benchmarks" / "defence_tradeoff.json"
+TRADEOFF = PACKAGE_DIR.parent / "benchmarks" / "defence_tradeoff.json"  # written by benchmarks/bench_defence.py --save
 
 
 def _median(values: torch.Tensor) -> float:
