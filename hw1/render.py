@@ -48,13 +48,15 @@ def num(value: float, digits: int = 3) -> str:
 
 
 def sig(value: float, digits: int = 3) -> str:
-    """Significant digits, with a readable power of ten for tiny or huge values."""
+    """Significant digits, with a readable power of ten for tiny or huge values.
+
+    A power of ten is marked (mathtex.power_of_ten), not written as HTML: replace_math sets it as
+    1.2×10<sup>−5</sup> in the text and as 1.2\\times 10^{-5} inside a formula."""
     value = float(value)
     if value == 0 or 1e-3 <= abs(value) < 1e5:
         return f"{value:.{digits}g}"
     exponent = int(math.floor(math.log10(abs(value))))
-    mantissa = f"{value / 10**exponent:.{digits - 1}f}".replace("-", "\u2212")
-    return f"{mantissa}×10<sup>{str(exponent).replace('-', chr(0x2212))}</sup>"  # a true minus, as in math
+    return mathtex.power_of_ten(f"{value / 10**exponent:.{digits - 1}f}", exponent)
 
 
 def count(value: float) -> str:
@@ -336,7 +338,7 @@ class Renderer:
             lstrip_blocks=True,
         )
         self.references = load_references(self.templates_dir / REFERENCES)
-        self.env.filters.update(pct=pct, num=num, sig=lambda v, d=3: Markup(sig(v, d)), count=count, secs=secs)
+        self.env.filters.update(pct=pct, num=num, sig=sig, count=count, secs=secs)
         self._check_syntax()
 
     def _check_syntax(self) -> None:
