@@ -28,7 +28,8 @@ def compare(old, new, path: str, report: list[str], configs: dict) -> None:
             where = f"{path}.{key}" if path else key
             if key not in new:
                 part = where.split(".")[1] if where.startswith("parts.") else None
-                moved = part and where.split(".")[2] == "result" and configs.get(part, {}).get(key, object()) == old[key]
+                steps = where.split(".")
+                moved = len(steps) == 4 and steps[2] == "result" and configs.get(part, {}).get(key, object()) == old[key]
                 report.append(f"{'moved to config' if moved else 'REMOVED'}: {where} = {json.dumps(old[key])[:80]}")
             elif key not in old:
                 report.append(f"added: {where} = {json.dumps(new[key])[:80]}")
