@@ -10,12 +10,11 @@ from pathlib import Path
 import pytest
 import torch
 
+from helpers import REPO, copy_templates
 from hw1.cli import main
 from hw1.errors import UserError
 from hw1.pipeline import Options, run_pipeline
 from hw1.storage import OutputLock
-
-REPO = Path(__file__).resolve().parent.parent
 
 
 def _snapshot(folder: Path) -> dict[str, str]:
@@ -107,24 +106,14 @@ def test_report_only_without_saved_results(tmp_path, capsys):
 
 
 def test_broken_template_stops_before_anything_is_written(part1_report, tmp_path, capsys):
-    import shutil
-
-    from hw1.render import DEFAULT_TEMPLATES
-
-    templates = tmp_path / "templates"
-    shutil.copytree(DEFAULT_TEMPLATES, templates)
+    templates = copy_templates(tmp_path)
     (templates / "answers" / "part1.html.j2").write_text("{% macro q1() %}<p>{{ unclosed </p>{% endmacro %}\n")
     _fails_cleanly(["--parts", "1", "--quick", "--force", "--out", str(part1_report), "--templates", str(templates)],
                    part1_report, capsys, "answers/part1.html.j2:1")
 
 
 def test_missing_variable_in_template_keeps_previous_report(part1_report, tmp_path, capsys):
-    import shutil
-
-    from hw1.render import DEFAULT_TEMPLATES
-
-    templates = tmp_path / "templates"
-    shutil.copytree(DEFAULT_TEMPLATES, templates)
+    templates = copy_templates(tmp_path)
     answers = templates / "answers" / "part1.html.j2"
     answers.write_text(answers.read_text().replace("{{ r.l2_max|num(4) }}", "{{ r.l2_maximum|num(4) }}"))
     _fails_cleanly(["--report-only", "--out", str(part1_report), "--templates", str(templates)],

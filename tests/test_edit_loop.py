@@ -8,15 +8,15 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import copy_templates as _templates
+from helpers import fails as _fails
 from pypdf import PdfReader
 
-from cli_helpers import copy_templates as _templates, fails as _fails
+from helpers import REPO
 from hw1.cli import PART_NUMBERS, main
 from hw1.errors import UserError
 from hw1.mathtex import replace_math
 from hw1.render import Renderer
-
-REPO = Path(__file__).resolve().parent.parent
 
 
 def _edit(path: Path, old: str, new: str) -> None:
@@ -56,6 +56,7 @@ def test_quick_runs_default_to_their_own_folder():
     assert DEFAULT_QUICK_OUT != DEFAULT_OUT
 
 
+@pytest.mark.slow
 def test_every_page_of_a_quick_pdf_says_it_is_a_smoke_run(quick_report):
     out, _, _ = quick_report
     pages = PdfReader(out / "hw1.pdf").pages
@@ -74,7 +75,9 @@ def test_dollar_amounts_in_prose_stay_prose():
 
 
 def test_math_error_names_file_line_formula_and_the_literal_dollar(tmp_path):
-    from test_render import _context  # tests/ is on sys.path (pytest rootdir-less import mode)
+    from test_render import (
+        _context,  # tests/ is on sys.path (pytest rootdir-less import mode)
+    )
 
     templates = _templates(tmp_path)
     answers = templates / "answers" / "part1.html.j2"

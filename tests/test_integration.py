@@ -2,10 +2,13 @@
 
 import json
 
+import pytest
 import torch
 from pypdf import PdfReader
 
 from hw1.toolkit.models import Table1CNN
+
+pytestmark = pytest.mark.slow  # reads the quick run of every part
 
 HEADINGS = [
     "1.1 Output of the sigmoid neuron", "1.2 L2 loss", "1.3 Gradient of the L2 loss", "1.4 Cross-entropy loss",

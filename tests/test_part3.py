@@ -180,6 +180,7 @@ def test_real_mnist_through_the_data_layer(mnist, data_dir):
 
 # ---------------------------------------------------------------------------------- training
 
+@pytest.mark.slow
 def test_short_training_beats_chance_and_weights_reload(mnist, tmp_path):
     config = TrainConfig(epochs=1, train_subset=3072, test_subset=1000, evals_per_epoch=1)
     model, history = train_cnn(config, mnist, torch.device("cpu"), seed=0)
@@ -201,6 +202,7 @@ def test_short_training_beats_chance_and_weights_reload(mnist, tmp_path):
     torch.testing.assert_close(probabilities, probabilities_again)
 
 
+@pytest.mark.slow
 def test_the_reports_recipe_reaches_99_percent_on_the_full_test_set(mnist):
     """The assignment's hard requirement, on the real recipe (about a minute on a 2-core CPU)."""
     from hw1.parts.part3_cnn.config import Part3Config

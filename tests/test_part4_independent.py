@@ -7,14 +7,10 @@ import json
 import pytest
 import torch
 
+from helpers import load_network
 from hw1.toolkit.data import load_mnist, to_model_input
-from hw1.toolkit.models import Table1CNN
 
-
-def _network(path) -> Table1CNN:
-    model = Table1CNN()
-    model.load_state_dict(torch.load(path, weights_only=True))
-    return model.eval()  # BatchNorm on its running statistics
+pytestmark = pytest.mark.slow  # reads the quick run of every part
 
 
 def _probabilities(model, images):
@@ -35,7 +31,7 @@ def test_every_saved_adversarial_image_recomputed(quick_report, data_dir):
     mnist = load_mnist(data_dir)
     assert torch.equal(original, to_model_input(mnist.test_images[saved["test_index"]]))
     assert torch.equal(label, mnist.test_labels[saved["test_index"]])
-    network = _network(out / "artifacts" / "cnn.pt")
+    network = load_network(out / "artifacts" / "cnn.pt")
     assert torch.equal(_probabilities(network, original).argmax(dim=1), label)
 
     # Constraints on every image, attacked or not: never erase, stay in [-1, 1].
@@ -55,12 +51,12 @@ def test_every_saved_adversarial_image_recomputed(quick_report, data_dir):
     assert success[untargeted].float().mean() > 0.8 and success[~untargeted].float().mean() > 0.8
 
 
-def test_transfer_numbers_recomputed_with_the_retrained_network(quick_report, data_dir):
+def test_transfer_numbers_recomputed_with_the_retrainedload_network(quick_report, data_dir):
     out, _, _ = quick_report
     results = json.loads((out / "results.json").read_text())["parts"]
     r4 = results["part4"]["result"]
-    original = _network(out / "artifacts" / "cnn.pt")
-    retrained = _network(out / "artifacts" / "cnn_retrained.pt")
+    original = load_network(out / "artifacts" / "cnn.pt")
+    retrained = load_network(out / "artifacts" / "cnn_retrained.pt")
 
     # Another network: another seed, other weights.
     assert r4["retrained_seed"] != results["part3"]["seed"]
