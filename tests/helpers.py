@@ -111,8 +111,9 @@ class Drawn:
 
 @dataclass
 class DrawnFigure:
-    """A saved figure: its axes (in order) and every drawing call made on them."""
+    """A figure as the part drew it: the file it was saved to, its axes (in order) and every drawing call."""
 
+    file: str
     axes: list
     calls: list[Drawn]
 
@@ -127,8 +128,9 @@ _DRAWING_METHODS_3D = ("plot_surface", "plot_wireframe")
 
 def draw_and_capture(part_number: int, out: Path, figures_dir: Path) -> dict[str, DrawnFigure]:
     """Draw the saved part `part_number` of the report in `out` with the part's own `draw` (into
-    `figures_dir`), recording every drawing call on matplotlib's axes: {saved figure name (e.g.
-    "part1_l2_grad_w"): what it drew}. Calls are matched to a figure when the part hands it to save_figure."""
+    `figures_dir`), recording every drawing call on matplotlib's axes. Returns {the name draw() gives the
+    figure, the one templates use (e.g. "l2_grad_w"): what it drew}. Calls are matched to a figure when the
+    part hands it to save_figure, before it is closed."""
     import matplotlib.axes
     import pytest
     from mpl_toolkits.mplot3d import Axes3D
@@ -141,7 +143,7 @@ def draw_and_capture(part_number: int, out: Path, figures_dir: Path) -> dict[str
     assert stored is not None, reason
     module = sys.modules[part.draw.__module__]
     calls: list[Drawn] = []
-    drawn: dict[str, DrawnFigure] = {}
+    saved: dict[str, DrawnFigure] = {}
 
     with pytest.MonkeyPatch.context() as patch:
         def spy(cls, name):
@@ -160,13 +162,15 @@ def draw_and_capture(part_number: int, out: Path, figures_dir: Path) -> dict[str
         save_figure = module.save_figure
 
         def saving(fig, folder, name):
-            assert name not in drawn, f"figure {name} saved twice"
-            drawn[name] = DrawnFigure(list(fig.axes), [call for call in calls if call.ax.figure is fig])
-            return save_figure(fig, folder, name)
+            assert name not in saved, f"figure {name} saved twice"
+            figure = save_figure(fig, folder, name)
+            saved[Path(figure.path).name] = DrawnFigure(Path(figure.path).name, list(fig.axes),
+                                                        [call for call in calls if call.ax.figure is fig])
+            return figure
 
         patch.setattr(module, "save_figure", saving)
-        part.draw(stored, out / "artifacts", figures_dir)
-    return drawn
+        figures = part.draw(stored, out / "artifacts", figures_dir)
+    return {name: saved[Path(figure.path).name] for name, figure in figures.items()}
 
 
 def field(value, name: str):
