@@ -24,6 +24,13 @@ def copy_templates(tmp_path: Path) -> Path:
     return target
 
 
+def edit_text(path: Path, old: str, new: str) -> None:
+    """Replace the first `old` in the file at `path` (which must contain it) by `new`."""
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1))
+
+
 def fails(argv, capsys, *expected) -> str:
     """Run the CLI and assert it fails the way users are promised: exit 2, one line on stderr naming `expected`."""
     from hw1.cli import main
@@ -126,6 +133,17 @@ _DRAWING_METHODS = ("plot", "imshow", "bar", "barh", "hist", "scatter", "contour
 _DRAWING_METHODS_3D = ("plot_surface", "plot_wireframe")
 
 
+def stored_part(out: Path, part_number: int):
+    """Part `part_number` as saved in the report folder `out`, loaded into its typed config and result."""
+    from hw1.cache import ResultStore
+    from hw1.parts import PARTS
+
+    part = PARTS[part_number]
+    stored, reason = ResultStore(out).load(part.name, part.config_cls, part.result_cls, None)
+    assert stored is not None, reason
+    return stored
+
+
 def draw_and_capture(part_number: int, out: Path, figures_dir: Path) -> dict[str, DrawnFigure]:
     """Draw the saved part `part_number` of the report in `out` with the part's own `draw` (into
     `figures_dir`), recording every drawing call on matplotlib's axes. Returns {the name draw() gives the
@@ -135,12 +153,10 @@ def draw_and_capture(part_number: int, out: Path, figures_dir: Path) -> dict[str
     import pytest
     from mpl_toolkits.mplot3d import Axes3D
 
-    from hw1.cache import ResultStore
     from hw1.parts import PARTS
 
     part = PARTS[part_number]
-    stored, reason = ResultStore(out).load(part.name, part.config_cls, part.result_cls, None)
-    assert stored is not None, reason
+    stored = stored_part(out, part_number)
     module = sys.modules[part.draw.__module__]
     calls: list[Drawn] = []
     saved: dict[str, DrawnFigure] = {}
