@@ -75,13 +75,20 @@ def test_runs_are_independent_when_batched():
         np.testing.assert_allclose(final_both[name][1], final_alone[name][0], rtol=1e-12)
 
 
-def test_course_autograder_check_on_the_saved_network(tmp_path):
-    """The course's "q2b": network(float32 (1, 2) input) isclose to the label with atol 0.01, on all four inputs."""
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    """One quick Part 2 run with seed 0: its config, result and output folder (read only)."""
+    out = tmp_path_factory.mktemp("part2_quick")
     config = Part2Config.preset(quick=True)
-    ctx = RunContext(device=torch.device("cpu"), seed=0, out_dir=tmp_path, data_dir=tmp_path)
-    result = run(config, ctx)
+    ctx = RunContext(device=torch.device("cpu"), seed=0, out_dir=out, data_dir=out)
+    return config, run(config, ctx), out
+
+
+def test_course_autograder_check_on_the_saved_network(quick_run):
+    """The course's "q2b": network(float32 (1, 2) input) isclose to the label with atol 0.01, on all four inputs."""
+    _, result, out = quick_run
     network = XorNet("tanh")
-    network.load_state_dict(torch.load(tmp_path / "artifacts" / result.weights, weights_only=True))
+    network.load_state_dict(torch.load(out / "artifacts" / result.weights, weights_only=True))
     # Exactly the course's calls.
     assert torch.isclose(network(torch.tensor([[0., 0.]])), torch.zeros(1), 0, 0.01).item()
     assert torch.isclose(network(torch.tensor([[1., 1.]])), torch.zeros(1), 0, 0.01).item()
@@ -105,12 +112,10 @@ def test_when_no_study_seed_solves_xor_later_seeds_are_trained_and_one_is_saved(
     np.testing.assert_allclose(curves[0][-1], result.final_loss, rtol=1e-4)
 
 
-def test_run_result_snapshots_weights_stuck_seeds_and_figures(tmp_path):
+def test_run_result_snapshots_weights_stuck_seeds_and_figures(quick_run, tmp_path):
     from hw1.parts.part2_xor.figures import draw as draw_part2
 
-    config = Part2Config.preset(quick=True)
-    ctx = RunContext(device=torch.device("cpu"), seed=0, out_dir=tmp_path, data_dir=tmp_path)
-    result = run(config, ctx)
+    config, result, out = quick_run
     count = len(config.snapshots)
     assert np.shape(result.snapshot_hidden) == (count, 4, 2)
     assert np.shape(result.snapshot_w2) == (count, 2)
@@ -125,7 +130,7 @@ def test_run_result_snapshots_weights_stuck_seeds_and_figures(tmp_path):
         assert 0 <= d["nudges_solved"] <= config.nudges
         assert d["hessian_min_eigenvalue"] <= d["hessian_max_eigenvalue"]
     stored = StoredPart("part2", "k", config, result, 0, "cpu", 1.0, "now")
-    figures = draw_part2(stored, tmp_path / "artifacts", tmp_path / "figures")
+    figures = draw_part2(stored, out / "artifacts", tmp_path / "figures")
     assert set(figures) == {"hidden", "input", "loss"}
     for figure in figures.values():
         assert (tmp_path / figure.path).stat().st_size > 10_000
