@@ -7,11 +7,13 @@ import numpy as np
 import pytest
 import torch
 
-from hw1.toolkit.models import XorNet
+from helpers import draw_and_capture
 from hw1.parts.contract import StoredPart
+from hw1.toolkit.models import XorNet
 from hw1.parts.part2_xor.compute import run
 from hw1.parts.part2_xor.config import Part2Config
 from hw1.parts.part2_xor.network import INPUTS, LABELS, forward, gradients, initial_parameters, sigmoid, solved, train
+from hw1.toolkit.plotting import load_npz
 from hw1.toolkit.runtime import RunContext
 
 
@@ -138,3 +140,26 @@ def test_run_result_snapshots_weights_stuck_seeds_and_figures(quick_run, tmp_pat
 
 def test_labels_are_xor():
     assert LABELS.tolist() == [0, 1, 1, 0] and INPUTS.tolist() == [[0, 0], [0, 1], [1, 0], [1, 1]]
+
+
+def test_input_plane_and_loss_figures_draw_the_saved_regions_and_curves(quick_run, tmp_path):
+    config, result, out = quick_run
+    arrays = load_npz(out / "artifacts" / result.artifact)
+    stored = StoredPart("part2", "k", config, result, 0, "cpu", 1.0, "now")
+    drawn = draw_and_capture(2, out, tmp_path / "figures", stored)
+
+    # Input plane: panel k shows snapshot k's network output, as its class regions and its 0.5 contour.
+    regions = arrays["tanh_regions"]
+    assert len(regions) == len(result.snapshot_steps) > 1 and not np.array_equal(regions[0], regions[-1])
+    shown, contours = drawn["input"].of("imshow"), drawn["input"].of("contour")
+    assert len(shown) == len(contours) == len(regions)
+    for k, region in enumerate(regions):
+        np.testing.assert_array_equal(np.asarray(shown[k].args[0]), region > 0.5, err_msg=f"panel {k}")
+        np.testing.assert_array_equal(np.asarray(contours[k].args[2]), region, err_msg=f"panel {k}")
+
+    # Loss: the reported seed's curve in bold on the tanh panel, the identity network's on the other.
+    figure = drawn["loss"]
+    ax_tanh, ax_identity = figure.axes[:2]
+    for ax, name in ((ax_tanh, "tanh_loss_curves"), (ax_identity, "identity_loss_curves")):
+        (bold,) = [call for call in figure.of("plot", ax) if call.kwargs.get("linewidth") == 1.4]
+        np.testing.assert_array_equal(np.asarray(bold.args[1]), np.maximum(arrays[name][0], 1e-4), err_msg=name)
