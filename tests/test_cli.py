@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from helpers import REPO, copy_templates
-from hw1.cli import main
+from helpers import REPO, copy_templates, fails
 from hw1.errors import UserError
 from hw1.pipeline import Options, run_pipeline
 from hw1.storage import OutputLock
@@ -48,14 +47,9 @@ def test_run_all_script_help_and_exit_codes():
 
 
 def _fails_cleanly(argv, out: Path, capsys, expected: str) -> None:
+    """Fails as promised (exit 2, one clear line naming `expected`) and changes nothing on disk under `out`."""
     before = _snapshot(out) if out.is_dir() else None
-    with pytest.raises(SystemExit) as exited:
-        code = main(argv)
-        raise SystemExit(code)
-    assert exited.value.code == 2
-    error = capsys.readouterr().err.strip()
-    assert len(error.splitlines()) == 1, error  # one clear line
-    assert expected in error, error
+    fails(argv, capsys, expected)
     if before is not None:
         assert _snapshot(out) == before  # nothing changed on disk
 
