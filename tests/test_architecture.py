@@ -1,7 +1,7 @@
 """The package's shape, as contracts: parts are folders that know nothing of each other; what invalidates a
 part's results (its code version) and its figures is derived from imports; a new part is a new folder.
 
-The end-to-end tests here work on a *copy* of the project (tests/cli_helpers.copy_of_the_project) run as a
+The end-to-end tests here work on a *copy* of the project (tests/helpers.copy_of_the_project) run as a
 user would, so the checkout is never edited.
 """
 
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from cli_helpers import REPO, copy_of_the_project, run_copy
+from helpers import REPO, copy_of_the_project, run_copy
 
 PACKAGE = REPO / "hw1"
 PART_FOLDERS = sorted(p for p in (PACKAGE / "parts").iterdir() if p.is_dir() and p.name.startswith("part"))
@@ -114,6 +114,7 @@ def test_a_shared_toolkit_module_versions_every_part_that_imports_it(tmp_path):
     assert all(after[name][1] == before[name][1] for name in before)  # no figure reads MNIST itself
 
 
+@pytest.mark.slow
 def test_editing_one_parts_figure_code_redraws_only_that_parts_figures(tmp_path, data_dir):
     project = copy_of_the_project(tmp_path / "project")
     out = tmp_path / "out"
@@ -198,6 +199,7 @@ TOY_TEMPLATES = {
 }
 
 
+@pytest.mark.slow
 def test_a_toy_part6_added_as_a_folder_runs_and_reaches_the_pdf(tmp_path, data_dir):
     from report_text import report_text
 

@@ -4,6 +4,7 @@ import pytest
 import torch
 from torch import nn
 
+from helpers import eval_probabilities
 from hw1.toolkit.attacks import ConstrainedIFGSM
 
 
@@ -29,17 +30,8 @@ def digits():
     return images
 
 
-def _eval_predict(net, x):
-    was = net.training
-    net.eval()
-    with torch.no_grad():
-        probs = torch.softmax(net(x), dim=1)
-    net.train(was)
-    return probs
-
-
 def test_untargeted_constraints_stopping_rule_and_no_side_effects(model, digits):
-    labels = _eval_predict(model, digits).argmax(dim=1)  # "correctly classified"
+    labels = eval_probabilities(model, digits).argmax(dim=1)  # "correctly classified"
     images_before = digits.clone()
     params_before = {k: v.clone() for k, v in model.state_dict().items()}
     outcome = ConstrainedIFGSM(model, eps=0.05, max_steps=200, confidence=0.9)(digits, labels)
@@ -53,7 +45,7 @@ def test_untargeted_constraints_stopping_rule_and_no_side_effects(model, digits)
     assert (adversarial >= digits).all()
     assert (adversarial >= -1).all() and (adversarial <= 1).all()
     # Every image marked successful meets the stopping rule, checked independently.
-    probs = _eval_predict(model, adversarial)
+    probs = eval_probabilities(model, adversarial)
     top, predicted = probs.max(dim=1)
     rule = (predicted != labels) & (top >= 0.9)
     assert torch.equal(rule, outcome.success)
@@ -67,12 +59,12 @@ def test_untargeted_constraints_stopping_rule_and_no_side_effects(model, digits)
 
 
 def test_targeted_attack_reaches_its_target(model, digits):
-    labels = _eval_predict(model, digits).argmax(dim=1)
+    labels = eval_probabilities(model, digits).argmax(dim=1)
     targets = (labels + 3) % 10
     outcome = ConstrainedIFGSM(model, eps=0.05, max_steps=300, confidence=0.9)(digits, labels, targets)
     assert model.training  # mode restored
     # Recomputed here with the network in eval mode, not taken from the attack's own report.
-    probs = _eval_predict(model, outcome.adversarial)
+    probs = eval_probabilities(model, outcome.adversarial)
     top, predicted = probs.max(dim=1)
     assert torch.equal((predicted == targets) & (top >= 0.9), outcome.success)
     assert outcome.success.float().mean() > 0.5
@@ -81,7 +73,7 @@ def test_targeted_attack_reaches_its_target(model, digits):
 
 
 def test_image_already_meeting_the_rule_is_returned_unchanged_after_zero_steps(model, digits):
-    probs = _eval_predict(model, digits)
+    probs = eval_probabilities(model, digits)
     threshold = float(probs.max(dim=1).values.min())  # every image's top class reaches it
     wrong_labels = (probs.argmax(dim=1) + 1) % 10  # so the network already "misclassifies" every image
     outcome = ConstrainedIFGSM(model, eps=0.05, max_steps=50, confidence=threshold)(digits, wrong_labels)
@@ -92,7 +84,7 @@ def test_image_already_meeting_the_rule_is_returned_unchanged_after_zero_steps(m
 
 
 def test_failures_are_reported_not_dropped(model, digits):
-    labels = _eval_predict(model, digits).argmax(dim=1)
+    labels = eval_probabilities(model, digits).argmax(dim=1)
     outcome = ConstrainedIFGSM(model, eps=1e-4, max_steps=2)(digits, labels)
     assert len(outcome.success) == len(digits)
     assert (~outcome.success).any()
@@ -100,7 +92,7 @@ def test_failures_are_reported_not_dropped(model, digits):
 
 
 def test_batch_gives_the_same_result_as_one_image_at_a_time(model, digits):
-    labels = _eval_predict(model, digits).argmax(dim=1)
+    labels = eval_probabilities(model, digits).argmax(dim=1)
     batched = ConstrainedIFGSM(model, eps=0.05, max_steps=100, batch_size=16)(digits, labels)
     for i in range(len(digits)):
         alone = ConstrainedIFGSM(model, eps=0.05, max_steps=100, batch_size=1)(digits[i:i + 1], labels[i:i + 1])
@@ -110,7 +102,7 @@ def test_batch_gives_the_same_result_as_one_image_at_a_time(model, digits):
 
 
 def test_one_pass_at_several_confidences_equals_separate_attacks(model, digits):
-    labels = _eval_predict(model, digits).argmax(dim=1)
+    labels = eval_probabilities(model, digits).argmax(dim=1)
     attack = ConstrainedIFGSM(model, eps=0.05, max_steps=150)
     for targets in (None, (labels + 3) % 10):
         together = attack.at_confidences(digits, labels, targets, (0.99, 0.9, 0.999))
@@ -125,7 +117,7 @@ def test_one_pass_at_several_confidences_equals_separate_attacks(model, digits):
 
 def test_each_step_moves_every_free_pixel_by_exactly_eps(model, digits):
     """One update: delta = clip(eps * sign(gradient), 0, 1 - I), so every changed pixel moved by eps (or to 1)."""
-    labels = _eval_predict(model, digits).argmax(dim=1)
+    labels = eval_probabilities(model, digits).argmax(dim=1)
     for targets in (None, (labels + 1) % 10):
         outcome = ConstrainedIFGSM(model, eps=0.05, max_steps=1, confidence=0.999999)(digits, labels, targets)
         assert (outcome.steps <= 1).all()
@@ -138,11 +130,11 @@ def test_each_step_moves_every_free_pixel_by_exactly_eps(model, digits):
 
 def test_targeted_success_means_the_target_even_at_a_low_threshold(model, digits):
     """With a low threshold another wrong class can pass it first: that is not a targeted success."""
-    labels = _eval_predict(model, digits).argmax(dim=1)
+    labels = eval_probabilities(model, digits).argmax(dim=1)
     for shift in range(1, 10):
         targets = (labels + shift) % 10
         outcome = ConstrainedIFGSM(model, eps=0.05, max_steps=60, confidence=0.35)(digits, labels, targets)
-        top, predicted = _eval_predict(model, outcome.adversarial).max(dim=1)
+        top, predicted = eval_probabilities(model, outcome.adversarial).max(dim=1)
         assert torch.equal((predicted == targets) & (top >= 0.35), outcome.success), shift
 
 
@@ -155,7 +147,7 @@ def test_impossible_settings_are_refused(model, bad):
 
 
 def test_edge_settings_are_allowed(model, digits):
-    labels = _eval_predict(model, digits).argmax(dim=1)
+    labels = eval_probabilities(model, digits).argmax(dim=1)
     outcome = ConstrainedIFGSM(model, eps=0.05, max_steps=0, confidence=1.0, batch_size=1)(digits[:2], labels[:2])
     assert torch.equal(outcome.adversarial, digits[:2]) and (outcome.steps == 0).all()
     with pytest.raises(ValueError):

@@ -29,6 +29,8 @@ import pytest
 from hw1.render import num, pct
 from report_text import report_text
 
+pytestmark = pytest.mark.slow  # quick runs of every part and of Part 2 for five seeds
+
 INPUTS = [(0, 0), (0, 1), (1, 0), (1, 1)]
 XOR = [0, 1, 1, 0]
 

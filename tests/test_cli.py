@@ -10,12 +10,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from hw1.cli import main
+from helpers import REPO, copy_templates, fails
 from hw1.errors import UserError
 from hw1.pipeline import Options, run_pipeline
 from hw1.storage import OutputLock
-
-REPO = Path(__file__).resolve().parent.parent
 
 
 def _snapshot(folder: Path) -> dict[str, str]:
@@ -49,14 +47,9 @@ def test_run_all_script_help_and_exit_codes():
 
 
 def _fails_cleanly(argv, out: Path, capsys, expected: str) -> None:
+    """Fails as promised (exit 2, one clear line naming `expected`) and changes nothing on disk under `out`."""
     before = _snapshot(out) if out.is_dir() else None
-    with pytest.raises(SystemExit) as exited:
-        code = main(argv)
-        raise SystemExit(code)
-    assert exited.value.code == 2
-    error = capsys.readouterr().err.strip()
-    assert len(error.splitlines()) == 1, error  # one clear line
-    assert expected in error, error
+    fails(argv, capsys, expected)
     if before is not None:
         assert _snapshot(out) == before  # nothing changed on disk
 
@@ -107,24 +100,14 @@ def test_report_only_without_saved_results(tmp_path, capsys):
 
 
 def test_broken_template_stops_before_anything_is_written(part1_report, tmp_path, capsys):
-    import shutil
-
-    from hw1.render import DEFAULT_TEMPLATES
-
-    templates = tmp_path / "templates"
-    shutil.copytree(DEFAULT_TEMPLATES, templates)
+    templates = copy_templates(tmp_path)
     (templates / "answers" / "part1.html.j2").write_text("{% macro q1() %}<p>{{ unclosed </p>{% endmacro %}\n")
     _fails_cleanly(["--parts", "1", "--quick", "--force", "--out", str(part1_report), "--templates", str(templates)],
                    part1_report, capsys, "answers/part1.html.j2:1")
 
 
 def test_missing_variable_in_template_keeps_previous_report(part1_report, tmp_path, capsys):
-    import shutil
-
-    from hw1.render import DEFAULT_TEMPLATES
-
-    templates = tmp_path / "templates"
-    shutil.copytree(DEFAULT_TEMPLATES, templates)
+    templates = copy_templates(tmp_path)
     answers = templates / "answers" / "part1.html.j2"
     answers.write_text(answers.read_text().replace("{{ r.l2_max|num(4) }}", "{{ r.l2_maximum|num(4) }}"))
     _fails_cleanly(["--report-only", "--out", str(part1_report), "--templates", str(templates)],

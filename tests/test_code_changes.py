@@ -3,7 +3,11 @@ whose drawing code changed are redrawn. Proven on an edited *copy* of the packag
 
 from pathlib import Path
 
-from cli_helpers import copy_of_the_project, run_copy
+import pytest
+
+from helpers import copy_of_the_project, run_copy
+
+pytestmark = pytest.mark.slow  # CLI runs of a project copy
 
 
 def _run(project: Path, out: Path, data_dir: Path) -> str:

@@ -15,7 +15,7 @@ from hw1.errors import UserError
 from hw1.toolkit.models import Table1CNN
 from hw1.pipeline import Options, run_pipeline
 
-pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")]
 
 
 def _quick_cuda_run(out, data_dir, parts=(1, 2, 3, 4)):

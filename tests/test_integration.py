@@ -2,10 +2,14 @@
 
 import json
 
+import pytest
 import torch
 from pypdf import PdfReader
 
+from helpers import pdf_text
 from hw1.toolkit.models import Table1CNN
+
+pytestmark = pytest.mark.slow  # reads the quick run of every part
 
 HEADINGS = [
     "1.1 Output of the sigmoid neuron", "1.2 L2 loss", "1.3 Gradient of the L2 loss", "1.4 Cross-entropy loss",
@@ -25,7 +29,7 @@ def test_quick_run_renders_every_section(quick_report):
     assert lines[-1].startswith(f"{len(PdfReader(out / 'hw1.pdf').pages)} pages; questions -> pages")
     assert lines[-2].startswith("report rendered")
     assert any(line.startswith("figures ready") for line in lines[-5:-2])
-    text = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(out / "hw1.pdf").pages)
+    text = pdf_text(out / "hw1.pdf")
     html = (out / "hw1.html").read_text()
     for heading in HEADINGS:
         assert heading in text, heading

@@ -1,13 +1,17 @@
-"""Part 1: the neuron's gradients by autograd agree with the analytic formulas, and the facts hold."""
+"""Part 1: the neuron's gradients by autograd agree with the analytic formulas, the facts hold, and each
+figure draws the array it is named for."""
 
+import itertools
 import math
 
 import numpy as np
 import pytest
 import torch
 
+from helpers import draw_and_capture
 from hw1.parts.part1_neuron.compute import analytic_gradients, neuron_surfaces, run
 from hw1.parts.part1_neuron.config import Part1Config
+from hw1.toolkit.plotting import load_npz
 from hw1.toolkit.runtime import RunContext
 
 
@@ -76,3 +80,35 @@ def test_run_saves_surfaces_and_derives_facts(tmp_path):
     corner = 1 / (1 + math.exp(-2 * config.half_range))
     assert result.l2_grad_at_corner == pytest.approx(abs(2 * (corner - 0.5) * corner * (1 - corner)), rel=1e-9)
     assert result.ce_grad_at_corner == pytest.approx(abs(corner - 0.5), rel=1e-9)
+
+
+SURFACES = ("output", "l2_loss", "l2_grad_w", "ce_loss", "ce_grad_w")
+
+
+def test_each_surface_figure_draws_its_own_array_over_the_grid(part1_report, tmp_path):
+    arrays = load_npz(part1_report / "artifacts" / "part1.npz")
+    for first, second in itertools.combinations(SURFACES, 2):
+        assert not np.allclose(arrays[first], arrays[second]), (first, second)  # a swap would show
+    drawn = draw_and_capture(1, part1_report, tmp_path / "figures")
+    w_grid, b_grid = np.meshgrid(arrays["w"], arrays["b"], indexing="xy")
+    for name in SURFACES:
+        (surface,) = drawn[name].of("plot_surface")
+        w, b, z = (np.asarray(a) for a in surface.args[:3])
+        np.testing.assert_array_equal(z, arrays[name], err_msg=f"figure {name} draws another array")
+        np.testing.assert_array_equal(w, w_grid, err_msg=name)
+        np.testing.assert_array_equal(b, b_grid, err_msg=name)
+        assert drawn[name].file == f"part1_{name}.png"
+
+
+def test_the_gradient_slice_draws_each_gradient_at_b_0_under_its_own_label(part1_report, tmp_path):
+    arrays = load_npz(part1_report / "artifacts" / "part1.npz")
+    drawn = draw_and_capture(1, part1_report, tmp_path / "figures")
+    row = int(np.argmin(np.abs(arrays["b"])))
+    assert arrays["b"][row] == 0
+    lines = {call.kwargs["label"]: call.args for call in drawn["grad_slice"].of("plot")}
+    (l2,) = [args for label, args in lines.items() if "L2" in label]
+    (ce,) = [args for label, args in lines.items() if "CE" in label]
+    np.testing.assert_array_equal(l2[0], arrays["w"])
+    np.testing.assert_array_equal(l2[1], arrays["l2_grad_w"][row])
+    np.testing.assert_array_equal(ce[0], arrays["w"])
+    np.testing.assert_array_equal(ce[1], arrays["ce_grad_w"][row])

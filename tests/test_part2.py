@@ -7,11 +7,13 @@ import numpy as np
 import pytest
 import torch
 
-from hw1.toolkit.models import XorNet
+from helpers import draw_and_capture
 from hw1.parts.contract import StoredPart
+from hw1.toolkit.models import XorNet
 from hw1.parts.part2_xor.compute import run
 from hw1.parts.part2_xor.config import Part2Config
 from hw1.parts.part2_xor.network import INPUTS, LABELS, forward, gradients, initial_parameters, sigmoid, solved, train
+from hw1.toolkit.plotting import load_npz
 from hw1.toolkit.runtime import RunContext
 
 
@@ -75,13 +77,20 @@ def test_runs_are_independent_when_batched():
         np.testing.assert_allclose(final_both[name][1], final_alone[name][0], rtol=1e-12)
 
 
-def test_course_autograder_check_on_the_saved_network(tmp_path):
-    """The course's "q2b": network(float32 (1, 2) input) isclose to the label with atol 0.01, on all four inputs."""
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    """One quick Part 2 run with seed 0: its config, result and output folder (read only)."""
+    out = tmp_path_factory.mktemp("part2_quick")
     config = Part2Config.preset(quick=True)
-    ctx = RunContext(device=torch.device("cpu"), seed=0, out_dir=tmp_path, data_dir=tmp_path)
-    result = run(config, ctx)
+    ctx = RunContext(device=torch.device("cpu"), seed=0, out_dir=out, data_dir=out)
+    return config, run(config, ctx), out
+
+
+def test_course_autograder_check_on_the_saved_network(quick_run):
+    """The course's "q2b": network(float32 (1, 2) input) isclose to the label with atol 0.01, on all four inputs."""
+    _, result, out = quick_run
     network = XorNet("tanh")
-    network.load_state_dict(torch.load(tmp_path / "artifacts" / result.weights, weights_only=True))
+    network.load_state_dict(torch.load(out / "artifacts" / result.weights, weights_only=True))
     # Exactly the course's calls.
     assert torch.isclose(network(torch.tensor([[0., 0.]])), torch.zeros(1), 0, 0.01).item()
     assert torch.isclose(network(torch.tensor([[1., 1.]])), torch.zeros(1), 0, 0.01).item()
@@ -105,12 +114,10 @@ def test_when_no_study_seed_solves_xor_later_seeds_are_trained_and_one_is_saved(
     np.testing.assert_allclose(curves[0][-1], result.final_loss, rtol=1e-4)
 
 
-def test_run_result_snapshots_weights_stuck_seeds_and_figures(tmp_path):
+def test_run_result_snapshots_weights_stuck_seeds_and_figures(quick_run, tmp_path):
     from hw1.parts.part2_xor.figures import draw as draw_part2
 
-    config = Part2Config.preset(quick=True)
-    ctx = RunContext(device=torch.device("cpu"), seed=0, out_dir=tmp_path, data_dir=tmp_path)
-    result = run(config, ctx)
+    config, result, out = quick_run
     count = len(config.snapshots)
     assert np.shape(result.snapshot_hidden) == (count, 4, 2)
     assert np.shape(result.snapshot_w2) == (count, 2)
@@ -125,7 +132,7 @@ def test_run_result_snapshots_weights_stuck_seeds_and_figures(tmp_path):
         assert 0 <= d.nudges_solved <= config.nudges
         assert d.hessian_min_eigenvalue <= d.hessian_max_eigenvalue
     stored = StoredPart("part2", "k", config, result, 0, "cpu", 1.0, "now")
-    figures = draw_part2(stored, tmp_path / "artifacts", tmp_path / "figures")
+    figures = draw_part2(stored, out / "artifacts", tmp_path / "figures")
     assert set(figures) == {"hidden", "input", "loss"}
     for figure in figures.values():
         assert (tmp_path / figure.path).stat().st_size > 10_000
@@ -133,3 +140,26 @@ def test_run_result_snapshots_weights_stuck_seeds_and_figures(tmp_path):
 
 def test_labels_are_xor():
     assert LABELS.tolist() == [0, 1, 1, 0] and INPUTS.tolist() == [[0, 0], [0, 1], [1, 0], [1, 1]]
+
+
+def test_input_plane_and_loss_figures_draw_the_saved_regions_and_curves(quick_run, tmp_path):
+    config, result, out = quick_run
+    arrays = load_npz(out / "artifacts" / result.artifact)
+    stored = StoredPart("part2", "k", config, result, 0, "cpu", 1.0, "now")
+    drawn = draw_and_capture(2, out, tmp_path / "figures", stored)
+
+    # Input plane: panel k shows snapshot k's network output, as its class regions and its 0.5 contour.
+    regions = arrays["tanh_regions"]
+    assert len(regions) == len(result.snapshot_steps) > 1 and not np.array_equal(regions[0], regions[-1])
+    shown, contours = drawn["input"].of("imshow"), drawn["input"].of("contour")
+    assert len(shown) == len(contours) == len(regions)
+    for k, region in enumerate(regions):
+        np.testing.assert_array_equal(np.asarray(shown[k].args[0]), region > 0.5, err_msg=f"panel {k}")
+        np.testing.assert_array_equal(np.asarray(contours[k].args[2]), region, err_msg=f"panel {k}")
+
+    # Loss: the reported seed's curve in bold on the tanh panel, the identity network's on the other.
+    figure = drawn["loss"]
+    ax_tanh, ax_identity = figure.axes[:2]
+    for ax, name in ((ax_tanh, "tanh_loss_curves"), (ax_identity, "identity_loss_curves")):
+        (bold,) = [call for call in figure.of("plot", ax) if call.kwargs.get("linewidth") == 1.4]
+        np.testing.assert_array_equal(np.asarray(bold.args[1]), np.maximum(arrays[name][0], 1e-4), err_msg=name)

@@ -1,15 +1,19 @@
 """Part 3: the data layer, the Table 1 network, and training that learns."""
 
+import dataclasses
 import hashlib
 import struct
 
+import numpy as np
 import pytest
 import torch
 import torchsummary  # the course autograder's tool (a test dependency)
 
+from helpers import draw_and_capture, stored_part
 from hw1.toolkit.data import MNIST_MD5, load_mnist, raw_dir, to_model_input, verify_files
 from hw1.errors import UserError
 from hw1.toolkit.models import Table1CNN, architecture_table, biases_before_batchnorm
+from hw1.toolkit.plotting import load_npz
 from hw1.toolkit.training import TrainConfig, evaluate, train_cnn
 
 # ------------------------------------------------------------------------------- the network
@@ -180,6 +184,7 @@ def test_real_mnist_through_the_data_layer(mnist, data_dir):
 
 # ---------------------------------------------------------------------------------- training
 
+@pytest.mark.slow
 def test_short_training_beats_chance_and_weights_reload(mnist, tmp_path):
     config = TrainConfig(epochs=1, train_subset=3072, test_subset=1000, evals_per_epoch=1)
     model, history = train_cnn(config, mnist, torch.device("cpu"), seed=0)
@@ -201,6 +206,7 @@ def test_short_training_beats_chance_and_weights_reload(mnist, tmp_path):
     torch.testing.assert_close(probabilities, probabilities_again)
 
 
+@pytest.mark.slow
 def test_the_reports_recipe_reaches_99_percent_on_the_full_test_set(mnist):
     """The assignment's hard requirement, on the real recipe (about a minute on a 2-core CPU)."""
     from hw1.parts.part3_cnn.config import Part3Config
@@ -212,3 +218,45 @@ def test_the_reports_recipe_reaches_99_percent_on_the_full_test_set(mnist):
     assert len(predictions) == 10_000
     assert accuracy >= 0.99, accuracy
     assert history.test_accuracy[-1] == accuracy
+
+
+# ---------------------------------------------------------------------------------- figures
+
+def _xy(call):
+    """The x and y arrays of a plot() call (its format string left out)."""
+    x, y = [a for a in call.args if not isinstance(a, str)][:2]
+    return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+
+
+def _plots_y(figure, ax, y) -> list:
+    return [call for call in figure.of("plot", ax) if np.array_equal(_xy(call)[1], np.asarray(y, dtype=float))]
+
+
+@pytest.mark.slow
+def test_each_figure_draws_the_saved_curves_confusion_and_misclassified_digits(quick_report, tmp_path):
+    out, _, _ = quick_report
+    r3 = stored_part(out, 3).result
+    drawn = draw_and_capture(3, out, tmp_path / "figures")
+
+    # Curves: loss on the left axis, accuracy on the right, each from its own saved series.
+    curves, figure = dataclasses.asdict(r3.curves), drawn["curves"]
+    ax_loss, ax_accuracy = figure.axes[:2]
+    assert curves["iteration_loss"] != curves["iteration_accuracy"] and curves["test_loss"] != curves["test_accuracy"]
+    for ax, kind in ((ax_loss, "loss"), (ax_accuracy, "accuracy")):
+        assert _plots_y(figure, ax, curves[f"iteration_{kind}"]), kind  # the raw per-iteration line
+        assert _plots_y(figure, ax, curves[f"epoch_train_{kind}"]), kind
+        (test,) = _plots_y(figure, ax, curves[f"test_{kind}"])
+        np.testing.assert_array_equal(_xy(test)[0], curves["eval_epoch"])
+
+    # Confusion matrix: the saved one, its diagonal blanked so only the errors are coloured.
+    confusion = np.asarray(r3.confusion)
+    (matrix,) = drawn["confusion"].of("imshow")
+    np.testing.assert_array_equal(np.asarray(matrix.args[0]), np.where(np.eye(10, dtype=bool), 0, confusion))
+
+    # Misclassified digits: every saved image on the [-1, 1] scale, titled with its own label and prediction.
+    wrong = load_npz(out / "artifacts" / r3.misclassified_artifact)
+    shown = drawn["misclassified"].of("imshow")
+    assert len(shown) == len(wrong["label"]) > 0
+    for k, call in enumerate(shown):
+        np.testing.assert_allclose(np.asarray(call.args[0]), wrong["image"][k].astype(np.float64) * 2 / 255 - 1, atol=1e-12)
+        assert call.ax.get_title().startswith(f"true {wrong['label'][k]} → {wrong['prediction'][k]}")

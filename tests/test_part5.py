@@ -9,17 +9,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from helpers import load_network
 from hw1.toolkit.attacks import constrained_fgsm, universal_perturbation
 from hw1.toolkit.data import to_model_input
-from hw1.toolkit.models import Table1CNN
 
 
-def _network(path) -> Table1CNN:
-    model = Table1CNN()
-    model.load_state_dict(torch.load(path, weights_only=True))
-    return model.eval()
-
-
+@pytest.mark.slow
 def test_saved_universal_perturbations_obey_the_constraints_and_reproduce_the_fooling_rate(quick_report, mnist):
     out, _, _ = quick_report
     r5 = json.loads((out / "results.json").read_text())["parts"]["part5"]["result"]
@@ -32,7 +27,7 @@ def test_saved_universal_perturbations_obey_the_constraints_and_reproduce_the_fo
     images = to_model_input(mnist.test_images[: r5["universal_test_images"]])
     perturbed = torch.clamp(images + v, max=1.0)
     assert (perturbed >= images).all() and perturbed.min() >= -1 and perturbed.max() <= 1
-    network = _network(out / "artifacts" / "cnn.pt")
+    network = load_network(out / "artifacts" / "cnn.pt")
     with torch.no_grad():
         clean = torch.cat([network(images[i:i + 500]).argmax(1) for i in range(0, len(images), 500)])
         fooled = torch.cat([network(perturbed[i:i + 500]).argmax(1) for i in range(0, len(images), 500)]) != clean
@@ -40,11 +35,12 @@ def test_saved_universal_perturbations_obey_the_constraints_and_reproduce_the_fo
     assert r5["universal_headline"]["budget"] == pytest.approx(float(saved["budget"]))
 
 
+@pytest.mark.slow
 def test_confidence_adversarials_obey_the_constraints_and_rise_in_confidence(quick_report):
     out, _, _ = quick_report
     r5 = json.loads((out / "results.json").read_text())["parts"]["part5"]["result"]
     saved = torch.load(out / "artifacts" / "part5_confidence.pt", weights_only=True)
-    network = _network(out / "artifacts" / "cnn.pt")
+    network = load_network(out / "artifacts" / "cnn.pt")
     for threshold in saved["thresholds"].tolist():
         adversarial = saved[f"untargeted_{threshold}"]
         assert (adversarial >= saved["original"]).all() and adversarial.max() <= 1
@@ -57,10 +53,11 @@ def test_confidence_adversarials_obey_the_constraints_and_rise_in_confidence(qui
     assert untargeted[-1]["median_l2"] >= untargeted[0]["median_l2"]
 
 
+@pytest.mark.slow
 def test_defended_network_loads_and_differs_from_the_others(quick_report):
     out, _, _ = quick_report
-    defended = _network(out / "artifacts" / "cnn_adversarially_trained.pt")
-    original = _network(out / "artifacts" / "cnn.pt")
+    defended = load_network(out / "artifacts" / "cnn_adversarially_trained.pt")
+    original = load_network(out / "artifacts" / "cnn.pt")
     assert not torch.equal(defended.state_dict()["features.0.weight"], original.state_dict()["features.0.weight"])
 
 
@@ -113,6 +110,7 @@ def test_universal_perturbation_stays_in_its_budget():
     assert after > before
 
 
+@pytest.mark.slow
 def test_defended_recipe_keeps_the_assignments_accuracy(mnist):
     """The full Part 5.2 recipe (one adversarial epoch on 30,000 images) stays above 98.5% clean accuracy."""
     from hw1.parts.part5_beyond.config import Part5Config

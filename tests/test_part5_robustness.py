@@ -106,6 +106,7 @@ def _independent_robust_accuracy(model, x, y, budget, steps, step_size, seed):
 
 
 
+@pytest.mark.slow
 def test_saved_defended_network_robust_accuracy_is_rederived_independently(request, mnist):
     out = Path(os.environ["HW1_REPORT_DIR"]) if os.environ.get("HW1_REPORT_DIR") else request.getfixturevalue("quick_report")[0]
     r5 = json.loads((out / "results.json").read_text())["parts"]["part5"]["result"]

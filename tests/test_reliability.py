@@ -162,6 +162,7 @@ class _InterruptAfter:
         pass
 
 
+@pytest.mark.slow
 def test_training_resumes_from_checkpoint_with_identical_results(mnist, tmp_path, monkeypatch):
     config = TrainConfig(epochs=2, train_subset=1024, test_subset=500, evals_per_epoch=1, batch_size=128)
     reference, reference_history = train_cnn(config, mnist, torch.device("cpu"), seed=3)
@@ -208,6 +209,7 @@ def _numbers(value):
     return value
 
 
+@pytest.mark.slow
 def test_two_quick_runs_with_the_same_seed_give_identical_numbers(quick_report, tmp_path, data_dir):
     out, _, _ = quick_report
     second = tmp_path / "second"
@@ -218,6 +220,7 @@ def test_two_quick_runs_with_the_same_seed_give_identical_numbers(quick_report, 
         assert first_numbers[name]["result"] == second_numbers[name]["result"], name
 
 
+@pytest.mark.slow
 def test_part_computed_from_a_changed_upstream_is_not_rendered(quick_report, tmp_path, data_dir):
     import shutil
 
@@ -232,6 +235,7 @@ def test_part_computed_from_a_changed_upstream_is_not_rendered(quick_report, tmp
     assert any("part 4 left out" in line and "changed" in line for line in lines)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signal_name", ["SIGKILL", "SIGTERM"])
 def test_process_killed_mid_run_loses_nothing(part1_report, data_dir, signal_name):
     import signal

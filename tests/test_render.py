@@ -1,16 +1,13 @@
 """Rendering: templates -> HTML with typeset math -> PDF, with clear errors for broken templates."""
 
-import shutil
-from pathlib import Path
-
 import pytest
-from pypdf import PdfReader
 
+from helpers import copy_templates, pdf_text
 from hw1.errors import UserError
-from hw1.toolkit.plotting import Figure
 from hw1.mathtex import replace_math
 from hw1.pipeline import PartView
 from hw1.render import DEFAULT_TEMPLATES, Renderer, count, num, pct, secs, sig
+from hw1.toolkit.plotting import Figure
 
 
 def _part1_view(tmp_path):
@@ -52,7 +49,7 @@ def test_render_html_and_pdf_with_headings_bound_numbers_and_math(tmp_path):
     html = html_path.read_text()
     assert "1.6 What the five plots show" in html
     assert 'class="math"' in html and "$" not in html.split("<body>")[1].replace("\\$", "")
-    text = "\n".join(page.extract_text() for page in PdfReader(pdf_path).pages)
+    text = pdf_text(pdf_path, "\n")
     assert "1. Plot Loss and Gradient" in text
     assert "1.3 Gradient of the L2 loss" in text
     assert "58%" in text  # l2_vanishing_fraction bound through the pct filter
@@ -87,14 +84,8 @@ def test_math_is_typeset_and_escaped_dollars_survive():
     assert 'math-display' in html
 
 
-def _copy_templates(tmp_path) -> Path:
-    target = tmp_path / "templates"
-    shutil.copytree(DEFAULT_TEMPLATES, target)
-    return target
-
-
 def test_missing_variable_names_the_template_file_and_line(tmp_path):
-    templates = _copy_templates(tmp_path)
+    templates = copy_templates(tmp_path)
     answers = templates / "answers" / "part1.html.j2"
     lines = answers.read_text().splitlines()
     index = next(i for i, line in enumerate(lines) if "macro q6" in line) + 1
@@ -107,7 +98,7 @@ def test_missing_variable_names_the_template_file_and_line(tmp_path):
 
 
 def test_template_syntax_error_is_reported_before_rendering(tmp_path):
-    templates = _copy_templates(tmp_path)
+    templates = copy_templates(tmp_path)
     (templates / "sections" / "part1.html.j2").write_text("<p>{% if %}</p>\n")
     with pytest.raises(UserError, match=r"sections/part1\.html\.j2:1"):
         Renderer(templates)
@@ -119,7 +110,7 @@ def test_missing_main_template_is_a_clear_error(tmp_path):
 
 
 def test_bad_math_is_a_clear_error(tmp_path):
-    templates = _copy_templates(tmp_path)
+    templates = copy_templates(tmp_path)
     answers = templates / "answers" / "part1.html.j2"
     answers.write_text(answers.read_text().replace(r"$\log 2", r"$\notacommand{2}", 1))
     with pytest.raises(UserError, match="cannot typeset"):
@@ -127,7 +118,7 @@ def test_bad_math_is_a_clear_error(tmp_path):
 
 
 def test_reference_to_a_missing_figure_is_an_error(tmp_path):
-    templates = _copy_templates(tmp_path)
+    templates = copy_templates(tmp_path)
     answers = templates / "answers" / "part1.html.j2"
     answers.write_text(answers.read_text().replace("{% macro q1() %}", '{% macro q1() %}{{ ref("fig-p1-nope") }}', 1))
     with pytest.raises(UserError, match="fig-p1-nope"):
@@ -139,6 +130,7 @@ def test_secs_never_prints_sixty_seconds():
     assert secs(59.9) == "59.9 s" and secs(61.4) == "1 min 1 s"
 
 
+@pytest.mark.slow
 def test_every_citation_resolves_and_every_reference_is_cited(quick_report):
     """The bibliography (#17): each [n] in the text links to an entry, and each entry of references.toml is cited."""
     import re
@@ -156,8 +148,6 @@ def test_every_citation_resolves_and_every_reference_is_cited(quick_report):
 
 
 def test_citing_an_unknown_key_names_the_valid_keys(tmp_path):
-    from cli_helpers import copy_templates
-
     templates = copy_templates(tmp_path)
     renderer = Renderer(templates)
     template = renderer.env.from_string('{{ cite("goodfelow2015") }}')
@@ -168,7 +158,6 @@ def test_citing_an_unknown_key_names_the_valid_keys(tmp_path):
 
 
 def test_a_broken_references_file_is_one_clear_error(tmp_path):
-    from cli_helpers import copy_templates
     from hw1.errors import UserError
 
     templates = copy_templates(tmp_path)

@@ -3,19 +3,18 @@ a template that swaps untargeted and targeted, or the original and retrained net
 
 import json
 
-from pypdf import PdfReader
+import pytest
 
+from helpers import pdf_text
 from hw1.render import num, pct
 
-
-def _pdf_text(path) -> str:
-    return " ".join(" ".join(page.extract_text().split()) for page in PdfReader(path).pages)
+pytestmark = pytest.mark.slow  # reads the quick run of every part
 
 
 def test_headline_numbers_in_the_pdf_equal_the_saved_results(quick_report):
     out, _, _ = quick_report
     parts = json.loads((out / "results.json").read_text())["parts"]
-    text = _pdf_text(out / "hw1.pdf")
+    text = pdf_text(out / "hw1.pdf")
     r2, r3, r4 = (parts[name]["result"] for name in ("part2", "part3", "part4"))
     u, t = r4["untargeted"], r4["targeted"]
 

@@ -9,9 +9,11 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import fails as _fails
+from helpers import pdf_text
 from pypdf import PdfReader
 
-from cli_helpers import copy_templates as _templates, fails as _fails
+from helpers import copy_templates as _templates
 from hw1.cli import main
 
 # LaTeX students write, one formula per kind: fractions, aligned, matrices, norms, sums with limits,
@@ -45,10 +47,6 @@ def _sketch(path: Path) -> None:
     plt.close(fig)
 
 
-def _pdf_text(pdf: Path) -> str:
-    return "\n".join(page.extract_text() for page in PdfReader(pdf).pages)
-
-
 def test_own_image_figure_table_refs_and_cheat_sheet_reach_the_pdf(part1_report, tmp_path, capsys):
     templates = _templates(tmp_path)
     _sketch(templates / "my_sketch.png")
@@ -70,7 +68,7 @@ and {{{{ ref("fig-my-plot") }}}} draws {{{{ cite("kingma2015", "hamey1998") }}}}
     assert main(["--report-only", "--out", str(part1_report), "--templates", str(templates)]) == 0
     out = capsys.readouterr().out
     pdf = part1_report / "hw1.pdf"
-    text = _pdf_text(pdf)
+    text = pdf_text(pdf, "\n")
     # numbers: the part's own figures come first (Figures 1-6 in Part 1 are after q1's own?) -> check by link text
     html = (part1_report / "hw1.html").read_text()
     assert 'src="figures/own/my_sketch.png"' in html and 'src="figures/own/inline.png"' in html
@@ -232,7 +230,7 @@ def test_watch_rerenders_after_a_save_and_survives_an_error(part1_report, tmp_pa
                            .replace("{% macro q1() %}", "{% macro q1() %}<p>WATCHEDWORD</p>", 1))
         wait_for(3)
         assert results[2] is True
-        assert "WATCHEDWORD" in _pdf_text(part1_report / "hw1.pdf")
+        assert "WATCHEDWORD" in pdf_text(part1_report / "hw1.pdf", "\n")
     finally:
         stop.set()
         thread.join(timeout=10)

@@ -1,0 +1,194 @@
+"""Helpers shared by the test files (one copy each): the repository, the command line on copies of the
+templates or of the whole project, the report's PDF text, saved networks, and what a figure drew."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+# ----------------------------------------------------------------------------- the command line
+
+def copy_templates(tmp_path: Path) -> Path:
+    """A private copy of the templates folder, safe to edit."""
+    from hw1.render import DEFAULT_TEMPLATES
+
+    target = tmp_path / "templates"
+    shutil.copytree(DEFAULT_TEMPLATES, target)
+    return target
+
+
+def edit_text(path: Path, old: str, new: str) -> None:
+    """Replace the first `old` in the file at `path` (which must contain it) by `new`."""
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1))
+
+
+def fails(argv, capsys, *expected) -> str:
+    """Run the CLI and assert it fails the way users are promised: exit 2, one line on stderr naming `expected`."""
+    from hw1.cli import main
+
+    try:
+        code = main(argv)
+    except SystemExit as exited:  # argparse's own errors exit directly
+        code = exited.code
+    assert code == 2
+    error = capsys.readouterr().err.strip()
+    assert len(error.splitlines()) == 1, error
+    for text in expected:
+        assert text in error, error
+    return error
+
+
+def copy_of_the_project(target: Path) -> Path:
+    """A private copy of the package, the templates and run_all.py, safe to edit (code and templates)."""
+    shutil.copytree(REPO / "hw1", target / "hw1", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(REPO / "templates", target / "templates")
+    shutil.copy(REPO / "run_all.py", target / "run_all.py")
+    return target
+
+
+def run_copy(project: Path, argv: list[str], timeout: int = 600) -> str:
+    """Run the CLI of a project copy in a fresh Python (its own package imported, checked); return stdout.
+    Fails the test with the copy's stderr if the run fails."""
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); import hw1; "
+            "assert hw1.__file__.startswith(sys.argv[1]), hw1.__file__; "
+            "from hw1.cli import main; sys.exit(main(sys.argv[2:]))")
+    completed = subprocess.run([sys.executable, "-c", code, str(project), *argv],
+                               capture_output=True, text=True, cwd=project, timeout=timeout)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    return completed.stdout
+
+
+# ------------------------------------------------------------------------------------ the report
+
+def pdf_text(path: Path, separator: str = " ") -> str:
+    """The PDF's text, page after page; with the default separator, whitespace collapsed to single spaces."""
+    from pypdf import PdfReader
+
+    pages = [page.extract_text() for page in PdfReader(path).pages]
+    if separator == " ":
+        return " ".join(" ".join(page.split()) for page in pages)
+    return separator.join(pages)
+
+
+# ------------------------------------------------------------------------------------ networks
+
+def load_network(path: Path):
+    """A saved Table 1 CNN, in eval mode (BatchNorm on its running statistics)."""
+    import torch
+
+    from hw1.toolkit.models import Table1CNN
+
+    model = Table1CNN()
+    model.load_state_dict(torch.load(path, weights_only=True))
+    return model.eval()
+
+
+def eval_probabilities(net, x):
+    """Softmax outputs of `net` in eval mode, written here (not the product's helper); the mode is restored."""
+    import torch
+
+    was = net.training
+    net.eval()
+    with torch.no_grad():
+        probs = torch.softmax(net(x), dim=1)
+    net.train(was)
+    return probs
+
+
+# ------------------------------------------------------------------------------ what is drawn
+
+@dataclass
+class Drawn:
+    """One drawing call on a figure's axes: `method` (plot, imshow, plot_surface, ...) with its arguments."""
+
+    ax: Any
+    method: str
+    args: tuple
+    kwargs: dict
+
+
+@dataclass
+class DrawnFigure:
+    """A figure as the part drew it: the file it was saved to, its axes (in order) and every drawing call."""
+
+    file: str
+    axes: list
+    calls: list[Drawn]
+
+    def of(self, method: str, ax=None) -> list[Drawn]:
+        return [c for c in self.calls if c.method == method and (ax is None or c.ax is ax)]
+
+
+_DRAWING_METHODS = ("plot", "imshow", "bar", "barh", "hist", "scatter", "contour", "contourf", "pcolormesh",
+                    "fill_between", "step", "errorbar", "matshow")
+_DRAWING_METHODS_3D = ("plot_surface", "plot_wireframe")
+
+
+def stored_part(out: Path, part_number: int):
+    """Part `part_number` as saved in the report folder `out`, loaded into its typed config and result."""
+    from hw1.cache import ResultStore
+    from hw1.parts import PARTS
+
+    part = PARTS[part_number]
+    stored, reason = ResultStore(out).load(part.name, part.config_cls, part.result_cls, None)
+    assert stored is not None, reason
+    return stored
+
+
+def draw_and_capture(part_number: int, out: Path, figures_dir: Path, stored=None) -> dict[str, DrawnFigure]:
+    """Draw the saved part `part_number` of the report in `out` with the part's own `draw` (into
+    `figures_dir`), recording every drawing call on matplotlib's axes. Returns {the name draw() gives the
+    figure, the one templates use (e.g. "l2_grad_w"): what it drew}. Calls are matched to a figure when the
+    part hands it to save_figure, before it is closed. `stored` replaces the saved part (a run's own result)."""
+    import matplotlib.axes
+    import pytest
+    from mpl_toolkits.mplot3d import Axes3D
+
+    from hw1.parts import PARTS
+
+    part = PARTS[part_number]
+    stored = stored or stored_part(out, part_number)
+    module = sys.modules[part.draw.__module__]
+    calls: list[Drawn] = []
+    saved: dict[str, DrawnFigure] = {}
+
+    with pytest.MonkeyPatch.context() as patch:
+        def spy(cls, name):
+            original = getattr(cls, name)
+
+            def recording(self, *args, **kwargs):
+                calls.append(Drawn(self, name, args, kwargs))
+                return original(self, *args, **kwargs)
+
+            patch.setattr(cls, name, recording)
+
+        for name in _DRAWING_METHODS:
+            spy(matplotlib.axes.Axes, name)
+        for name in _DRAWING_METHODS_3D:
+            spy(Axes3D, name)
+        save_figure = module.save_figure
+
+        def saving(fig, folder, name):
+            assert name not in saved, f"figure {name} saved twice"
+            figure = save_figure(fig, folder, name)
+            saved[Path(figure.path).name] = DrawnFigure(Path(figure.path).name, list(fig.axes),
+                                                        [call for call in calls if call.ax.figure is fig])
+            return figure
+
+        patch.setattr(module, "save_figure", saving)
+        figures = part.draw(stored, out / "artifacts", figures_dir)
+    return {name: saved[Path(figure.path).name] for name, figure in figures.items()}
+
+
+def field(value, name: str):
+    """`value[name]` for a dict, `value.name` for a typed result (the result types are moving to dataclasses)."""
+    return value[name] if isinstance(value, dict) else getattr(value, name)

@@ -1,0 +1,82 @@
+"""Evaluation (hw1.toolkit.training.evaluate, hw1.toolkit.networks.predict) handed a network left in
+train mode: the numbers are those of eval mode (BatchNorm on its running statistics, which stay as they
+were), and the network is handed back in the mode it came in."""
+
+import copy
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from hw1.toolkit.networks import predict
+from hw1.toolkit.training import evaluate
+
+
+@pytest.fixture()
+def model():
+    """A small CNN with BatchNorm whose running statistics differ from any batch's, left in train mode."""
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 26 * 26, 10))
+    with torch.no_grad():
+        net[1].running_mean.uniform_(-0.5, 0.5)
+        net[1].running_var.uniform_(0.5, 2.0)
+    return net.train()
+
+
+@pytest.fixture()
+def batch():
+    generator = torch.Generator().manual_seed(1)
+    images = torch.rand(40, 1, 28, 28, generator=generator) * 2 - 1
+    return images, torch.arange(40) % 10
+
+
+def _eval_mode_logits(model, images):
+    """The logits in eval mode, on a copy (so the model under test is not touched here)."""
+    reference = copy.deepcopy(model).eval()
+    with torch.no_grad():
+        return reference(images)
+
+
+def _state(model):
+    return {name: value.clone() for name, value in model.state_dict().items()}
+
+
+def test_the_model_and_batch_can_tell_the_modes_apart(model, batch):
+    images, _ = batch
+    with torch.no_grad():
+        train_mode = copy.deepcopy(model).train()(images)
+    assert not torch.allclose(train_mode, _eval_mode_logits(model, images), atol=1e-2)
+
+
+def test_evaluate_uses_eval_mode_and_leaves_a_train_mode_model_as_it_was(model, batch):
+    images, labels = batch
+    logits = _eval_mode_logits(model, images)
+    before = _state(model)
+    loss, accuracy, predictions, probabilities = evaluate(model, images, labels, batch_size=16)
+    torch.testing.assert_close(probabilities, torch.softmax(logits, dim=1), atol=1e-5, rtol=1e-4)
+    assert loss == pytest.approx(float(F.cross_entropy(logits, labels)), rel=1e-4)
+    assert torch.equal(predictions, logits.argmax(dim=1))
+    assert accuracy == pytest.approx(float((logits.argmax(dim=1) == labels).float().mean()))
+    assert model.training  # handed back in train mode
+    for name, value in model.state_dict().items():
+        assert torch.equal(value, before[name]), name  # running_mean, running_var, num_batches_tracked too
+
+
+def test_evaluate_leaves_an_eval_mode_model_in_eval_mode(model, batch):
+    images, labels = batch
+    model.eval()
+    evaluate(model, images, labels)
+    assert not model.training
+
+
+def test_predict_uses_eval_mode_and_leaves_a_train_mode_model_as_it_was(model, batch):
+    images, _ = batch
+    logits = _eval_mode_logits(model, images)
+    before = _state(model)
+    probabilities, predictions = predict(model, images, torch.device("cpu"))
+    torch.testing.assert_close(probabilities, torch.softmax(logits, dim=1), atol=1e-5, rtol=1e-4)
+    assert torch.equal(predictions, logits.argmax(dim=1))
+    assert model.training
+    for name, value in model.state_dict().items():
+        assert torch.equal(value, before[name]), name
