@@ -68,7 +68,7 @@ def _rerun(out: Path, **options) -> tuple[list[str], object]:
 
 
 def test_no_network_and_no_mnist_is_one_clear_line(part1_report, tmp_path, monkeypatch, capsys):
-    from hw1 import data
+    from hw1.toolkit import data
 
     def offline(workdir):
         raise ConnectionError("network unreachable")
@@ -188,15 +188,19 @@ class _Exploit:
         return (os.system, (f"touch {_Exploit.marker}",))
 
 
-def test_hostile_checkpoint_is_not_executed(mnist, tmp_path, capsys):
+def test_hostile_checkpoint_is_not_executed(mnist, tmp_path):
+    from hw1.reporter import Reporter
+
     _Exploit.marker = tmp_path / "pwned"
     checkpoint = tmp_path / "checkpoint.pt"
     with open(checkpoint, "wb") as handle:
         pickle.dump({"epochs_done": _Exploit()}, handle)
     config = TrainConfig(epochs=1, train_subset=256, test_subset=100, evals_per_epoch=1)
-    model, history = train_cnn(config, mnist, torch.device("cpu"), seed=0, checkpoint=checkpoint)
+    messages: list[str] = []
+    model, history = train_cnn(config, mnist, torch.device("cpu"), seed=0, checkpoint=checkpoint,
+                               reporter=Reporter(log=messages.append, progress=False))
     assert not _Exploit.marker.exists()
-    assert "unusable" in capsys.readouterr().out
+    assert any("unusable" in message for message in messages)  # said through the reporter, not printed
     assert len(history.iteration_loss) == 2
 
 
