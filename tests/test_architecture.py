@@ -201,7 +201,7 @@ TOY_TEMPLATES = {
 
 @pytest.mark.slow
 def test_a_toy_part6_added_as_a_folder_runs_and_reaches_the_pdf(tmp_path, data_dir):
-    from report_text import report_text
+    from helpers import pdf_text
 
     project = copy_of_the_project(tmp_path / "project")
     folder = project / "hw1" / "parts" / "part6_squares"
@@ -219,7 +219,7 @@ def test_a_toy_part6_added_as_a_folder_runs_and_reaches_the_pdf(tmp_path, data_d
     saved = json.loads((out / "results.json").read_text())["parts"]["part6"]
     assert saved["result"] == {"squares": [1, 4, 9, 16], "total": 30}
     assert (out / "figures" / "part6_squares.png").is_file()
-    text = report_text(out / "hw1.pdf")
+    text = pdf_text(out / "hw1.pdf")
     assert "6. Squares" in text  # its section
     assert "Toy squares, total 30." in text  # its figure's caption
     assert "Toy sum of squares 30" in text  # its row in the front page's table
