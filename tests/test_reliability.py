@@ -10,7 +10,6 @@ import pytest
 import torch
 
 from hw1 import parts as parts_module
-from hw1.toolkit import training
 from hw1.cli import main
 from hw1.pipeline import Options, run_pipeline
 from hw1.toolkit.training import TrainConfig, train_cnn
@@ -163,17 +162,19 @@ class _InterruptAfter:
 
 
 @pytest.mark.slow
-def test_training_resumes_from_checkpoint_with_identical_results(mnist, tmp_path, monkeypatch):
+def test_training_resumes_from_checkpoint_with_identical_results(mnist, tmp_path):
+    from hw1.reporter import Reporter
+
     config = TrainConfig(epochs=2, train_subset=1024, test_subset=500, evals_per_epoch=1, batch_size=128)
     reference, reference_history = train_cnn(config, mnist, torch.device("cpu"), seed=3)
 
     checkpoint = tmp_path / "checkpoint.pt"
     _InterruptAfter.limit = 8 + 3  # 8 batches per epoch: stop 3 batches into the second epoch
-    monkeypatch.setattr(training, "tqdm", _InterruptAfter)
+    interrupting = Reporter(log=lambda _text: None)
+    interrupting.bar = _InterruptAfter  # the training's progress bar raises KeyboardInterrupt (a Ctrl-C) mid-epoch
     with pytest.raises(KeyboardInterrupt):
-        train_cnn(config, mnist, torch.device("cpu"), seed=3, checkpoint=checkpoint)
+        train_cnn(config, mnist, torch.device("cpu"), seed=3, checkpoint=checkpoint, reporter=interrupting)
     assert checkpoint.is_file()  # epoch 1 was saved
-    monkeypatch.undo()
 
     resumed, resumed_history = train_cnn(config, mnist, torch.device("cpu"), seed=3, checkpoint=checkpoint)
     for name, value in reference.state_dict().items():
