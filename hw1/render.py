@@ -317,6 +317,46 @@ def _field_names(qualified_class: str) -> list[str]:
     return [f.name for f in dataclasses.fields(cls)] + properties
 
 
+class _ContentCheckedLoader(jinja2.FileSystemLoader):
+    """A FileSystemLoader whose cached templates stay valid exactly while the file's text is unchanged.
+
+    Jinja's own check compares modification times, which can miss a save within the file system's clock
+    tick (tests write, render and write again in a millisecond); comparing the text costs a read."""
+
+    def get_source(self, environment, template):
+        source, filename, _ = super().get_source(environment, template)
+
+        def uptodate() -> bool:
+            try:
+                return Path(filename).read_text(encoding="utf-8") == source
+            except OSError:
+                return False
+
+        return source, filename, uptodate
+
+
+_ENVIRONMENTS: dict[tuple[str, Path], jinja2.Environment] = {}  # one per templates folder, kept for the life of the process
+
+
+def _environment(templates_dir: Path) -> jinja2.Environment:
+    """The Jinja environment of a templates folder, reused by every Renderer of this process.
+
+    `--watch` builds a Renderer per render; reusing the environment keeps each compiled template until
+    its file changes, so a one-word edit recompiles one file instead of all of them."""
+    key = (str(templates_dir), templates_dir.resolve())  # the folder as named (error messages use it) and where it is
+    if key not in _ENVIRONMENTS:
+        if len(_ENVIRONMENTS) >= 8:  # a test suite renders many temporary folders: keep the latest few
+            _ENVIRONMENTS.pop(next(iter(_ENVIRONMENTS)))
+        _ENVIRONMENTS[key] = jinja2.Environment(
+            loader=_ContentCheckedLoader(str(templates_dir)),
+            undefined=jinja2.StrictUndefined,
+            autoescape=True,  # values from results are escaped; templates mark their own HTML
+            trim_blocks=False,  # a line break after a block tag stays a space: prose around {% if %} never runs together
+            lstrip_blocks=True,
+        )
+    return _ENVIRONMENTS[key]
+
+
 class Renderer:
     """Loads and checks the templates up front, then renders report data to HTML and PDF."""
 
@@ -328,13 +368,7 @@ class Renderer:
                     f"template {self.templates_dir / required} is missing; restore it "
                     "(git checkout templates/) or point --templates at a folder that has it"
                 )
-        self.env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(str(self.templates_dir)),
-            undefined=jinja2.StrictUndefined,
-            autoescape=True,  # values from results are escaped; templates mark their own HTML
-            trim_blocks=False,  # a line break after a block tag stays a space: prose around {% if %} never runs together
-            lstrip_blocks=True,
-        )
+        self.env = _environment(self.templates_dir)
         self.references = load_references(self.templates_dir / REFERENCES)
         self.env.filters.update(pct=pct, num=num, sig=lambda v, d=3: Markup(sig(v, d)), count=count, secs=secs)
         self._check_syntax()
@@ -529,6 +563,7 @@ class Renderer:
             raise UserError(f"WeasyPrint is not installed, so no PDF was written (results are saved and {html_path} "
                             "is written); pip install weasyprint, then run python run_all.py --report-only") from None
         _quiet_font_subsetting_warning()
+        _install_weasyprint_speedups()
         document = weasyprint.HTML(string=page, base_url=str(out_dir.resolve()) + "/").render()
         with atomic_path(pdf_path) as tmp:
             document.write_pdf(tmp)
@@ -624,3 +659,128 @@ def _quiet_font_subsetting_warning() -> None:
 
 
 _quiet_font_subsetting_warning()  # from import on, so every caller (the CLI, tests, benchmarks) is quiet
+
+
+# ------------------------------------------------------------------ WeasyPrint speed-ups (same PDF)
+#
+# Measured on a warm re-render (--watch, 28-page report): font subsetting and drawing the formulas'
+# SVG paths were about half of WeasyPrint's time. Both are pure functions of their input, so they are
+# cached by that input, for the life of the process; the PDF is the same as without the caches (tested).
+
+_SUBSETS: dict[tuple, bytes] = {}  # (font file hash, face index, glyph ids, hinting, notdef outline) -> subset font
+_FORMULA_DRAWINGS: dict[tuple, tuple[list, dict]] = {}  # (SVG data URI, width, height) -> (PDF operators, resources)
+_DRAWINGS_KEPT = 4000  # formulas (at their drawn size) remembered: a report has a few hundred
+
+
+def _install_weasyprint_speedups() -> None:
+    """Wrap WeasyPrint's font subsetting and SVG drawing with the caches above (once; skipped, and the
+    PDF made the ordinary way, if this WeasyPrint lacks the internals they wrap)."""
+    try:
+        from weasyprint.images import SVGImage
+        from weasyprint.pdf.fonts import Font
+    except ImportError:
+        return
+    if getattr(Font, "_hw1_cached", False):
+        return
+    if callable(getattr(Font, "subset", None)):
+        Font.subset = _cached_subset(Font.subset)
+    if callable(getattr(Font, "_fonttools_subset", None)):
+        Font._fonttools_subset = _without_layout_tables(Font._fonttools_subset)
+    if callable(getattr(SVGImage, "draw", None)):
+        SVGImage.draw = _replayed_svg_drawing(SVGImage.draw)
+    Font._hw1_cached = True
+
+
+def _cached_subset(subset):
+    """Font.subset, remembered: a re-render that uses the same glyphs of a font reuses its subset."""
+    import hashlib
+
+    def cached(self, to_unicode, hinting):
+        key = (hashlib.sha1(self.file_content).digest(), getattr(self, "index", 0), tuple(sorted(to_unicode)),
+               bool(hinting), bool(getattr(self, "missing", None)))
+        if key not in _SUBSETS:
+            subset(self, to_unicode, hinting)
+            if len(_SUBSETS) >= 64:
+                _SUBSETS.pop(next(iter(_SUBSETS)))
+            _SUBSETS[key] = self.file_content
+        self.file_content = _SUBSETS[key]
+
+    return cached
+
+
+def _without_layout_tables(fonttools_subset):
+    """WeasyPrint's fontTools subsetting, given the font without its GSUB and GPOS tables.
+
+    WeasyPrint drops both tables from the subset, but fontTools (4.68) decompiles them before dropping
+    them: for Latin Modern's large kerning table that was about half of the subsetting time. Removed
+    first, the subset font has the same tables with the same data (checked per font). `kern` goes too
+    when GPOS is there, as fontTools' own pruning does."""
+    import io
+
+    from fontTools.ttLib import TTFont
+
+    stripped: dict[bytes, bytes] = {}
+
+    def subset(self, to_unicode, hinting):
+        content = self.file_content
+        if content not in stripped:
+            font = TTFont(io.BytesIO(content), fontNumber=getattr(self, "index", 0), lazy=True)
+            if "GPOS" in font and "kern" in font:
+                del font["kern"]
+            for tag in ("GSUB", "GPOS"):
+                if tag in font:
+                    del font[tag]
+            out = io.BytesIO()
+            font.save(out)
+            if len(stripped) >= 16:
+                stripped.pop(next(iter(stripped)))
+            stripped[content] = out.getvalue()
+        self.file_content = stripped[content]
+        try:
+            fonttools_subset(self, to_unicode, hinting)
+        finally:
+            if self.file_content is stripped[content]:  # fontTools could not subset it: keep the original
+                self.file_content = content
+
+    return subset
+
+
+def _replayed_svg_drawing(draw):
+    """SVGImage.draw for typeset formulas (SVG data URIs), recorded once and replayed after.
+
+    A formula is drawn into a fresh stream (no colour or transparency state carried in from the text
+    around it) and the PDF operators it wrote are kept with the transparency states it registered. Any
+    other use (fonts, images, patterns, shadings, groups) is drawn the ordinary way. The operators
+    depend only on the SVG and the drawn size, so a replay writes exactly what drawing would."""
+    import pydyf
+
+    def replayed(self, stream, concrete_width, concrete_height, style):
+        url = getattr(self, "_base_url", None)
+        if not (isinstance(url, str) and url.startswith("data:image/svg+xml")) or not hasattr(stream, "_resources"):
+            return draw(self, stream, concrete_width, concrete_height, style)
+        key = (url, concrete_width, concrete_height)
+        recorded = _FORMULA_DRAWINGS.get(key)
+        if recorded is None:
+            resources = {name: pydyf.Dictionary() for name in ("ExtGState", "XObject", "Pattern", "Shading")}
+            fresh = stream.clone(resources=resources, fonts={}, images={})
+            fresh._ctm_stack = [stream.ctm]
+            draw(self, fresh, concrete_width, concrete_height, style)
+            alpha_only = all(not resources[name] for name in ("XObject", "Pattern", "Shading")) and all(
+                re.fullmatch(r"[aA][\d.e-]+", key_) for key_ in resources["ExtGState"])
+            if not (alpha_only and not fresh._fonts and not fresh._images
+                    and all(isinstance(op, (bytes, str)) for op in fresh.stream)):
+                return draw(self, stream, concrete_width, concrete_height, style)  # not a plain drawing
+            recorded = (list(fresh.stream), dict(resources["ExtGState"]))
+            if len(_FORMULA_DRAWINGS) >= _DRAWINGS_KEPT:
+                _FORMULA_DRAWINGS.pop(next(iter(_FORMULA_DRAWINGS)))
+            _FORMULA_DRAWINGS[key] = recorded
+        operators, states = recorded
+        stream.stream.extend(operators)
+        for name, state in states.items():
+            stream._resources["ExtGState"].setdefault(name, state)
+        # as after the drawing's closing restore (Q): the next colour and transparency are written again
+        stream._current_color = stream._current_color_stroke = None
+        stream._current_alpha = stream._current_alpha_stroke = None
+        stream._current_font = None
+
+    return replayed
