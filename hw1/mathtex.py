@@ -33,9 +33,9 @@ _MINUS = "<mo>&#x02212;</mo>"
 _BEFORE_MINUS = re.compile(r"(<mrow>|<mtd[^>]*>|<math[^>]*>|<mo[^>]*>([^<]*)</mo>)(?=" + re.escape(_MINUS) + ")")
 _CLOSERS = set(")]}|!'\u2032\u2033\u2016\u27e9\u232a\u2309\u230b")  # a minus after these subtracts
 
-# Math content: any character but `$`, an escaped character, a `<` that starts no HTML tag (math never
-# spans tags), or the <sup>exponent</sup> that the `sig` filter prints for powers of ten.
-_CONTENT = r"(?:[^$<\\]|\\.|<(?![A-Za-z/!])|<sup>[-\u2212]?\d+</sup>)"
+# Math content: any character but `$`, an escaped character, or a `<` that starts no HTML tag (math never
+# spans tags).
+_CONTENT = r"(?:[^$<\\]|\\.|<(?![A-Za-z/!]))"
 _DISPLAY = re.compile(rf"(?<!\\)\$\$({_CONTENT}+?)\$\$", re.S)
 _INLINE = re.compile(rf"(?<![\\$])\$(?![\s$])({_CONTENT}+?)(?<![\s\\])\$(?![\d$])", re.S)
 
@@ -46,13 +46,32 @@ _SUGGESTIONS = {
 }
 
 
+# A power of ten from the `sig` filter (1.2×10 to the -5) travels through the page as the mantissa, "×10" and
+# the exponent between two private-use marks, which are neither HTML nor LaTeX: replace_math sets it as
+# LaTeX (1.2\\times 10^{-5}) inside a formula and as HTML (1.2×10<sup>−5</sup>) in the text.
+EXPONENT_OPEN, EXPONENT_CLOSE = "\ue000", "\ue001"
+_POWER_OF_TEN = re.compile("×10" + EXPONENT_OPEN + "([-\u2212]?\\d+)" + EXPONENT_CLOSE)
+
+
+def power_of_ten(mantissa: str, exponent: int) -> str:
+    """`mantissa`×10^`exponent`, marked for replace_math (minus signs as true minus signs, as in math)."""
+    return f"{mantissa}×10{EXPONENT_OPEN}{exponent}{EXPONENT_CLOSE}".replace("-", "\u2212")
+
+
+def _powers_of_ten_as_tex(tex: str) -> str:
+    return _POWER_OF_TEN.sub(lambda m: "\\times 10^{" + m.group(1).replace("\u2212", "-") + "}", tex)
+
+
+def _powers_of_ten_as_html(page: str) -> str:
+    return _POWER_OF_TEN.sub(lambda m: f"×10<sup>{m.group(1)}</sup>", page)
+
+
 class MathError(ValueError):
     """A formula could not be typeset; the message says which and why."""
 
 
 def _prepare(tex: str) -> str:
     """Make what Jinja filters print inside math valid LaTeX, and map a few spellings."""
-    tex = re.sub(r"×10<sup>([-\u2212]?\d+)</sup>", r"\\times 10^{\1}", tex)  # sig: 1.2×10<sup>−5</sup>
     tex = tex.replace("\u2212", "-")  # sig's true minus sign, as LaTeX input
     tex = tex.replace("×", r"\times ")
     tex = re.sub(r"(?<!\\)%", r"\\%", tex)  # pct: '99.5%' (a bare % starts a LaTeX comment)
@@ -176,7 +195,7 @@ def _suggestion(command: str) -> str:
     return " (check the spelling; for a name in roman type write \\operatorname{...} or \\mathrm{...})"
 
 
-_RELATION = re.compile(r"(?:=|:=|<(?!/?sup>)|>|\\(?:leq?|geq?|neq?|approx|in|to|sim|equiv|propto|coloneqq|leftarrow|gets)(?![A-Za-z]))\s*")
+_RELATION = re.compile(r"(?:=|:=|<|>|\\(?:leq?|geq?|neq?|approx|in|to|sim|equiv|propto|coloneqq|leftarrow|gets)(?![A-Za-z]))\s*")
 _OPEN, _CLOSE = re.compile(r"\\begin\{[^}]*\}|\\{|[{(\[]"), re.compile(r"\\end\{[^}]*\}|\\}|[})\]]")
 SPLIT_FROM = 24  # characters of LaTeX: shorter inline formulas never need a line break inside
 
@@ -222,7 +241,7 @@ def math_html(tex: str, display: bool = False) -> str:
     the PDF's text layer (pdftotext, search, copy, screen readers) without changing the look. A long
     inline formula is drawn in pieces that may break after a relation (see _split_at_relations).
     """
-    tex = " ".join(tex.split())
+    tex = " ".join(_powers_of_ten_as_tex(tex).split())
     alt = html.escape(tex, quote=True)
     em = FONT_SIZE_PT
     text = f'<span class="math-text">{alt}</span>'
@@ -245,7 +264,8 @@ def math_html(tex: str, display: bool = False) -> str:
 
 
 def replace_math(page: str) -> str:
-    """Replace every `$$...$$` and `$...$` in rendered HTML with typeset SVG; `\\$` becomes `$`."""
+    """Replace every `$$...$$` and `$...$` in rendered HTML with typeset SVG; `\\$` becomes `$`; the `sig`
+    filter's powers of ten become LaTeX inside formulas and <sup> HTML in the text."""
     page = _DISPLAY.sub(lambda m: math_html(html.unescape(m.group(1)), display=True), page)
     page = _INLINE.sub(lambda m: math_html(html.unescape(m.group(1))), page)
-    return page.replace("\\$", "$")
+    return _powers_of_ten_as_html(page).replace("\\$", "$")

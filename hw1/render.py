@@ -48,13 +48,15 @@ def num(value: float, digits: int = 3) -> str:
 
 
 def sig(value: float, digits: int = 3) -> str:
-    """Significant digits, with a readable power of ten for tiny or huge values."""
+    """Significant digits, with a readable power of ten for tiny or huge values.
+
+    A power of ten is marked (mathtex.power_of_ten), not written as HTML: replace_math sets it as
+    1.2×10<sup>−5</sup> in the text and as 1.2\\times 10^{-5} inside a formula."""
     value = float(value)
     if value == 0 or 1e-3 <= abs(value) < 1e5:
         return f"{value:.{digits}g}"
     exponent = int(math.floor(math.log10(abs(value))))
-    mantissa = f"{value / 10**exponent:.{digits - 1}f}".replace("-", "\u2212")
-    return f"{mantissa}×10<sup>{str(exponent).replace('-', chr(0x2212))}</sup>"  # a true minus, as in math
+    return mathtex.power_of_ten(f"{value / 10**exponent:.{digits - 1}f}", exponent)
 
 
 def count(value: float) -> str:
@@ -370,7 +372,7 @@ class Renderer:
                 )
         self.env = _environment(self.templates_dir)
         self.references = load_references(self.templates_dir / REFERENCES)
-        self.env.filters.update(pct=pct, num=num, sig=lambda v, d=3: Markup(sig(v, d)), count=count, secs=secs)
+        self.env.filters.update(pct=pct, num=num, sig=sig, count=count, secs=secs)
         self._check_syntax()
 
     def _check_syntax(self) -> None:
@@ -670,13 +672,14 @@ _quiet_font_subsetting_warning()  # from import on, so every caller (the CLI, te
 _SUBSETS: dict[tuple, bytes] = {}  # (font file hash, face index, glyph ids, hinting, notdef outline) -> subset font
 _FORMULA_DRAWINGS: dict[tuple, tuple[list, dict]] = {}  # (SVG data URI, width, height) -> (PDF operators, resources)
 _DRAWINGS_KEPT = 4000  # formulas (at their drawn size) remembered: a report has a few hundred
+_PNG_DATA: dict[tuple, bytes] = {}  # (mode, size, pixels' hash) -> compressed image data for the PDF
 
 
 def _install_weasyprint_speedups() -> None:
     """Wrap WeasyPrint's font subsetting and SVG drawing with the caches above (once; skipped, and the
     PDF made the ordinary way, if this WeasyPrint lacks the internals they wrap)."""
     try:
-        from weasyprint.images import SVGImage
+        from weasyprint.images import RasterImage, SVGImage
         from weasyprint.pdf.fonts import Font
     except ImportError:
         return
@@ -688,6 +691,8 @@ def _install_weasyprint_speedups() -> None:
         Font._fonttools_subset = _without_layout_tables(Font._fonttools_subset)
     if callable(getattr(SVGImage, "draw", None)):
         SVGImage.draw = _replayed_svg_drawing(SVGImage.draw)
+    if isinstance(getattr(RasterImage, "__dict__", {}).get("_get_png_data"), staticmethod):
+        RasterImage._get_png_data = staticmethod(_cached_png_data(RasterImage._get_png_data))
     Font._hw1_cached = True
 
 
@@ -743,6 +748,22 @@ def _without_layout_tables(fonttools_subset):
                 self.file_content = content
 
     return subset
+
+
+def _cached_png_data(get_png_data):
+    """RasterImage._get_png_data (the figure's pixels compressed again for the PDF), remembered by the
+    pixels: a re-render with unchanged figures does not compress them again."""
+    import hashlib
+
+    def cached(pillow_image):
+        key = (pillow_image.mode, pillow_image.size, hashlib.sha1(pillow_image.tobytes()).digest())
+        if key not in _PNG_DATA:
+            if len(_PNG_DATA) >= 256:
+                _PNG_DATA.pop(next(iter(_PNG_DATA)))
+            _PNG_DATA[key] = get_png_data(pillow_image)
+        return _PNG_DATA[key]
+
+    return cached
 
 
 def _replayed_svg_drawing(draw):

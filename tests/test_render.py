@@ -65,9 +65,18 @@ def test_values_from_results_are_escaped(tmp_path):
 def test_number_filters():
     assert pct(0.99312) == "99.3%" and pct(0.5, 0) == "50%"
     assert num(0.693147, 3) == "0.693"
-    assert sig(0.0962, 2) == "0.096" and "10<sup>\u221216</sup>" in sig(1.1e-16, 2)
+    assert sig(0.0962, 2) == "0.096" and "<" not in sig(1.1e-16, 2)  # no HTML: replace_math sets the power
+    assert replace_math(f"<p>{sig(1.1e-16, 2)}</p>") == "<p>1.1×10<sup>\u221216</sup></p>"
+    assert replace_math(f"<p>{sig(-2.5e7, 2)}</p>") == "<p>\u22122.5×10<sup>7</sup></p>"
     assert count(60000) == "60,000"
     assert secs(5.25) == "5.2 s" and secs(125) == "2 min 5 s"
+
+
+def test_sig_inside_math_is_latex_not_html():
+    page = replace_math(f"<p>$\\epsilon = {sig(1.5e-5, 2)}$ and {sig(3e-9, 1)} in the text</p>")
+    assert '<span class="math-text">\\epsilon = 1.5\\times 10^{-5}</span>' in page
+    assert "3×10<sup>\u22129</sup> in the text" in page
+    assert "\ue000" not in page and "\ue001" not in page
 
 
 def test_math_is_typeset_and_escaped_dollars_survive():
