@@ -566,9 +566,11 @@ class Renderer:
                             "is written); pip install weasyprint, then run python run_all.py --report-only") from None
         _quiet_font_subsetting_warning()
         _install_weasyprint_speedups()
+        _load_pdf_cache(cache.parent / PDF_CACHE)
         document = weasyprint.HTML(string=page, base_url=str(out_dir.resolve()) + "/").render()
         with atomic_path(pdf_path) as tmp:
             document.write_pdf(tmp)
+        _save_pdf_cache(cache.parent / PDF_CACHE)
         write_text_atomic(html_path, page)
         questions = _question_pages(document, _headings(page))
         pages_path = out_dir / f"{stem}-pages.txt"
@@ -667,12 +669,76 @@ _quiet_font_subsetting_warning()  # from import on, so every caller (the CLI, te
 #
 # Measured on a warm re-render (--watch, 28-page report): font subsetting and drawing the formulas'
 # SVG paths were about half of WeasyPrint's time. Both are pure functions of their input, so they are
-# cached by that input, for the life of the process; the PDF is the same as without the caches (tested).
+# cached by that input: in memory for the life of the process (--watch), and on disk beside the formula
+# cache (<out>/figures/pdf-cache.json), so a cold --report-only after an edit reuses what did not
+# change. The PDF is the same as without the caches (tested).
 
-_SUBSETS: dict[tuple, bytes] = {}  # (font file hash, face index, glyph ids, hinting, notdef outline) -> subset font
-_FORMULA_DRAWINGS: dict[tuple, tuple[list, dict]] = {}  # (SVG data URI, width, height) -> (PDF operators, resources)
+PDF_CACHE = "pdf-cache.json"
+_PDF_CACHE_FORMAT = 1  # bump when what is cached, or how, changes
+_SUBSETS: dict[str, bytes] = {}  # font file, face, glyphs, options (hashed) -> subset font file
+_FORMULA_DRAWINGS: dict[str, tuple[bytes, dict]] = {}  # SVG (hashed), drawn size -> (PDF operators, alpha states)
+_USED_SUBSETS: set[str] = set()  # keys used since the last _load_pdf_cache: what the current render needs
+_USED_DRAWINGS: set[str] = set()
+_PDF_CACHE_SEEN: dict[Path, tuple | None] = {}  # cache file -> its (mtime, size, inode) when this process last read or wrote it
 _DRAWINGS_KEPT = 4000  # formulas (at their drawn size) remembered: a report has a few hundred
 _PNG_DATA: dict[tuple, bytes] = {}  # (mode, size, pixels' hash) -> compressed image data for the PDF
+
+
+def _pdf_cache_version() -> str:
+    import fontTools
+    import pydyf
+    import weasyprint
+
+    return (f"{_PDF_CACHE_FORMAT}-weasyprint-{weasyprint.__version__}-pydyf-{pydyf.__version__}"
+            f"-fonttools-{fontTools.version}")
+
+
+def _load_pdf_cache(path: Path) -> None:
+    """Start a render: add the cached subsets and drawings of `path` (a damaged or foreign file is ignored)."""
+    import base64
+    import json
+
+    import pydyf
+
+    _USED_SUBSETS.clear()
+    _USED_DRAWINGS.clear()
+    if _PDF_CACHE_SEEN.get(Path(path)) == _signature(path):
+        return  # this process wrote (or read) it last: everything in it is in memory already
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        if data.get("version") != _pdf_cache_version():
+            return
+        subsets = {key: base64.b64decode(font) for key, font in data["subsets"].items()}
+        drawings = {key: (operators.encode("latin-1"), {name: pydyf.Dictionary(state) for name, state in states.items()})
+                    for key, (operators, states) in data["drawings"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return
+    _SUBSETS.update(subsets)
+    _FORMULA_DRAWINGS.update(drawings)
+    _PDF_CACHE_SEEN[Path(path)] = _signature(path)
+
+
+def _signature(path: Path) -> tuple | None:
+    try:
+        stat = Path(path).stat()
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size, stat.st_ino
+
+
+def _save_pdf_cache(path: Path) -> None:
+    """Write the subsets and drawings the current render used (since _load_pdf_cache) to `path`, atomically."""
+    import base64
+
+    from .storage import write_json_atomic
+
+    write_json_atomic(Path(path), {
+        "version": _pdf_cache_version(),
+        "subsets": {key: base64.b64encode(_SUBSETS[key]).decode() for key in sorted(_USED_SUBSETS) if key in _SUBSETS},
+        "drawings": {key: [_FORMULA_DRAWINGS[key][0].decode("latin-1"), _FORMULA_DRAWINGS[key][1]]
+                     for key in sorted(_USED_DRAWINGS) if key in _FORMULA_DRAWINGS},
+    })
+    _PDF_CACHE_SEEN[Path(path)] = _signature(path)
 
 
 def _install_weasyprint_speedups() -> None:
@@ -701,13 +767,16 @@ def _cached_subset(subset):
     import hashlib
 
     def cached(self, to_unicode, hinting):
-        key = (hashlib.sha1(self.file_content).digest(), getattr(self, "index", 0), tuple(sorted(to_unicode)),
-               bool(hinting), bool(getattr(self, "missing", None)))
+        glyphs = ",".join(map(str, sorted(to_unicode)))
+        key = "|".join((hashlib.sha1(self.file_content).hexdigest(), str(getattr(self, "index", 0)),
+                        hashlib.sha1(glyphs.encode()).hexdigest(), str(bool(hinting)),
+                        str(bool(getattr(self, "missing", None)))))
         if key not in _SUBSETS:
             subset(self, to_unicode, hinting)
             if len(_SUBSETS) >= 64:
                 _SUBSETS.pop(next(iter(_SUBSETS)))
             _SUBSETS[key] = self.file_content
+        _USED_SUBSETS.add(key)
         self.file_content = _SUBSETS[key]
 
     return cached
@@ -770,36 +839,46 @@ def _replayed_svg_drawing(draw):
     """SVGImage.draw for typeset formulas (SVG data URIs), recorded once and replayed after.
 
     A formula is drawn into a fresh stream (no colour or transparency state carried in from the text
-    around it) and the PDF operators it wrote are kept with the transparency states it registered. Any
-    other use (fonts, images, patterns, shadings, groups) is drawn the ordinary way. The operators
-    depend only on the SVG and the drawn size, so a replay writes exactly what drawing would."""
+    around it) and the PDF operators it wrote are kept, joined as the PDF writes them, with the
+    transparency states it registered. Any other use (fonts, images, patterns, shadings, groups) is
+    drawn the ordinary way. The operators depend only on the SVG and the drawn size, so a replay writes
+    exactly what drawing would."""
+    import hashlib
+
     import pydyf
 
     def replayed(self, stream, concrete_width, concrete_height, style):
         url = getattr(self, "_base_url", None)
         if not (isinstance(url, str) and url.startswith("data:image/svg+xml")) or not hasattr(stream, "_resources"):
             return draw(self, stream, concrete_width, concrete_height, style)
-        key = (url, concrete_width, concrete_height)
+        key = f"{hashlib.sha1(url.encode()).hexdigest()}|{concrete_width!r}|{concrete_height!r}"
         recorded = _FORMULA_DRAWINGS.get(key)
         if recorded is None:
             resources = {name: pydyf.Dictionary() for name in ("ExtGState", "XObject", "Pattern", "Shading")}
             fresh = stream.clone(resources=resources, fonts={}, images={})
             fresh._ctm_stack = [stream.ctm]
             draw(self, fresh, concrete_width, concrete_height, style)
-            alpha_only = all(not resources[name] for name in ("XObject", "Pattern", "Shading")) and all(
-                re.fullmatch(r"[aA][\d.e-]+", key_) for key_ in resources["ExtGState"])
-            if not (alpha_only and not fresh._fonts and not fresh._images
-                    and all(isinstance(op, (bytes, str)) for op in fresh.stream)):
+            plain = (not fresh._fonts and not fresh._images
+                     and all(not resources[name] for name in ("XObject", "Pattern", "Shading"))
+                     and all(re.fullmatch(r"[aA][\d.e-]+", name) and all(isinstance(v, (int, float)) for v in state.values())
+                             for name, state in resources["ExtGState"].items()))
+            try:
+                operators = b"\n".join(op if isinstance(op, bytes) else op.encode("ascii") for op in fresh.stream)
+            except (AttributeError, UnicodeEncodeError):
+                plain = False
+            if not plain:
                 return draw(self, stream, concrete_width, concrete_height, style)  # not a plain drawing
-            recorded = (list(fresh.stream), dict(resources["ExtGState"]))
+            recorded = (operators, dict(resources["ExtGState"]))
             if len(_FORMULA_DRAWINGS) >= _DRAWINGS_KEPT:
                 _FORMULA_DRAWINGS.pop(next(iter(_FORMULA_DRAWINGS)))
             _FORMULA_DRAWINGS[key] = recorded
+        _USED_DRAWINGS.add(key)
         operators, states = recorded
-        stream.stream.extend(operators)
+        if operators:
+            stream.stream.append(operators)  # the PDF joins a stream's operators with newlines, as here
         for name, state in states.items():
             stream._resources["ExtGState"].setdefault(name, state)
-        # as after the drawing's closing restore (Q): the next colour and transparency are written again
+        # as after the drawing's closing restore (Q): the next colour, transparency and font are written again
         stream._current_color = stream._current_color_stroke = None
         stream._current_alpha = stream._current_alpha_stroke = None
         stream._current_font = None

@@ -262,8 +262,9 @@ def _normalised_text(pdf: Path) -> str:
 
 def test_warm_render_after_edits_is_the_cold_render(part1_report, tmp_path):
     """What a warm process (--watch) keeps between renders (compiled templates, font subsets, formula
-    drawings, compressed figures) changes nothing: after edits, its PDF has the pages, text and page
-    drawings of a cold --report-only of the same templates in a fresh process."""
+    drawings, compressed figures) and what <out>/figures/pdf-cache.json keeps between processes change
+    nothing: after edits, the warm PDF has the pages, text and page drawings of a cold --report-only of
+    the same templates in a fresh process, with and without that file."""
     import re
     import sys
 
@@ -286,17 +287,20 @@ def test_warm_render_after_edits_is_the_cold_render(part1_report, tmp_path):
     cold_out = tmp_path / "cold"
     shutil.copytree(part1_report, cold_out)
     (cold_out / "hw1.pdf").unlink()
-    completed = subprocess.run([sys.executable, str(Path(__file__).resolve().parent.parent / "run_all.py"),
-                                "--report-only", "--out", str(cold_out), "--templates", str(templates)],
-                               capture_output=True, text=True)
-    assert completed.returncode == 0, completed.stderr
-    cold = cold_out / "hw1.pdf"
-    warm_text, cold_text = _normalised_text(warm), _normalised_text(cold)
+    (cold_out / "figures" / "pdf-cache.json").unlink()  # nothing drawn or subset before: all computed afresh
+    cold, from_disk = tmp_path / "cold.pdf", tmp_path / "cold-from-disk-cache.pdf"
+    for target in (cold, from_disk):  # the second run reuses the first one's <out>/figures/pdf-cache.json
+        completed = subprocess.run([sys.executable, str(Path(__file__).resolve().parent.parent / "run_all.py"),
+                                    "--report-only", "--out", str(cold_out), "--templates", str(templates)],
+                                   capture_output=True, text=True)
+        assert completed.returncode == 0, completed.stderr
+        shutil.copyfile(cold_out / "hw1.pdf", target)
+    warm_text = _normalised_text(warm)
     assert "WARMWORD \u00de" in warm_text and "1.2×10" in warm_text and "\\zeta_3" in warm_text
-    assert warm_text == cold_text
-    warm_pages, cold_pages = PdfReader(warm).pages, PdfReader(cold).pages
-    assert len(warm_pages) == len(cold_pages)
-    stamped = [k for k, page in enumerate(cold_pages) if re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d", page.extract_text())]
-    for k, (a, b) in enumerate(zip(warm_pages, cold_pages)):
-        if k not in stamped:  # the same drawing operators, page by page
-            assert a.get_contents().get_data() == b.get_contents().get_data(), f"page {k + 1} differs"
+    for other in (cold, from_disk):
+        assert _normalised_text(other) == warm_text
+        warm_pages, other_pages = PdfReader(warm).pages, PdfReader(other).pages
+        assert len(warm_pages) == len(other_pages)
+        for k, (a, b) in enumerate(zip(warm_pages, other_pages)):
+            if not re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d", b.extract_text()):  # the render time differs
+                assert a.get_contents().get_data() == b.get_contents().get_data(), f"{other.name}: page {k + 1} differs"
