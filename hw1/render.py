@@ -355,6 +355,9 @@ def _environment(templates_dir: Path) -> jinja2.Environment:
             autoescape=True,  # values from results are escaped; templates mark their own HTML
             trim_blocks=False,  # a line break after a block tag stays a space: prose around {% if %} never runs together
             lstrip_blocks=True,
+            # compiled templates kept on disk (Jinja's per-user folder in the temporary directory, keyed by
+            # the template's text): a cold --report-only compiles only the files that changed
+            bytecode_cache=jinja2.FileSystemBytecodeCache(),
         )
     return _ENVIRONMENTS[key]
 
