@@ -173,3 +173,39 @@ def test_a_broken_references_file_is_one_clear_error(tmp_path):
     (templates / "references.toml").write_text('[mine]\nauthors = "Me"\ntitle = "Notes"\n')
     with pytest.raises(UserError, match=r"entry \[mine\] lacks venue, year"):
         Renderer(templates)
+
+
+def test_font_subset_without_layout_tables_is_the_same_font():
+    """fontTools decompiles GSUB/GPOS only to drop them; hw1 removes them first: the subset is the same."""
+    import io
+
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    from hw1.render import FONTS_DIR, _without_layout_tables
+
+    class Font:  # what WeasyPrint's Font gives its subsetting: the file, its face index, missing glyphs
+        def __init__(self, content):
+            self.file_content, self.index, self.missing = content, 0, {}
+
+    def fonttools_subset(font, to_unicode, hinting):  # as WeasyPrint 70 calls fontTools
+        options = subset.Options(retain_gids=True, passthrough_tables=True, ignore_missing_glyphs=True,
+                                 hinting=hinting, desubroutinize=True, notdef_outline=bool(font.missing))
+        options.drop_tables += ["GSUB", "GPOS", "SVG"]
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(gids=to_unicode)
+        ttfont = TTFont(io.BytesIO(font.file_content), fontNumber=font.index)
+        subsetter.subset(ttfont)
+        out = io.BytesIO()
+        ttfont.save(out)
+        font.file_content = out.getvalue()
+
+    content = (FONTS_DIR / "lmroman10-italic.otf").read_bytes()
+    assert {"GSUB", "GPOS"} <= set(TTFont(io.BytesIO(content)).keys())
+    cmap = TTFont(io.BytesIO(content)).getBestCmap()
+    order = TTFont(io.BytesIO(content)).getGlyphOrder()
+    glyphs = {order.index(cmap[ord(c)]): c for c in "Gradient of the loss, 0.5"}
+    plain, stripped = Font(content), Font(content)
+    fonttools_subset(plain, glyphs, False)
+    _without_layout_tables(fonttools_subset)(stripped, glyphs, False)
+    assert stripped.file_content == plain.file_content and len(plain.file_content) < len(content) / 3
