@@ -850,27 +850,36 @@ def _replayed_svg_drawing(draw):
 
     import pydyf
 
+    not_plain: set[str] = set()
+
     def replayed(self, stream, concrete_width, concrete_height, style):
         url = getattr(self, "_base_url", None)
         if not (isinstance(url, str) and url.startswith("data:image/svg+xml")) or not hasattr(stream, "_resources"):
             return draw(self, stream, concrete_width, concrete_height, style)
         key = f"{hashlib.sha1(url.encode()).hexdigest()}|{concrete_width!r}|{concrete_height!r}"
+        if key in not_plain:
+            return draw(self, stream, concrete_width, concrete_height, style)
         recorded = _FORMULA_DRAWINGS.get(key)
         if recorded is None:
-            resources = {name: pydyf.Dictionary() for name in ("ExtGState", "XObject", "Pattern", "Shading")}
+            kinds = ("ExtGState", "XObject", "Pattern", "Shading")
+            resources = pydyf.Dictionary({**stream._resources, **{name: pydyf.Dictionary() for name in kinds}})
+            others = {name: value for name, value in resources.items() if name not in kinds}
             fresh = stream.clone(resources=resources, fonts={}, images={})
             fresh._ctm_stack = [stream.ctm]
-            draw(self, fresh, concrete_width, concrete_height, style)
+            draw(self, fresh, concrete_width, concrete_height, style)  # logs and stops early if it fails
             plain = (not fresh._fonts and not fresh._images
                      and all(not resources[name] for name in ("XObject", "Pattern", "Shading"))
+                     and {name: value for name, value in resources.items() if name not in kinds} == others
+                     and fresh.stream.count(b"q") == fresh.stream.count(b"Q")  # a drawing that failed is unbalanced
                      and all(re.fullmatch(r"[aA][\d.e-]+", name) and all(isinstance(v, (int, float)) for v in state.values())
                              for name, state in resources["ExtGState"].items()))
             try:
                 operators = b"\n".join(op if isinstance(op, bytes) else op.encode("ascii") for op in fresh.stream)
             except (AttributeError, UnicodeEncodeError):
                 plain = False
-            if not plain:
-                return draw(self, stream, concrete_width, concrete_height, style)  # not a plain drawing
+            if not plain:  # drawn the ordinary way, now and from now on
+                not_plain.add(key)
+                return draw(self, stream, concrete_width, concrete_height, style)
             recorded = (operators, dict(resources["ExtGState"]))
             if len(_FORMULA_DRAWINGS) >= _DRAWINGS_KEPT:
                 _FORMULA_DRAWINGS.pop(next(iter(_FORMULA_DRAWINGS)))

@@ -209,3 +209,30 @@ def test_font_subset_without_layout_tables_is_the_same_font():
     fonttools_subset(plain, glyphs, False)
     _without_layout_tables(fonttools_subset)(stripped, glyphs, False)
     assert stripped.file_content == plain.file_content and len(plain.file_content) < len(content) / 3
+
+
+def test_svg_drawings_that_are_not_plain_paths_are_drawn_the_ordinary_way(tmp_path):
+    """Only plain formula drawings are recorded and replayed; an SVG with a gradient (a pattern) is drawn as usual."""
+    import base64
+
+    import weasyprint
+
+    from hw1.render import _FORMULA_DRAWINGS, _install_weasyprint_speedups
+
+    _install_weasyprint_speedups()
+    gradient = (b'<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"><defs><linearGradient id="g">'
+                b'<stop offset="0" stop-color="red"/><stop offset="1" stop-color="blue"/></linearGradient></defs>'
+                b'<rect width="40" height="20" fill="url(#g)"/></svg>')
+    path = b'<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"><path d="M0 0 L40 20 L0 20 Z"/></svg>'
+    uris = [f"data:image/svg+xml;base64,{base64.b64encode(svg).decode()}" for svg in (gradient, path)]
+    page = "".join(f'<p>x <img src="{uri}"> y</p>' for uri in uris)
+    for k in range(2):  # recorded, then replayed
+        weasyprint.HTML(string=page).write_pdf(tmp_path / f"{k}.pdf")
+        resources = PdfReader(tmp_path / f"{k}.pdf").pages[0]["/Resources"]
+        assert resources["/Pattern"], "the gradient was not drawn"
+    import hashlib
+
+    recorded = {key.split("|")[0] for key in _FORMULA_DRAWINGS}
+    assert hashlib.sha1(uris[1].encode()).hexdigest() in recorded
+    assert hashlib.sha1(uris[0].encode()).hexdigest() not in recorded
+    assert (tmp_path / "0.pdf").read_bytes().count(b"/Pattern") == (tmp_path / "1.pdf").read_bytes().count(b"/Pattern")
