@@ -355,11 +355,19 @@ def _environment(templates_dir: Path) -> jinja2.Environment:
             autoescape=True,  # values from results are escaped; templates mark their own HTML
             trim_blocks=False,  # a line break after a block tag stays a space: prose around {% if %} never runs together
             lstrip_blocks=True,
-            # compiled templates kept on disk (Jinja's per-user folder in the temporary directory, keyed by
-            # the template's text): a cold --report-only compiles only the files that changed
-            bytecode_cache=jinja2.FileSystemBytecodeCache(),
+            bytecode_cache=_bytecode_cache(),
         )
     return _ENVIRONMENTS[key]
+
+
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Compiled templates kept on disk (Jinja's per-user folder in the temporary directory, keyed by each
+    template's text): a cold --report-only compiles only the files that changed. None where that folder
+    cannot be made safely (Jinja refuses one another user owns): templates are then compiled each run."""
+    try:
+        return jinja2.FileSystemBytecodeCache()
+    except (RuntimeError, OSError):
+        return None
 
 
 class Renderer:
