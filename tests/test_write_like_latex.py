@@ -303,4 +303,6 @@ def test_warm_render_after_edits_is_the_cold_render(part1_report, tmp_path):
         assert len(warm_pages) == len(other_pages)
         for k, (a, b) in enumerate(zip(warm_pages, other_pages)):
             if not re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d", b.extract_text()):  # the render time differs
-                assert a.get_contents().get_data() == b.get_contents().get_data(), f"{other.name}: page {k + 1} differs"
+                # images are named after their URL, which holds the output folder: compare without the names
+                same = [re.sub(rb"/i[0-9a-f]{32}", b"/i", page.get_contents().get_data()) for page in (a, b)]
+                assert same[0] == same[1], f"{other.name}: page {k + 1} differs"
