@@ -10,7 +10,7 @@ rendered report folder and pass both:
 Each re-render first edits one word of templates/answers/part1.html.j2 (in a copy of the templates, so the
 checkout is untouched), as a student would.
 
-`--watch` (this checkout only, when it has the flag) is timed from the save of a one-word edit to the
+`--watch` (in each checkout that has the flag) is timed from the save of a one-word edit to the
 "done:" line of the warm watcher (the PDF is written by then), and compared with the cold --report-only.
 """
 
@@ -114,12 +114,25 @@ def main() -> None:
         rows["this checkout"]["--watch: save -> PDF after a one-word edit"] = watched
     if args.baseline:
         rows["baseline"] = measure(args.baseline.resolve(), args.baseline_out, args.repeats)
+        watched = measure_watch(args.baseline.resolve(), args.baseline_out, args.repeats)
+        if watched is not None:
+            rows["baseline"]["--watch: save -> PDF after a one-word edit"] = watched
+    import platform
+
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").is_file() \
+        else platform.processor()
+    print(f"CPU: {cpu}, {__import__('os').cpu_count()} logical cores")
     names = list(next(iter(rows.values())))
     print(f"median of {args.repeats} runs, seconds (wall, fresh Python process)")
     print(f"{'command':44s}" + "".join(f"{label:>16s}" for label in rows))
     for name in names:
         print(f"{name:44s}" + "".join(f"{values[name]:16.2f}" if name in values else f"{'-':>16s}"
                                       for values in rows.values()))
+    for label, values in rows.items():
+        watched, cold = values.get("--watch: save -> PDF after a one-word edit"), values["--report-only after a one-word edit"]
+        if watched is not None:
+            print(f"{label}: --watch takes {100 * watched / cold:.0f}% of a cold --report-only")
 
 
 if __name__ == "__main__":

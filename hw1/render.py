@@ -319,6 +319,57 @@ def _field_names(qualified_class: str) -> list[str]:
     return [f.name for f in dataclasses.fields(cls)] + properties
 
 
+class _ContentCheckedLoader(jinja2.FileSystemLoader):
+    """A FileSystemLoader whose cached templates stay valid exactly while the file's text is unchanged.
+
+    Jinja's own check compares modification times, which can miss a save within the file system's clock
+    tick (tests write, render and write again in a millisecond); comparing the text costs a read."""
+
+    def get_source(self, environment, template):
+        source, filename, _ = super().get_source(environment, template)
+
+        def uptodate() -> bool:
+            try:
+                return Path(filename).read_text(encoding="utf-8") == source
+            except OSError:
+                return False
+
+        return source, filename, uptodate
+
+
+_ENVIRONMENTS: dict[tuple[str, Path], jinja2.Environment] = {}  # one per templates folder, kept for the life of the process
+
+
+def _environment(templates_dir: Path) -> jinja2.Environment:
+    """The Jinja environment of a templates folder, reused by every Renderer of this process.
+
+    `--watch` builds a Renderer per render; reusing the environment keeps each compiled template until
+    its file changes, so a one-word edit recompiles one file instead of all of them."""
+    key = (str(templates_dir), templates_dir.resolve())  # the folder as named (error messages use it) and where it is
+    if key not in _ENVIRONMENTS:
+        if len(_ENVIRONMENTS) >= 8:  # a test suite renders many temporary folders: keep the latest few
+            _ENVIRONMENTS.pop(next(iter(_ENVIRONMENTS)))
+        _ENVIRONMENTS[key] = jinja2.Environment(
+            loader=_ContentCheckedLoader(str(templates_dir)),
+            undefined=jinja2.StrictUndefined,
+            autoescape=True,  # values from results are escaped; templates mark their own HTML
+            trim_blocks=False,  # a line break after a block tag stays a space: prose around {% if %} never runs together
+            lstrip_blocks=True,
+            bytecode_cache=_bytecode_cache(),
+        )
+    return _ENVIRONMENTS[key]
+
+
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Compiled templates kept on disk (Jinja's per-user folder in the temporary directory, keyed by each
+    template's text): a cold --report-only compiles only the files that changed. None where that folder
+    cannot be made safely (Jinja refuses one another user owns): templates are then compiled each run."""
+    try:
+        return jinja2.FileSystemBytecodeCache()
+    except (RuntimeError, OSError):
+        return None
+
+
 class Renderer:
     """Loads and checks the templates up front, then renders report data to HTML and PDF."""
 
@@ -330,13 +381,7 @@ class Renderer:
                     f"template {self.templates_dir / required} is missing; restore it "
                     "(git checkout templates/) or point --templates at a folder that has it"
                 )
-        self.env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(str(self.templates_dir)),
-            undefined=jinja2.StrictUndefined,
-            autoescape=True,  # values from results are escaped; templates mark their own HTML
-            trim_blocks=False,  # a line break after a block tag stays a space: prose around {% if %} never runs together
-            lstrip_blocks=True,
-        )
+        self.env = _environment(self.templates_dir)
         self.references = load_references(self.templates_dir / REFERENCES)
         self.env.filters.update(pct=pct, num=num, sig=sig, count=count, secs=secs)
         self._check_syntax()
@@ -531,9 +576,12 @@ class Renderer:
             raise UserError(f"WeasyPrint is not installed, so no PDF was written (results are saved and {html_path} "
                             "is written); pip install weasyprint, then run python run_all.py --report-only") from None
         _quiet_font_subsetting_warning()
+        _install_weasyprint_speedups()
+        _load_pdf_cache(cache.parent / PDF_CACHE)
         document = weasyprint.HTML(string=page, base_url=str(out_dir.resolve()) + "/").render()
         with atomic_path(pdf_path) as tmp:
             document.write_pdf(tmp)
+        _save_pdf_cache(cache.parent / PDF_CACHE)
         write_text_atomic(html_path, page)
         questions = _question_pages(document, _headings(page))
         pages_path = out_dir / f"{stem}-pages.txt"
@@ -626,3 +674,233 @@ def _quiet_font_subsetting_warning() -> None:
 
 
 _quiet_font_subsetting_warning()  # from import on, so every caller (the CLI, tests, benchmarks) is quiet
+
+
+# ------------------------------------------------------------------ WeasyPrint speed-ups (same PDF)
+#
+# Measured on a warm re-render (--watch, 28-page report): font subsetting and drawing the formulas'
+# SVG paths were about half of WeasyPrint's time. Both are pure functions of their input, so they are
+# cached by that input: in memory for the life of the process (--watch), and on disk beside the formula
+# cache (<out>/figures/pdf-cache.json), so a cold --report-only after an edit reuses what did not
+# change. The PDF is the same as without the caches (tested).
+
+PDF_CACHE = "pdf-cache.json"
+_PDF_CACHE_FORMAT = 1  # bump when what is cached, or how, changes
+_SUBSETS: dict[str, bytes] = {}  # font file, face, glyphs, options (hashed) -> subset font file
+_FORMULA_DRAWINGS: dict[str, tuple[bytes, dict]] = {}  # SVG (hashed), drawn size -> (PDF operators, alpha states)
+_USED_SUBSETS: set[str] = set()  # keys used since the last _load_pdf_cache: what the current render needs
+_USED_DRAWINGS: set[str] = set()
+_PDF_CACHE_SEEN: dict[Path, tuple | None] = {}  # cache file -> its (mtime, size, inode) when this process last read or wrote it
+_DRAWINGS_KEPT = 4000  # formulas (at their drawn size) remembered: a report has a few hundred
+_PNG_DATA: dict[tuple, bytes] = {}  # (mode, size, pixels' hash) -> compressed image data for the PDF
+
+
+def _pdf_cache_version() -> str:
+    import fontTools
+    import pydyf
+    import weasyprint
+
+    return (f"{_PDF_CACHE_FORMAT}-weasyprint-{weasyprint.__version__}-pydyf-{pydyf.__version__}"
+            f"-fonttools-{fontTools.version}")
+
+
+def _load_pdf_cache(path: Path) -> None:
+    """Start a render: add the cached subsets and drawings of `path` (a damaged or foreign file is ignored)."""
+    import base64
+    import json
+
+    import pydyf
+
+    _USED_SUBSETS.clear()
+    _USED_DRAWINGS.clear()
+    if _PDF_CACHE_SEEN.get(Path(path)) == _signature(path):
+        return  # this process wrote (or read) it last: everything in it is in memory already
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        if data.get("version") != _pdf_cache_version():
+            return
+        subsets = {key: base64.b64decode(font) for key, font in data["subsets"].items()}
+        drawings = {key: (operators.encode("latin-1"), {name: pydyf.Dictionary(state) for name, state in states.items()})
+                    for key, (operators, states) in data["drawings"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return
+    _SUBSETS.update(subsets)
+    _FORMULA_DRAWINGS.update(drawings)
+    _PDF_CACHE_SEEN[Path(path)] = _signature(path)
+
+
+def _signature(path: Path) -> tuple | None:
+    try:
+        stat = Path(path).stat()
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size, stat.st_ino
+
+
+def _save_pdf_cache(path: Path) -> None:
+    """Write the subsets and drawings the current render used (since _load_pdf_cache) to `path`, atomically."""
+    import base64
+
+    from .storage import write_json_atomic
+
+    write_json_atomic(Path(path), {
+        "version": _pdf_cache_version(),
+        "subsets": {key: base64.b64encode(_SUBSETS[key]).decode() for key in sorted(_USED_SUBSETS) if key in _SUBSETS},
+        "drawings": {key: [_FORMULA_DRAWINGS[key][0].decode("latin-1"), _FORMULA_DRAWINGS[key][1]]
+                     for key in sorted(_USED_DRAWINGS) if key in _FORMULA_DRAWINGS},
+    })
+    _PDF_CACHE_SEEN[Path(path)] = _signature(path)
+
+
+def _install_weasyprint_speedups() -> None:
+    """Wrap WeasyPrint's font subsetting and SVG drawing with the caches above (once; skipped, and the
+    PDF made the ordinary way, if this WeasyPrint lacks the internals they wrap)."""
+    try:
+        from weasyprint.images import RasterImage, SVGImage
+        from weasyprint.pdf.fonts import Font
+    except ImportError:
+        return
+    if getattr(Font, "_hw1_cached", False):
+        return
+    if callable(getattr(Font, "subset", None)):
+        Font.subset = _cached_subset(Font.subset)
+    if callable(getattr(Font, "_fonttools_subset", None)):
+        Font._fonttools_subset = _without_layout_tables(Font._fonttools_subset)
+    if callable(getattr(SVGImage, "draw", None)):
+        SVGImage.draw = _replayed_svg_drawing(SVGImage.draw)
+    if isinstance(getattr(RasterImage, "__dict__", {}).get("_get_png_data"), staticmethod):
+        RasterImage._get_png_data = staticmethod(_cached_png_data(RasterImage._get_png_data))
+    Font._hw1_cached = True
+
+
+def _cached_subset(subset):
+    """Font.subset, remembered: a re-render that uses the same glyphs of a font reuses its subset."""
+    import hashlib
+
+    def cached(self, to_unicode, hinting):
+        glyphs = ",".join(map(str, sorted(to_unicode)))
+        key = "|".join((hashlib.sha1(self.file_content).hexdigest(), str(getattr(self, "index", 0)),
+                        hashlib.sha1(glyphs.encode()).hexdigest(), str(bool(hinting)),
+                        str(bool(getattr(self, "missing", None)))))
+        if key not in _SUBSETS:
+            subset(self, to_unicode, hinting)
+            if len(_SUBSETS) >= 64:
+                _SUBSETS.pop(next(iter(_SUBSETS)))
+            _SUBSETS[key] = self.file_content
+        _USED_SUBSETS.add(key)
+        self.file_content = _SUBSETS[key]
+
+    return cached
+
+
+def _without_layout_tables(fonttools_subset):
+    """WeasyPrint's fontTools subsetting, given the font without its GSUB and GPOS tables.
+
+    WeasyPrint drops both tables from the subset, but fontTools (4.68) decompiles them before dropping
+    them: for Latin Modern's large kerning table that was about half of the subsetting time. Removed
+    first, the subset font has the same tables with the same data (checked per font). `kern` goes too
+    when GPOS is there, as fontTools' own pruning does."""
+    import io
+
+    from fontTools.ttLib import TTFont
+
+    stripped: dict[bytes, bytes] = {}
+
+    def subset(self, to_unicode, hinting):
+        content = self.file_content
+        if content not in stripped:
+            font = TTFont(io.BytesIO(content), fontNumber=getattr(self, "index", 0), lazy=True)
+            if "GPOS" in font and "kern" in font:
+                del font["kern"]
+            for tag in ("GSUB", "GPOS"):
+                if tag in font:
+                    del font[tag]
+            out = io.BytesIO()
+            font.save(out)
+            if len(stripped) >= 16:
+                stripped.pop(next(iter(stripped)))
+            stripped[content] = out.getvalue()
+        self.file_content = stripped[content]
+        try:
+            fonttools_subset(self, to_unicode, hinting)
+        finally:
+            if self.file_content is stripped[content]:  # fontTools could not subset it: keep the original
+                self.file_content = content
+
+    return subset
+
+
+def _cached_png_data(get_png_data):
+    """RasterImage._get_png_data (the figure's pixels compressed again for the PDF), remembered by the
+    pixels: a re-render with unchanged figures does not compress them again."""
+    import hashlib
+
+    def cached(pillow_image):
+        key = (pillow_image.mode, pillow_image.size, hashlib.sha1(pillow_image.tobytes()).digest())
+        if key not in _PNG_DATA:
+            if len(_PNG_DATA) >= 256:
+                _PNG_DATA.pop(next(iter(_PNG_DATA)))
+            _PNG_DATA[key] = get_png_data(pillow_image)
+        return _PNG_DATA[key]
+
+    return cached
+
+
+def _replayed_svg_drawing(draw):
+    """SVGImage.draw for typeset formulas (SVG data URIs), recorded once and replayed after.
+
+    A formula is drawn into a fresh stream (no colour or transparency state carried in from the text
+    around it) and the PDF operators it wrote are kept, joined as the PDF writes them, with the
+    transparency states it registered. Any other use (fonts, images, patterns, shadings, groups) is
+    drawn the ordinary way. The operators depend only on the SVG and the drawn size, so a replay writes
+    exactly what drawing would."""
+    import hashlib
+
+    import pydyf
+
+    not_plain: set[str] = set()
+
+    def replayed(self, stream, concrete_width, concrete_height, style):
+        url = getattr(self, "_base_url", None)
+        if not (isinstance(url, str) and url.startswith("data:image/svg+xml")) or not hasattr(stream, "_resources"):
+            return draw(self, stream, concrete_width, concrete_height, style)
+        key = f"{hashlib.sha1(url.encode()).hexdigest()}|{concrete_width!r}|{concrete_height!r}"
+        if key in not_plain:
+            return draw(self, stream, concrete_width, concrete_height, style)
+        recorded = _FORMULA_DRAWINGS.get(key)
+        if recorded is None:
+            kinds = ("ExtGState", "XObject", "Pattern", "Shading")
+            resources = pydyf.Dictionary({**stream._resources, **{name: pydyf.Dictionary() for name in kinds}})
+            others = {name: value for name, value in resources.items() if name not in kinds}
+            fresh = stream.clone(resources=resources, fonts={}, images={})
+            fresh._ctm_stack = [stream.ctm]
+            draw(self, fresh, concrete_width, concrete_height, style)  # logs and stops early if it fails
+            plain = (not fresh._fonts and not fresh._images
+                     and all(not resources[name] for name in ("XObject", "Pattern", "Shading"))
+                     and {name: value for name, value in resources.items() if name not in kinds} == others
+                     and fresh.stream.count(b"q") == fresh.stream.count(b"Q")  # a drawing that failed is unbalanced
+                     and all(re.fullmatch(r"[aA][\d.e-]+", name) and all(isinstance(v, (int, float)) for v in state.values())
+                             for name, state in resources["ExtGState"].items()))
+            try:
+                operators = b"\n".join(op if isinstance(op, bytes) else op.encode("ascii") for op in fresh.stream)
+            except (AttributeError, UnicodeEncodeError):
+                plain = False
+            if not plain:  # drawn the ordinary way, now and from now on
+                not_plain.add(key)
+                return draw(self, stream, concrete_width, concrete_height, style)
+            recorded = (operators, dict(resources["ExtGState"]))
+            if len(_FORMULA_DRAWINGS) >= _DRAWINGS_KEPT:
+                _FORMULA_DRAWINGS.pop(next(iter(_FORMULA_DRAWINGS)))
+            _FORMULA_DRAWINGS[key] = recorded
+        _USED_DRAWINGS.add(key)
+        operators, states = recorded
+        if operators:
+            stream.stream.append(operators)  # the PDF joins a stream's operators with newlines, as here
+        for name, state in states.items():
+            stream._resources["ExtGState"].setdefault(name, state)
+        # as after the drawing's closing restore (Q): the next colour, transparency and font are written again
+        stream._current_color = stream._current_color_stroke = None
+        stream._current_alpha = stream._current_alpha_stroke = None
+        stream._current_font = None
+
+    return replayed

@@ -164,3 +164,66 @@ def test_a_broken_references_file_is_one_clear_error(tmp_path):
     (templates / "references.toml").write_text('[mine]\nauthors = "Me"\ntitle = "Notes"\n')
     with pytest.raises(UserError, match=r"entry \[mine\] lacks venue, year"):
         Renderer(templates)
+
+
+def test_font_subset_without_layout_tables_is_the_same_font():
+    """fontTools decompiles GSUB/GPOS only to drop them; hw1 removes them first: the subset is the same."""
+    import io
+
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    from hw1.render import FONTS_DIR, _without_layout_tables
+
+    class Font:  # what WeasyPrint's Font gives its subsetting: the file, its face index, missing glyphs
+        def __init__(self, content):
+            self.file_content, self.index, self.missing = content, 0, {}
+
+    def fonttools_subset(font, to_unicode, hinting):  # as WeasyPrint 70 calls fontTools
+        options = subset.Options(retain_gids=True, passthrough_tables=True, ignore_missing_glyphs=True,
+                                 hinting=hinting, desubroutinize=True, notdef_outline=bool(font.missing))
+        options.drop_tables += ["GSUB", "GPOS", "SVG"]
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(gids=to_unicode)
+        ttfont = TTFont(io.BytesIO(font.file_content), fontNumber=font.index)
+        subsetter.subset(ttfont)
+        out = io.BytesIO()
+        ttfont.save(out)
+        font.file_content = out.getvalue()
+
+    content = (FONTS_DIR / "lmroman10-italic.otf").read_bytes()
+    assert {"GSUB", "GPOS"} <= set(TTFont(io.BytesIO(content)).keys())
+    cmap = TTFont(io.BytesIO(content)).getBestCmap()
+    order = TTFont(io.BytesIO(content)).getGlyphOrder()
+    glyphs = {order.index(cmap[ord(c)]): c for c in "Gradient of the loss, 0.5"}
+    plain, stripped = Font(content), Font(content)
+    fonttools_subset(plain, glyphs, False)
+    _without_layout_tables(fonttools_subset)(stripped, glyphs, False)
+    assert stripped.file_content == plain.file_content and len(plain.file_content) < len(content) / 3
+
+
+def test_svg_drawings_that_are_not_plain_paths_are_drawn_the_ordinary_way(tmp_path):
+    """Only plain formula drawings are recorded and replayed; an SVG with a gradient (a pattern) is drawn as usual."""
+    import base64
+
+    import weasyprint
+
+    from hw1.render import _FORMULA_DRAWINGS, _install_weasyprint_speedups
+
+    _install_weasyprint_speedups()
+    gradient = (b'<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"><defs><linearGradient id="g">'
+                b'<stop offset="0" stop-color="red"/><stop offset="1" stop-color="blue"/></linearGradient></defs>'
+                b'<rect width="40" height="20" fill="url(#g)"/></svg>')
+    path = b'<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"><path d="M0 0 L40 20 L0 20 Z"/></svg>'
+    uris = [f"data:image/svg+xml;base64,{base64.b64encode(svg).decode()}" for svg in (gradient, path)]
+    page = "".join(f'<p>x <img src="{uri}"> y</p>' for uri in uris)
+    for k in range(2):  # recorded, then replayed
+        weasyprint.HTML(string=page).write_pdf(tmp_path / f"{k}.pdf")
+        resources = PdfReader(tmp_path / f"{k}.pdf").pages[0]["/Resources"]
+        assert resources["/Pattern"], "the gradient was not drawn"
+    import hashlib
+
+    recorded = {key.split("|")[0] for key in _FORMULA_DRAWINGS}
+    assert hashlib.sha1(uris[1].encode()).hexdigest() in recorded
+    assert hashlib.sha1(uris[0].encode()).hexdigest() not in recorded
+    assert (tmp_path / "0.pdf").read_bytes().count(b"/Pattern") == (tmp_path / "1.pdf").read_bytes().count(b"/Pattern")

@@ -248,3 +248,59 @@ def test_long_inline_formula_may_break_after_a_relation_and_keeps_its_text():
     html = replace_math(f"<p>${tex}$</p>")
     assert html.count("<img") == 3 and html.count("<wbr>") == 2
     assert html.count('class="math-text"') == 1 and "\\sigma(wx + b) = 1/(1 + e^{-(wx+b)})</span>" in html
+
+
+def _normalised_text(pdf: Path) -> str:
+    """pdftotext's text of the PDF, with the render time (YYYY-MM-DD HH:MM) taken out."""
+    import re
+
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    return re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d", "<time>", text)
+
+
+def test_warm_render_after_edits_is_the_cold_render(part1_report, tmp_path):
+    """What a warm process (--watch) keeps between renders (compiled templates, font subsets, formula
+    drawings, compressed figures) and what <out>/figures/pdf-cache.json keeps between processes change
+    nothing: after edits, the warm PDF has the pages, text and page drawings of a cold --report-only of
+    the same templates in a fresh process, with and without that file."""
+    import re
+    import sys
+
+    from hw1.pipeline import Options, run_pipeline
+
+    templates = _templates(tmp_path)
+    answers = templates / "answers" / "part1.html.j2"
+    options = Options(out=part1_report, report_only=True, templates=templates)
+    run_pipeline(options, log=lambda line: None)  # the caches filled with the shipped answers
+    original = answers.read_text()
+    # a new word, a new formula, a letter no other text uses (a new font subset) and a power of ten
+    edited = original.replace("{% macro q1() %}", "{% macro q1() %}<p>WARMWORD \u00de $\\zeta_3 = -\\tfrac{7}{9}$ "
+                              "{{ 0.000012|sig(2) }}</p>", 1)
+    for text in (edited, original, edited):  # hits and misses of every cache
+        answers.write_text(text)
+        run_pipeline(options, log=lambda line: None)
+    warm = tmp_path / "warm.pdf"
+    shutil.copyfile(part1_report / "hw1.pdf", warm)
+
+    cold_out = tmp_path / "cold"
+    shutil.copytree(part1_report, cold_out)
+    (cold_out / "hw1.pdf").unlink()
+    (cold_out / "figures" / "pdf-cache.json").unlink()  # nothing drawn or subset before: all computed afresh
+    cold, from_disk = tmp_path / "cold.pdf", tmp_path / "cold-from-disk-cache.pdf"
+    for target in (cold, from_disk):  # the second run reuses the first one's <out>/figures/pdf-cache.json
+        completed = subprocess.run([sys.executable, str(Path(__file__).resolve().parent.parent / "run_all.py"),
+                                    "--report-only", "--out", str(cold_out), "--templates", str(templates)],
+                                   capture_output=True, text=True)
+        assert completed.returncode == 0, completed.stderr
+        shutil.copyfile(cold_out / "hw1.pdf", target)
+    warm_text = _normalised_text(warm)
+    assert "WARMWORD \u00de" in warm_text and "1.2×10" in warm_text and "\\zeta_3" in warm_text
+    for other in (cold, from_disk):
+        assert _normalised_text(other) == warm_text
+        warm_pages, other_pages = PdfReader(warm).pages, PdfReader(other).pages
+        assert len(warm_pages) == len(other_pages)
+        for k, (a, b) in enumerate(zip(warm_pages, other_pages)):
+            if not re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d", b.extract_text()):  # the render time differs
+                # images are named after their URL, which holds the output folder: compare without the names
+                same = [re.sub(rb"/i[0-9a-f]{32}", b"/i", page.get_contents().get_data()) for page in (a, b)]
+                assert same[0] == same[1], f"{other.name}: page {k + 1} differs"
