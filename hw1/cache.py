@@ -172,12 +172,28 @@ def _module_name(path: Path) -> str:
     return ".".join(names[:-1] if names[-1] == "__init__" else names)
 
 
+_PARSED_IMPORTS: dict[Path, tuple[str, set[Path]]] = {}  # file -> (its text, what it imports): parsed once per text
+
+
 def _imports(path: Path) -> set[Path]:
-    """The `hw1` source files `path` imports anywhere in its body (also inside functions)."""
+    """The `hw1` source files `path` imports anywhere in its body (also inside functions).
+
+    Remembered per file text: every render (and each --watch re-render) asks again for about 100 files,
+    and parsing them was about 1 s of a warm re-render; reading them to compare costs a few ms."""
+    text = path.read_text(encoding="utf-8")
+    remembered = _PARSED_IMPORTS.get(path)
+    if remembered is not None and remembered[0] == text:
+        return set(remembered[1])
+    found = _parse_imports(path, text)
+    _PARSED_IMPORTS[path] = (text, found)
+    return set(found)
+
+
+def _parse_imports(path: Path, text: str) -> set[Path]:
     module = _module_name(path)
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
     found: set[Path] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in ast.walk(ast.parse(text)):
         if isinstance(node, ast.Import):
             targets = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):

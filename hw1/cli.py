@@ -147,6 +147,7 @@ def watch(options, run_pipeline, stop_event=None, on_render=None) -> int:
     are loaded once, so a one-word edit reaches the PDF in a fraction of a cold --report-only. A render
     that fails prints its one-line error and leaves the previous PDF in place; watching goes on.
     """
+    import gc
     import time
 
     import watchfiles
@@ -155,6 +156,10 @@ def watch(options, run_pipeline, stop_event=None, on_render=None) -> int:
 
     def render() -> None:
         started = time.perf_counter()
+        # The cyclic garbage collector is paused while rendering and run after, while the watcher waits for
+        # the next save: WeasyPrint makes millions of small objects, and collecting them mid-render delays
+        # the PDF (measured with benchmarks/bench_rerender.py; see README).
+        gc.disable()
         try:
             summary = run_pipeline(options)
         except UserError as exc:
@@ -164,8 +169,11 @@ def watch(options, run_pipeline, stop_event=None, on_render=None) -> int:
         else:
             print(f"done: {summary.pdf} ({time.perf_counter() - started:.2f} s)", flush=True)
             ok = True
+        finally:
+            gc.enable()
         if on_render is not None:
             on_render(ok)
+        gc.collect()
 
     render()
     print(f"watching {templates} for changes (Ctrl-C to stop)", flush=True)

@@ -23,7 +23,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from .errors import UserError
-from . import mathtex
+from . import mathtex, pdf_cache
 from .mathtex import MathError, replace_math
 from .storage import atomic_path, write_text_atomic
 
@@ -576,12 +576,15 @@ class Renderer:
             raise UserError(f"WeasyPrint is not installed, so no PDF was written (results are saved and {html_path} "
                             "is written); pip install weasyprint, then run python run_all.py --report-only") from None
         _quiet_font_subsetting_warning()
-        _install_weasyprint_speedups()
-        _load_pdf_cache(cache.parent / PDF_CACHE)
-        document = weasyprint.HTML(string=page, base_url=str(out_dir.resolve()) + "/").render()
+        pdf_cache.install()
+        pdf_cache.load(cache.parent / pdf_cache.PDF_CACHE)
+        page_for_pdf = _formulas_as_files(page, out_dir)
+        images = pdf_cache.image_cache()
+        document = weasyprint.HTML(string=page_for_pdf, base_url=str(out_dir.resolve()) + "/").render(cache=images)
         with atomic_path(pdf_path) as tmp:
             document.write_pdf(tmp)
-        _save_pdf_cache(cache.parent / PDF_CACHE)
+        pdf_cache.note_loaded_images()
+        pdf_cache.save(cache.parent / pdf_cache.PDF_CACHE)
         write_text_atomic(html_path, page)
         questions = _question_pages(document, _headings(page))
         pages_path = out_dir / f"{stem}-pages.txt"
@@ -643,6 +646,37 @@ def _question_pages(document, headings: list[dict]) -> list[dict]:
     return questions
 
 
+_FORMULA_DATA_URI = re.compile(r'(<img class="math"[^>]*? src=")data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)"')
+
+
+def _formulas_as_files(page: str, out_dir: Path) -> str:
+    """The page for WeasyPrint, with each typeset formula's SVG in a file (figures/math/<hash>.svg) instead
+    of a data URI; the files no other formula uses are removed.
+
+    The data URIs are about 1.2 MB of a 1.3 MB page, and WeasyPrint's HTML parser reads attribute values a
+    character at a time: 0.8 s of every render. The HTML twin keeps the data URIs (it stays self-contained)."""
+    import base64
+
+    folder = out_dir.joinpath(*pdf_cache.FORMULA_FOLDER)
+    folder.mkdir(parents=True, exist_ok=True)
+    used: set[str] = set()
+
+    def to_file(match: re.Match) -> str:
+        svg = base64.b64decode(match.group(2))
+        name = pdf_cache.formula_file_name(svg)
+        if name not in used and not (folder / name).is_file():
+            with atomic_path(folder / name) as tmp:
+                tmp.write_bytes(svg)
+        used.add(name)
+        return f'{match.group(1)}{"/".join(pdf_cache.FORMULA_FOLDER)}/{name}"'
+
+    page = _FORMULA_DATA_URI.sub(to_file, page)
+    for stale in folder.glob("*.svg"):
+        if stale.name not in used:
+            stale.unlink(missing_ok=True)
+    return page
+
+
 FONTS_DIR = Path(__file__).resolve().parent / "fonts"
 
 
@@ -674,233 +708,3 @@ def _quiet_font_subsetting_warning() -> None:
 
 
 _quiet_font_subsetting_warning()  # from import on, so every caller (the CLI, tests, benchmarks) is quiet
-
-
-# ------------------------------------------------------------------ WeasyPrint speed-ups (same PDF)
-#
-# Measured on a warm re-render (--watch, 28-page report): font subsetting and drawing the formulas'
-# SVG paths were about half of WeasyPrint's time. Both are pure functions of their input, so they are
-# cached by that input: in memory for the life of the process (--watch), and on disk beside the formula
-# cache (<out>/figures/pdf-cache.json), so a cold --report-only after an edit reuses what did not
-# change. The PDF is the same as without the caches (tested).
-
-PDF_CACHE = "pdf-cache.json"
-_PDF_CACHE_FORMAT = 1  # bump when what is cached, or how, changes
-_SUBSETS: dict[str, bytes] = {}  # font file, face, glyphs, options (hashed) -> subset font file
-_FORMULA_DRAWINGS: dict[str, tuple[bytes, dict]] = {}  # SVG (hashed), drawn size -> (PDF operators, alpha states)
-_USED_SUBSETS: set[str] = set()  # keys used since the last _load_pdf_cache: what the current render needs
-_USED_DRAWINGS: set[str] = set()
-_PDF_CACHE_SEEN: dict[Path, tuple | None] = {}  # cache file -> its (mtime, size, inode) when this process last read or wrote it
-_DRAWINGS_KEPT = 4000  # formulas (at their drawn size) remembered: a report has a few hundred
-_PNG_DATA: dict[tuple, bytes] = {}  # (mode, size, pixels' hash) -> compressed image data for the PDF
-
-
-def _pdf_cache_version() -> str:
-    import fontTools
-    import pydyf
-    import weasyprint
-
-    return (f"{_PDF_CACHE_FORMAT}-weasyprint-{weasyprint.__version__}-pydyf-{pydyf.__version__}"
-            f"-fonttools-{fontTools.version}")
-
-
-def _load_pdf_cache(path: Path) -> None:
-    """Start a render: add the cached subsets and drawings of `path` (a damaged or foreign file is ignored)."""
-    import base64
-    import json
-
-    import pydyf
-
-    _USED_SUBSETS.clear()
-    _USED_DRAWINGS.clear()
-    if _PDF_CACHE_SEEN.get(Path(path)) == _signature(path):
-        return  # this process wrote (or read) it last: everything in it is in memory already
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-        if data.get("version") != _pdf_cache_version():
-            return
-        subsets = {key: base64.b64decode(font) for key, font in data["subsets"].items()}
-        drawings = {key: (operators.encode("latin-1"), {name: pydyf.Dictionary(state) for name, state in states.items()})
-                    for key, (operators, states) in data["drawings"].items()}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return
-    _SUBSETS.update(subsets)
-    _FORMULA_DRAWINGS.update(drawings)
-    _PDF_CACHE_SEEN[Path(path)] = _signature(path)
-
-
-def _signature(path: Path) -> tuple | None:
-    try:
-        stat = Path(path).stat()
-    except OSError:
-        return None
-    return stat.st_mtime_ns, stat.st_size, stat.st_ino
-
-
-def _save_pdf_cache(path: Path) -> None:
-    """Write the subsets and drawings the current render used (since _load_pdf_cache) to `path`, atomically."""
-    import base64
-
-    from .storage import write_json_atomic
-
-    write_json_atomic(Path(path), {
-        "version": _pdf_cache_version(),
-        "subsets": {key: base64.b64encode(_SUBSETS[key]).decode() for key in sorted(_USED_SUBSETS) if key in _SUBSETS},
-        "drawings": {key: [_FORMULA_DRAWINGS[key][0].decode("latin-1"), _FORMULA_DRAWINGS[key][1]]
-                     for key in sorted(_USED_DRAWINGS) if key in _FORMULA_DRAWINGS},
-    })
-    _PDF_CACHE_SEEN[Path(path)] = _signature(path)
-
-
-def _install_weasyprint_speedups() -> None:
-    """Wrap WeasyPrint's font subsetting and SVG drawing with the caches above (once; skipped, and the
-    PDF made the ordinary way, if this WeasyPrint lacks the internals they wrap)."""
-    try:
-        from weasyprint.images import RasterImage, SVGImage
-        from weasyprint.pdf.fonts import Font
-    except ImportError:
-        return
-    if getattr(Font, "_hw1_cached", False):
-        return
-    if callable(getattr(Font, "subset", None)):
-        Font.subset = _cached_subset(Font.subset)
-    if callable(getattr(Font, "_fonttools_subset", None)):
-        Font._fonttools_subset = _without_layout_tables(Font._fonttools_subset)
-    if callable(getattr(SVGImage, "draw", None)):
-        SVGImage.draw = _replayed_svg_drawing(SVGImage.draw)
-    if isinstance(getattr(RasterImage, "__dict__", {}).get("_get_png_data"), staticmethod):
-        RasterImage._get_png_data = staticmethod(_cached_png_data(RasterImage._get_png_data))
-    Font._hw1_cached = True
-
-
-def _cached_subset(subset):
-    """Font.subset, remembered: a re-render that uses the same glyphs of a font reuses its subset."""
-    import hashlib
-
-    def cached(self, to_unicode, hinting):
-        glyphs = ",".join(map(str, sorted(to_unicode)))
-        key = "|".join((hashlib.sha1(self.file_content).hexdigest(), str(getattr(self, "index", 0)),
-                        hashlib.sha1(glyphs.encode()).hexdigest(), str(bool(hinting)),
-                        str(bool(getattr(self, "missing", None)))))
-        if key not in _SUBSETS:
-            subset(self, to_unicode, hinting)
-            if len(_SUBSETS) >= 64:
-                _SUBSETS.pop(next(iter(_SUBSETS)))
-            _SUBSETS[key] = self.file_content
-        _USED_SUBSETS.add(key)
-        self.file_content = _SUBSETS[key]
-
-    return cached
-
-
-def _without_layout_tables(fonttools_subset):
-    """WeasyPrint's fontTools subsetting, given the font without its GSUB and GPOS tables.
-
-    WeasyPrint drops both tables from the subset, but fontTools (4.68) decompiles them before dropping
-    them: for Latin Modern's large kerning table that was about half of the subsetting time. Removed
-    first, the subset font has the same tables with the same data (checked per font). `kern` goes too
-    when GPOS is there, as fontTools' own pruning does."""
-    import io
-
-    from fontTools.ttLib import TTFont
-
-    stripped: dict[bytes, bytes] = {}
-
-    def subset(self, to_unicode, hinting):
-        content = self.file_content
-        if content not in stripped:
-            font = TTFont(io.BytesIO(content), fontNumber=getattr(self, "index", 0), lazy=True)
-            if "GPOS" in font and "kern" in font:
-                del font["kern"]
-            for tag in ("GSUB", "GPOS"):
-                if tag in font:
-                    del font[tag]
-            out = io.BytesIO()
-            font.save(out)
-            if len(stripped) >= 16:
-                stripped.pop(next(iter(stripped)))
-            stripped[content] = out.getvalue()
-        self.file_content = stripped[content]
-        try:
-            fonttools_subset(self, to_unicode, hinting)
-        finally:
-            if self.file_content is stripped[content]:  # fontTools could not subset it: keep the original
-                self.file_content = content
-
-    return subset
-
-
-def _cached_png_data(get_png_data):
-    """RasterImage._get_png_data (the figure's pixels compressed again for the PDF), remembered by the
-    pixels: a re-render with unchanged figures does not compress them again."""
-    import hashlib
-
-    def cached(pillow_image):
-        key = (pillow_image.mode, pillow_image.size, hashlib.sha1(pillow_image.tobytes()).digest())
-        if key not in _PNG_DATA:
-            if len(_PNG_DATA) >= 256:
-                _PNG_DATA.pop(next(iter(_PNG_DATA)))
-            _PNG_DATA[key] = get_png_data(pillow_image)
-        return _PNG_DATA[key]
-
-    return cached
-
-
-def _replayed_svg_drawing(draw):
-    """SVGImage.draw for typeset formulas (SVG data URIs), recorded once and replayed after.
-
-    A formula is drawn into a fresh stream (no colour or transparency state carried in from the text
-    around it) and the PDF operators it wrote are kept, joined as the PDF writes them, with the
-    transparency states it registered. Any other use (fonts, images, patterns, shadings, groups) is
-    drawn the ordinary way. The operators depend only on the SVG and the drawn size, so a replay writes
-    exactly what drawing would."""
-    import hashlib
-
-    import pydyf
-
-    not_plain: set[str] = set()
-
-    def replayed(self, stream, concrete_width, concrete_height, style):
-        url = getattr(self, "_base_url", None)
-        if not (isinstance(url, str) and url.startswith("data:image/svg+xml")) or not hasattr(stream, "_resources"):
-            return draw(self, stream, concrete_width, concrete_height, style)
-        key = f"{hashlib.sha1(url.encode()).hexdigest()}|{concrete_width!r}|{concrete_height!r}"
-        if key in not_plain:
-            return draw(self, stream, concrete_width, concrete_height, style)
-        recorded = _FORMULA_DRAWINGS.get(key)
-        if recorded is None:
-            kinds = ("ExtGState", "XObject", "Pattern", "Shading")
-            resources = pydyf.Dictionary({**stream._resources, **{name: pydyf.Dictionary() for name in kinds}})
-            others = {name: value for name, value in resources.items() if name not in kinds}
-            fresh = stream.clone(resources=resources, fonts={}, images={})
-            fresh._ctm_stack = [stream.ctm]
-            draw(self, fresh, concrete_width, concrete_height, style)  # logs and stops early if it fails
-            plain = (not fresh._fonts and not fresh._images
-                     and all(not resources[name] for name in ("XObject", "Pattern", "Shading"))
-                     and {name: value for name, value in resources.items() if name not in kinds} == others
-                     and fresh.stream.count(b"q") == fresh.stream.count(b"Q")  # a drawing that failed is unbalanced
-                     and all(re.fullmatch(r"[aA][\d.e-]+", name) and all(isinstance(v, (int, float)) for v in state.values())
-                             for name, state in resources["ExtGState"].items()))
-            try:
-                operators = b"\n".join(op if isinstance(op, bytes) else op.encode("ascii") for op in fresh.stream)
-            except (AttributeError, UnicodeEncodeError):
-                plain = False
-            if not plain:  # drawn the ordinary way, now and from now on
-                not_plain.add(key)
-                return draw(self, stream, concrete_width, concrete_height, style)
-            recorded = (operators, dict(resources["ExtGState"]))
-            if len(_FORMULA_DRAWINGS) >= _DRAWINGS_KEPT:
-                _FORMULA_DRAWINGS.pop(next(iter(_FORMULA_DRAWINGS)))
-            _FORMULA_DRAWINGS[key] = recorded
-        _USED_DRAWINGS.add(key)
-        operators, states = recorded
-        if operators:
-            stream.stream.append(operators)  # the PDF joins a stream's operators with newlines, as here
-        for name, state in states.items():
-            stream._resources["ExtGState"].setdefault(name, state)
-        # as after the drawing's closing restore (Q): the next colour, transparency and font are written again
-        stream._current_color = stream._current_color_stroke = None
-        stream._current_alpha = stream._current_alpha_stroke = None
-        stream._current_font = None
-
-    return replayed

@@ -173,7 +173,8 @@ def test_font_subset_without_layout_tables_is_the_same_font():
     from fontTools import subset
     from fontTools.ttLib import TTFont
 
-    from hw1.render import FONTS_DIR, _without_layout_tables
+    from hw1.pdf_cache import _without_layout_tables
+    from hw1.render import FONTS_DIR
 
     class Font:  # what WeasyPrint's Font gives its subsetting: the file, its face index, missing glyphs
         def __init__(self, content):
@@ -207,10 +208,11 @@ def test_svg_drawings_that_are_not_plain_paths_are_drawn_the_ordinary_way(tmp_pa
     import base64
 
     import weasyprint
+    from pypdf import PdfReader
 
-    from hw1.render import _FORMULA_DRAWINGS, _install_weasyprint_speedups
+    from hw1.pdf_cache import _FORMULA_DRAWINGS, install
 
-    _install_weasyprint_speedups()
+    install()
     gradient = (b'<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"><defs><linearGradient id="g">'
                 b'<stop offset="0" stop-color="red"/><stop offset="1" stop-color="blue"/></linearGradient></defs>'
                 b'<rect width="40" height="20" fill="url(#g)"/></svg>')

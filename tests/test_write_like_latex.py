@@ -304,3 +304,44 @@ def test_warm_render_after_edits_is_the_cold_render(part1_report, tmp_path):
                 # images are named after their URL, which holds the output folder: compare without the names
                 same = [re.sub(rb"/i[0-9a-f]{32}", b"/i", page.get_contents().get_data()) for page in (a, b)]
                 assert same[0] == same[1], f"{other.name}: page {k + 1} differs"
+            # the figures' pixels (and alpha masks) as drawn: a warm render reuses the decoded figures
+            pixels = [sorted(image.image.tobytes() + image.image.mode.encode() for image in page.images)
+                      for page in (a, b)]
+            assert pixels[0] == pixels[1], f"{other.name}: the images of page {k + 1} differ"
+
+
+def test_warm_image_cache_sees_a_replaced_image_and_keeps_formulas(tmp_path):
+    """The image cache a warm process keeps between renders: a PNG file replaced under the same name is
+    loaded again (the PDF shows the new pixels); a formula file (named by its content) and a data URI are
+    kept; an SVG file that is not a formula is not (it holds the render that loaded it)."""
+    import os
+
+    import weasyprint
+    from PIL import Image
+
+    from hw1 import pdf_cache
+
+    pdf_cache.install()
+    png, other_svg = tmp_path / "mine.png", tmp_path / "mine.svg"
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"><path d="M0 0 L40 20 L0 20 Z"/></svg>'
+    formula = tmp_path.joinpath(*pdf_cache.FORMULA_FOLDER, pdf_cache.formula_file_name(svg))
+    formula.parent.mkdir(parents=True)
+    formula.write_bytes(svg)
+    other_svg.write_bytes(svg)
+    page = (f'<p><img src="{png.as_uri()}" style="width:2cm"> <img src="{formula.as_uri()}"> '
+            f'<img src="{other_svg.as_uri()}"></p>')
+
+    def render(colour: tuple) -> bytes:
+        Image.new("RGB", (8, 8), colour).save(png)
+        os.utime(png, ns=(png.stat().st_mtime_ns + 10**9,) * 2)  # a save in the same clock tick still counts
+        cache = pdf_cache.image_cache()
+        out = tmp_path / "out.pdf"
+        weasyprint.HTML(string=page).write_pdf(out, cache=cache)
+        pdf_cache.note_loaded_images()
+        return PdfReader(out).pages[0].images[0].image.convert("RGB").getpixel((0, 0))
+
+    assert render((255, 0, 0)) == (255, 0, 0)
+    kept = dict(pdf_cache._IMAGES)
+    assert render((0, 0, 255)) == (0, 0, 255), "a replaced image was drawn from the cache"
+    assert pdf_cache._IMAGES[formula.as_uri()] is kept[formula.as_uri()]
+    assert pdf_cache._IMAGES[other_svg.as_uri()] is not kept[other_svg.as_uri()]
