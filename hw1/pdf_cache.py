@@ -3,12 +3,16 @@
 Measured on a warm re-render (--watch, 28-page report): font subsetting and drawing the formulas' SVG
 paths were about half of WeasyPrint's time. Both are pure functions of their input, so they are cached by
 that input: in memory for the life of the process (--watch), and on disk beside the formula cache
-(<out>/figures/pdf-cache.json), so a cold --report-only after an edit reuses what did not change. The PDF
-is the same as without the caches (tests/test_render.py).
+(<out>/figures/pdf-cache.json), so a cold --report-only after an edit reuses what did not change.
+A warm process also keeps WeasyPrint's image cache (formulas, and figure files while unchanged) and each
+kept figure's PDF image, so it decodes no PNG twice. The PDF is the same as without the caches
+(tests/test_render.py, tests/test_write_like_latex.py).
 
-These wrap WeasyPrint internals (Font.subset, SVGImage.draw, RasterImage._get_png_data); each wrapper is
-installed only where this WeasyPrint has the method it wraps, so another version renders the ordinary way.
-A render calls `install()`, `load(cache_file)`, WeasyPrint's render and write, then `save(cache_file)`.
+These wrap WeasyPrint internals (Font.subset, Font._fonttools_subset, SVGImage.draw,
+RasterImage._get_png_data, RasterImage.get_x_object); each wrapper is installed only where this WeasyPrint
+has the method it wraps, so another version renders the ordinary way. A render calls `install()`,
+`load(cache_file)`, WeasyPrint's render (with `cache=image_cache()`) and write, `note_loaded_images()`,
+then `save(cache_file)`.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import re
 from pathlib import Path
 
 PDF_CACHE = "pdf-cache.json"
-_PDF_CACHE_FORMAT = 1  # bump when what is cached, or how, changes
+_PDF_CACHE_FORMAT = 2  # bump when what is cached, or how, changes
 _SUBSETS: dict[str, bytes] = {}  # font file, face, glyphs, options (hashed) -> subset font file
 _FORMULA_DRAWINGS: dict[str, tuple[bytes, dict]] = {}  # SVG (hashed), drawn size -> (PDF operators, alpha states)
 _USED_SUBSETS: set[str] = set()  # keys used since the last load: what the current render needs
@@ -85,8 +89,8 @@ def save(path: Path) -> None:
 
 
 def install() -> None:
-    """Wrap WeasyPrint's font subsetting and SVG drawing with the caches above (once; skipped, and the
-    PDF made the ordinary way, if this WeasyPrint lacks the internals they wrap)."""
+    """Wrap WeasyPrint's font subsetting, SVG drawing and image encoding with the caches of this module
+    (once; each skipped, and that step done the ordinary way, if this WeasyPrint lacks what it wraps)."""
     try:
         from weasyprint.images import RasterImage, SVGImage
         from weasyprint.pdf.fonts import Font
