@@ -148,6 +148,7 @@ def watch(options, run_pipeline, stop_event=None, on_render=None) -> int:
     that fails prints its one-line error and leaves the previous PDF in place; watching goes on.
     """
     import gc
+    import threading
     import time
 
     import watchfiles
@@ -175,15 +176,31 @@ def watch(options, run_pipeline, stop_event=None, on_render=None) -> int:
             on_render(ok)
         gc.collect()
 
-    render()
-    print(f"watching {templates} for changes (Ctrl-C to stop)", flush=True)
+    # Ctrl-C during a render may land inside one of WeasyPrint's C callbacks, where Python reports the
+    # KeyboardInterrupt and drops it: the watcher rendered on and never stopped. The handler also sets an
+    # event that watchfiles checks, so the watcher stops after that render at the latest.
+    stop_event = stop_event or threading.Event()
+    previous_handler = None
+    if threading.current_thread() is threading.main_thread():
+        def interrupt(signum, frame):
+            stop_event.set()
+            raise KeyboardInterrupt
+
+        previous_handler = signal.signal(signal.SIGINT, interrupt)
     try:
+        render()
+        print(f"watching {templates} for changes (Ctrl-C to stop)", flush=True)
         for changes in watchfiles.watch(templates, debounce=WATCH_DEBOUNCE_MS, step=50, stop_event=stop_event,
                                         raise_interrupt=True):
+            if stop_event.is_set():
+                break
             names = sorted({Path(path).name for _, path in changes})
             print(f"changed: {', '.join(names)}", flush=True)
             render()
     except KeyboardInterrupt:
         pass
+    finally:
+        if previous_handler is not None:
+            signal.signal(signal.SIGINT, previous_handler)
     print("stopped watching", flush=True)
     return 0
