@@ -229,3 +229,25 @@ def test_svg_drawings_that_are_not_plain_paths_are_drawn_the_ordinary_way(tmp_pa
     assert hashlib.sha1(uris[1].encode()).hexdigest() in recorded
     assert hashlib.sha1(uris[0].encode()).hexdigest() not in recorded
     assert (tmp_path / "0.pdf").read_bytes().count(b"/Pattern") == (tmp_path / "1.pdf").read_bytes().count(b"/Pattern")
+
+
+def test_formulas_reach_weasyprint_as_files_named_by_content(tmp_path):
+    """The page WeasyPrint reads refers to each formula's SVG in figures/math/ (named by its content, so a
+    warm process can keep it); a formula no longer used is removed; other images keep their data URIs."""
+    import base64
+
+    from hw1.render import _formulas_as_files
+
+    def formula(svg: bytes) -> str:
+        return f'<img class="math" alt="x" src="data:image/svg+xml;base64,{base64.b64encode(svg).decode()}" style="">'
+
+    first, second = b"<svg>one</svg>", b"<svg>two</svg>"
+    other = f'<img src="data:image/svg+xml;base64,{base64.b64encode(b"<svg>3</svg>").decode()}">'
+    page = _formulas_as_files(f"<p>{formula(first)} and {formula(second)} {other}</p>", tmp_path)
+    folder = tmp_path / "figures" / "math"
+    names = sorted(p.name for p in folder.glob("*.svg"))
+    assert len(names) == 2 and other in page  # a non-formula image is left as it was
+    assert all(f'src="figures/math/{name}"' in page for name in names)
+    assert {(folder / name).read_bytes() for name in names} == {first, second}
+    page = _formulas_as_files(f"<p>{formula(second)}</p>", tmp_path)
+    assert [(p.read_bytes()) for p in folder.glob("*.svg")] == [second]
