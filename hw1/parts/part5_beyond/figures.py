@@ -53,12 +53,14 @@ def draw(stored, artifacts_dir: Path, figures_dir: Path) -> dict[str, Figure]:
         figures["confidence"] = save_figure(fig, figures_dir, "part5_confidence")
 
         # 5.2: robust accuracy under the bounded one-sided PGD against the budget, one line per network.
-        fig, ax = plt.subplots(figsize=(5.2, 2.7))
+        fig, ax = plt.subplots(figsize=(6.4, 2.7))
         styles = {"original": (GREY, "o--"), "retrained": (BLUE, "s--"), "single-step (Goodfellow)": (ORANGE, "^-"),
                   "adversarially trained": (RED, "o-")}
         for row in r.robustness:
             colour, style = styles.get(row.network, (GREY, "o-"))
-            ax.plot(row.budgets, [100 * v for v in row.robust], style, color=colour, label=row.network)
+            # The original's markers are large and hollow: its line often lies under the retrained one's.
+            hollow = {"markersize": 9, "markerfacecolor": "none"} if row.network == "original" else {}
+            ax.plot(row.budgets, [100 * v for v in row.robust], style, color=colour, label=row.network, **hollow)
         headline = r.robust_settings.headline
         ax.axvline(headline, color=GREY, linestyle=":", linewidth=1)
         ax.set_xlabel("$L_\\infty$ budget $b$ of the one-sided PGD (inputs in [-1, 1])")
@@ -68,7 +70,7 @@ def draw(stored, artifacts_dir: Path, figures_dir: Path) -> dict[str, Figure]:
         top = ax.secondary_xaxis("top", functions=(lambda b: b / 2, lambda b: 2 * b))
         top.set_xlabel("the same budget on the [0, 1] scale", fontsize=SMALLEST)
         top.tick_params(labelsize=SMALLEST)
-        ax.legend(frameon=False, fontsize=SMALLEST, loc="lower left")
+        ax.legend(frameon=False, fontsize=SMALLEST, loc="center left", bbox_to_anchor=(1.02, 0.5))  # beside: no curve under it
         fig.tight_layout()
         figures["robust"] = save_figure(fig, figures_dir, "part5_robust")
 
