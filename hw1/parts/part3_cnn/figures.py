@@ -71,7 +71,7 @@ def draw(stored, artifacts_dir: Path, figures_dir: Path) -> dict[str, Figure]:
     figures = {"curves": draw_training_curves(result.curves, figures_dir, "part3_curves")}
     with plt.style.context(["default", STYLE]):
         confusion = np.asarray(result.confusion)
-        fig, ax = plt.subplots(figsize=(3.6, 3.2))
+        fig, ax = plt.subplots(figsize=(4.4, 3.9))  # cells wide enough for a four-digit count
         off_diagonal = confusion * (1 - np.eye(10, dtype=int))
         # Colour only the errors: the diagonal (about 1,000 per digit) would drown everything else.
         image = ax.imshow(off_diagonal, cmap="Reds", norm=colors.Normalize(0, max(off_diagonal.max(), 1)))

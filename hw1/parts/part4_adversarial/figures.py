@@ -41,7 +41,7 @@ def _draw_examples(examples: list[dict], saved: dict, figures_dir: Path, name: s
         ax_d.set_title("perturbation $I_\\epsilon$", fontsize=SMALLEST)
         fig.colorbar(shown, ax=ax_d, fraction=0.046, pad=0.03).ax.tick_params(labelsize=SMALLEST)
         draw_digit(ax_a, adversarial)
-        goal = f", target {example.target}" if targeted else ""
+        goal = f"\ntarget {example.target}" if targeted else ""  # own line: on one it ran into the next panel's label
         ax_a.set_title(f"adversarial: {example.prediction_after}{goal}", fontsize=SMALLEST)
         width = 0.4
         ax_p.bar(classes - width / 2, example.probabilities_before, width, color=GREY, label="original image")
