@@ -26,7 +26,7 @@ from typing import Callable
 import numpy as np
 import pytest
 
-from hw1.render import num, pct
+from hw1.render import count, num, pct
 from report_text import report_text
 
 pytestmark = pytest.mark.slow  # quick runs of every part and of Part 2 for five seeds
@@ -176,6 +176,31 @@ def _p3_largest_gain(out, r):
             f"({pct(accuracy[k], 1)} to {pct(accuracy[k + 1], 1)})"], ["improves most in the last part"]
 
 
+def _p3_curves_apart(out, r):
+    """Test accuracy against the smoothed training accuracy (mean of the window of batches before each evaluation)."""
+    history = r["history"]
+    window = max(5, history["iterations_per_epoch"] // 10)
+    batches = history["iteration_accuracy"]
+    train = [float(np.mean(batches[max(0, i - window):i])) for i in history["eval_iteration"]]
+    gaps = [abs(t - s) for t, s in zip(history["test_accuracy"], train)]
+    k = int(np.argmax(gaps))
+    everywhere = "The two curves agree within a point at every evaluation"
+    if gaps[k] <= 0.01:
+        return [everywhere], ["furthest apart"]
+    return [f"furthest apart at epoch {num(history['eval_epoch'][k], 2)}: test accuracy "
+            f"{pct(history['test_accuracy'][k], 1)} against {pct(train[k], 1)} in training"], [everywhere]
+
+
+def _p3_largest_fall(out, r):
+    accuracy, epochs = r["history"]["test_accuracy"], r["history"]["eval_epoch"]
+    falls = -np.diff(accuracy)
+    k = int(np.argmax(falls)) if len(falls) else 0
+    if not len(falls) or falls[k] <= 0.005:
+        return [], ["largest fall"]
+    return [f"largest fall between two evaluations is {num(100 * falls[k], 1)} points, from {pct(accuracy[k], 1)} at "
+            f"epoch {num(epochs[k], 2)} to {pct(accuracy[k + 1], 1)} at epoch {num(epochs[k + 1], 2)}"], []
+
+
 def _p3_overfit(out, r):
     history = r["history"]
     same = history["test_loss"][-1] <= 2 * history["epoch_train_loss"][-1]
@@ -295,6 +320,37 @@ def _p5_defence_goals(out, r):
     return [phrases[key], f"robust accuracy of {pct(robust, 1)}", start], [v for k, v in phrases.items() if k != key]
 
 
+def _p5_beyond_budget(out, r):
+    config = json.loads((out / "results.json").read_text())["parts"]["part5"]["config"]
+    d = [n for n in r["robustness"] if n["network"] == "adversarially trained"][0]
+    headline = d["robust"][d["budgets"].index(r["robust_settings"]["headline"])]
+    beyond = [v for b, v in zip(d["budgets"], d["robust"]) if b > config["defence_budget"]]
+    if not beyond:
+        return [], ["Beyond the training budget"]
+    gives = "the defence gives way"
+    kept = [f"{pct(v, 1)} at" for v in beyond]
+    return (["Beyond the training budget", gives, *kept], []) if min(beyond) < headline - 0.1 \
+        else (["Beyond the training budget", *kept], [gives])
+
+
+def _p5_papers_direction(out, r):
+    trades = 0.9607  # TRADES' own robust accuracy (the papers table)
+    d = [n for n in r["robustness"] if n["network"] == "adversarially trained"][0]
+    ours = d["robust"][d["budgets"].index(r["robust_settings"]["headline"])]
+    above, below = "does not make ours the better defence", "is below TRADES'"
+    return ([above], [below]) if ours >= trades else ([below], [above])
+
+
+def _p5_universal_share(out, r):
+    into = r["universal_headline"]["fooled_into"]
+    top, total = max(into), sum(into)
+    if top / max(total, 1) < 0.5:
+        return ["spread over several classes"], ["go to the same class"]
+    if top == total:
+        return [f"all of them ({count(top)})"], []
+    return [f"{count(top)} of the {count(total)}"], [f"all of them ({count(top)})"]
+
+
 CLAIMS = [
     Claim("p2-band", "part2", "which label the band of the input plane holds, and which points it contains", _p2_band),
     Claim("p2-step0-separable", "part2", "whether a line separates the labels in the hidden plane at step 0",
@@ -304,6 +360,8 @@ CLAIMS = [
     Claim("p2-reported-network", "part2", "the saved network solves XOR; which seed it is", _p2_reported_network),
     Claim("p2-stuck", "part2", "where the failing seeds stand (loss range, gradient trend, curvature)", _p2_stuck),
     Claim("p3-largest-gain", "part3", "where the test curve gains most", _p3_largest_gain),
+    Claim("p3-curves-apart", "part3", "where the test and training curves are furthest apart", _p3_curves_apart),
+    Claim("p3-largest-fall", "part3", "where test accuracy falls most", _p3_largest_fall),
     Claim("p3-overfit", "part3", "whether the network overfits", _p3_overfit),
     Claim("p3-top-confusion", "part3", "which error is most frequent", _p3_top_confusion),
     Claim("p4-sweep", "part4", "whether the perturbation grows with the step size", _p4_sweep),
@@ -317,6 +375,11 @@ CLAIMS = [
           _p5_defence_goals),
     Claim("p5-universal-examples", "part5", "what the network predicts for the digits shown with v",
           _p5_universal_examples),
+    Claim("p5-beyond-budget", "part5", "robust accuracy beyond the training budget; whether the defence gives way",
+          _p5_beyond_budget),
+    Claim("p5-papers-direction", "part5", "ours against TRADES' number, compared the right way round",
+          _p5_papers_direction),
+    Claim("p5-universal-share", "part5", "how many fooled images one class takes", _p5_universal_share),
 ]
 
 
