@@ -118,7 +118,7 @@ def draw(stored, artifacts_dir: Path, figures_dir: Path) -> dict[str, Figure]:
         figures["input"] = save_figure(_snapshot_grid(r, input_panel, "$x_1$", "$x_2$"), figures_dir, "part2_input_plane")
 
         # Loss curves: every seed faintly, the reported run bold; snapshots marked.
-        fig, (ax_tanh, ax_id, ax_seeds) = plt.subplots(1, 3, figsize=(6.7, 2.3),
+        fig, (ax_tanh, ax_id, ax_seeds) = plt.subplots(1, 3, figsize=(6.7, 2.6),
                                                        gridspec_kw={"width_ratios": [1.3, 1.3, 0.8]})
         steps = np.arange(arrays["tanh_loss_curves"].shape[1])
         floor = 1e-4
@@ -137,7 +137,8 @@ def draw(stored, artifacts_dir: Path, figures_dir: Path) -> dict[str, Figure]:
             ax.set_xlabel("step + 1")
             ax.set_title(title)
         ax_tanh.set_ylabel("mean cross-entropy")
-        ax_tanh.legend(frameon=False, loc="lower left", fontsize=SMALLEST)
+        # Below the panels: inside, the reported curve ran through it for some seeds.
+        fig.legend(*ax_tanh.get_legend_handles_labels(), frameon=False, loc="lower center", ncol=3, fontsize=SMALLEST)
         tanh_final = np.maximum(np.asarray(r.robustness_tanh_loss), floor)
         id_final = np.maximum(np.asarray(r.robustness_identity_loss), floor)
         jitter = np.linspace(-0.15, 0.15, len(tanh_final))
@@ -150,6 +151,6 @@ def draw(stored, artifacts_dir: Path, figures_dir: Path) -> dict[str, Figure]:
         ax_seeds.set_ylim(floor, 2)
         ax_seeds.set_xlim(-0.5, 1.5)
         ax_seeds.set_title(f"final loss, {len(tanh_final)} seeds")
-        fig.tight_layout(w_pad=0.8)
+        fig.tight_layout(w_pad=0.8, rect=(0, 0.08, 1, 1))
         figures["loss"] = save_figure(fig, figures_dir, "part2_loss")
     return figures
