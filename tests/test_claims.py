@@ -187,6 +187,8 @@ def _p3_curves_apart(out, r):
     everywhere = "The two curves agree within a point at every evaluation"
     if gaps[k] <= 0.01:
         return [everywhere], ["furthest apart"]
+    if k == 0:
+        return ["furthest apart there, at the first evaluation"], [everywhere]
     return [f"furthest apart at epoch {num(history['eval_epoch'][k], 2)}: test accuracy "
             f"{pct(history['test_accuracy'][k], 1)} against {pct(train[k], 1)} in training"], [everywhere]
 
