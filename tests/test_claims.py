@@ -188,7 +188,7 @@ def _p3_curves_apart(out, r):
     if gaps[k] <= 0.01:
         return [everywhere], ["furthest apart"]
     if k == 0:
-        return ["furthest apart there, at the first evaluation"], [everywhere]
+        return ["That is where the two curves are furthest apart"], [everywhere]
     return [f"furthest apart at epoch {num(history['eval_epoch'][k], 2)}: test accuracy "
             f"{pct(history['test_accuracy'][k], 1)} against {pct(train[k], 1)} in training"], [everywhere]
 
@@ -205,9 +205,13 @@ def _p3_largest_fall(out, r):
 
 def _p3_overfit(out, r):
     history = r["history"]
-    same = history["test_loss"][-1] <= 2 * history["epoch_train_loss"][-1]
-    yes, no = "does not overfit within this budget", "starts to overfit"
-    return ([yes], [no]) if same else ([no], [yes])
+    test, train = history["test_loss"][-1], history["epoch_train_loss"][-1]
+    same, below, over = "are of the same size (within a factor of 2)", "no sign of overfitting", "starts to overfit"
+    if test <= 2 * train and train <= 2 * test:
+        return [same], [below, over]
+    if test < train:  # more than a factor of 2 apart, the test loss the lower
+        return [below], [same, over]
+    return [over], [same, below]
 
 
 def _p3_top_confusion(out, r):
@@ -287,10 +291,13 @@ def _p5_transfer_rises(out, r):
     rows = r["confidence"]
     u = [row for row in rows if row["attack"] == "untargeted"]
     t = [row for row in rows if row["attack"] == "targeted"]
-    rises = (u[-1]["transfer_misclassified"] > u[0]["transfer_misclassified"] + 0.1
-             and t[-1]["transfer_hit_target"] > t[0]["transfer_hit_target"] + 0.1)
-    yes, no = "This agrees with Carlini and Wagner", "Transfer changes by less than 10 points"
-    return ([yes], [no]) if rises else ([no], [yes])
+    up_u = u[-1]["transfer_misclassified"] > u[0]["transfer_misclassified"] + 0.1
+    up_t = t[-1]["transfer_hit_target"] > t[0]["transfer_hit_target"] + 0.1
+    yes = "This agrees with Carlini and Wagner"
+    if up_u and up_t:
+        return [yes], ["Transfer rises by more than 10"]
+    which = "the untargeted attack only" if up_u else "the targeted attack only" if up_t else "neither attack"
+    return [f"Transfer rises by more than 10 points for {which}"], [yes]
 
 
 def _p5_universal_examples(out, r):
