@@ -9,7 +9,7 @@ kept figure's PDF image, so it decodes no PNG twice. The PDF is the same as with
 (tests/test_render.py, tests/test_write_like_latex.py).
 
 These wrap WeasyPrint internals (Font.subset, Font._fonttools_subset, SVGImage.draw,
-RasterImage._get_png_data, RasterImage.get_x_object); each wrapper is installed only where this WeasyPrint
+RasterImage.get_x_object); each wrapper is installed only where this WeasyPrint
 has the method it wraps, so another version renders the ordinary way. A render calls `install()`,
 `load(cache_file)`, WeasyPrint's render (with `cache=image_cache()`) and write, `note_loaded_images()`,
 then `save(cache_file)`.
@@ -28,7 +28,6 @@ _USED_SUBSETS: set[str] = set()  # keys used since the last load: what the curre
 _USED_DRAWINGS: set[str] = set()
 _PDF_CACHE_SEEN: dict[Path, tuple | None] = {}  # cache file -> its (mtime, size, inode) when this process last read or wrote it
 _DRAWINGS_KEPT = 4000  # formulas (at their drawn size) remembered: a report has a few hundred
-_PNG_DATA: dict[tuple, bytes] = {}  # (mode, size, pixels' hash) -> compressed image data for the PDF
 
 
 def _pdf_cache_version() -> str:
@@ -104,8 +103,6 @@ def install() -> None:
         Font._fonttools_subset = _without_layout_tables(Font._fonttools_subset)
     if callable(getattr(SVGImage, "draw", None)):
         SVGImage.draw = _replayed_svg_drawing(SVGImage.draw)
-    if isinstance(getattr(RasterImage, "__dict__", {}).get("_get_png_data"), staticmethod):
-        RasterImage._get_png_data = staticmethod(_cached_png_data(RasterImage._get_png_data))
     if callable(getattr(RasterImage, "get_x_object", None)):
         RasterImage.get_x_object = _remembered_x_object(RasterImage.get_x_object)
     Font._hw1_cached = True
@@ -122,20 +119,26 @@ def formula_file_name(svg: bytes) -> str:
     return hashlib.sha1(svg).hexdigest()[:20] + ".svg"
 
 
+def _file_of(url: str) -> Path:
+    """The local path a file: URL names."""
+    from urllib.parse import unquote, urlsplit
+
+    return Path(unquote(urlsplit(url).path))
+
+
 def svg_identity(url) -> str | None:
     """What identifies an SVG image's content from its URL alone, or None where the URL does not.
 
     A data URI is its content (hashed); a formula file (FORMULA_FOLDER/<hash>.svg) is named by its content.
     Any other file could change under the same name, so it has no identity here and is never cached."""
     import hashlib
-    from urllib.parse import unquote, urlsplit
 
     if not isinstance(url, str):
         return None
     if url.startswith("data:image/svg+xml"):
         return hashlib.sha1(url.encode()).hexdigest()
     if url.startswith("file:"):
-        path = Path(unquote(urlsplit(url).path))
+        path = _file_of(url)
         if path.parent.parts[-2:] == FORMULA_FOLDER and _FORMULA_FILE.fullmatch(path.name):
             return f"formula-{path.name}"
     return None
@@ -222,22 +225,6 @@ def _without_layout_tables(fonttools_subset):
     return subset
 
 
-def _cached_png_data(get_png_data):
-    """RasterImage._get_png_data (the figure's pixels compressed again for the PDF), remembered by the
-    pixels: a re-render with unchanged figures does not compress them again."""
-    import hashlib
-
-    def cached(pillow_image):
-        key = (pillow_image.mode, pillow_image.size, hashlib.sha1(pillow_image.tobytes()).digest())
-        if key not in _PNG_DATA:
-            if len(_PNG_DATA) >= 256:
-                _PNG_DATA.pop(next(iter(_PNG_DATA)))
-            _PNG_DATA[key] = get_png_data(pillow_image)
-        return _PNG_DATA[key]
-
-    return cached
-
-
 def _replayed_svg_drawing(draw):
     """SVGImage.draw for typeset formulas (SVG data URIs), recorded once and replayed after.
 
@@ -311,7 +298,6 @@ def image_cache() -> dict:
     redrawn, or a student's image replaced, is loaded again). Dropped: everything else, e.g. an SVG file,
     which holds the layout context of the render that loaded it (its text would use that render's fonts)."""
     from hashlib import md5
-    from urllib.parse import unquote, urlsplit
 
     from weasyprint.images import RasterImage
 
@@ -320,7 +306,7 @@ def image_cache() -> dict:
             return True
         if not (url.startswith("file:") and isinstance(image, RasterImage)):
             return False
-        return _FILE_SIGNATURES.get(url) == _signature(Path(unquote(urlsplit(url).path)))
+        return _FILE_SIGNATURES.get(url) == _signature(_file_of(url))
 
     urls = [key for key in _IMAGES if isinstance(key, str) and ":" in key.split("-", 1)[0]]
     for url in urls:
@@ -335,8 +321,7 @@ def image_cache() -> dict:
 
 def note_loaded_images() -> None:
     """After a render: remember the signature of each image file it loaded (see image_cache)."""
-    from urllib.parse import unquote, urlsplit
 
     for url in _IMAGES:
         if isinstance(url, str) and url.startswith("file:") and url not in _FILE_SIGNATURES:
-            _FILE_SIGNATURES[url] = _signature(Path(unquote(urlsplit(url).path)))
+            _FILE_SIGNATURES[url] = _signature(_file_of(url))

@@ -260,7 +260,7 @@ def _normalised_text(pdf: Path) -> str:
 
 def test_warm_render_after_edits_is_the_cold_render(part1_report, tmp_path):
     """What a warm process (--watch) keeps between renders (compiled templates, font subsets, formula
-    drawings, compressed figures) and what <out>/figures/pdf-cache.json keeps between processes change
+    drawings, loaded figures and their PDF images) and what <out>/figures/pdf-cache.json keeps between processes change
     nothing: after edits, the warm PDF has the pages, text and page drawings of a cold --report-only of
     the same templates in a fresh process, with and without that file."""
     import re
