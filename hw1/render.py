@@ -23,7 +23,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from .errors import UserError
-from . import mathtex, pdf_cache
+from . import incremental, mathtex, pdf_cache
 from .mathtex import MathError, replace_math
 from .storage import atomic_path, write_text_atomic
 
@@ -580,7 +580,8 @@ class Renderer:
         pdf_cache.load(cache.parent / pdf_cache.PDF_CACHE)
         page_for_pdf = _formulas_as_files(page, out_dir)
         images = pdf_cache.image_cache()
-        document = weasyprint.HTML(string=page_for_pdf, base_url=str(out_dir.resolve()) + "/").render(cache=images)
+        document = incremental.render(page_for_pdf, base_url=str(out_dir.resolve()) + "/", key=str(pdf_path.resolve()),
+                                      cache=images)
         with atomic_path(pdf_path) as tmp:
             document.write_pdf(tmp)
         pdf_cache.note_loaded_images()
