@@ -46,7 +46,7 @@ class _Node:
 
     own: int
     whole: int
-    children: list["_Node"]
+    children: list[_Node]
     laid_out_as_one: bool  # a table or flex/grid container: its layout reads all its content at once
 
 
@@ -157,7 +157,7 @@ def _install() -> bool:
     if _INSTALLED:
         return _INSTALLED[0]
     try:
-        import weasyprint.layout as layout
+        from weasyprint import layout
         from weasyprint.layout import block
         from weasyprint.layout.page import remake_page  # noqa: F401 (used by _incremental_pages)
     except ImportError:

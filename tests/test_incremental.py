@@ -9,9 +9,11 @@ import pytest
 
 weasyprint = pytest.importorskip("weasyprint")
 
-from hw1 import incremental  # noqa: E402
-from hw1 import pdf_cache  # noqa: E402
-from hw1 import render as _quiet_font_notice  # noqa: E402,F401 (its logging filter)
+from hw1 import (
+    incremental,
+    pdf_cache,
+)
+from hw1 import render as _quiet_font_notice  # noqa: F401 (its logging filter)
 
 # As the report renders: font subsets cached by their glyphs. (fontTools stamps a new subset with the
 # time of day, so two uncached renders of one page can differ in that stamp alone.)

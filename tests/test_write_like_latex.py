@@ -231,6 +231,10 @@ def test_watch_rerenders_after_a_save_and_survives_an_error(part1_report, tmp_pa
         wait_for(3)
         assert results[2] is True
         assert "WATCHEDWORD" in pdf_text(part1_report / "hw1.pdf", "\n")
+        from hw1 import incremental
+
+        if incremental.enabled():  # the warm render laid out only the pages the edit touched (hw1/incremental.py)
+            assert incremental.LAST["incremental"], incremental.LAST
     finally:
         stop.set()
         thread.join(timeout=10)
