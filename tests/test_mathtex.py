@@ -31,7 +31,7 @@ def test_math_error_names_file_line_formula_and_the_literal_dollar(tmp_path):
 
 
 def test_filters_inside_math_give_valid_math():
-    from hw1.render import count, pct, sig
+    from hw1.report_macros import count, pct, sig
 
     for value in (pct(0.9954, 2), sig(1.5e-5, 2), count(60000), sig(0.25)):
         assert "<img" in replace_math(f"<p>$\\epsilon = {value}$</p>"), value

@@ -6,7 +6,8 @@ from helpers import copy_templates, pdf_text
 from hw1.errors import UserError
 from hw1.mathtex import replace_math
 from hw1.pipeline import PartView
-from hw1.render import DEFAULT_TEMPLATES, Renderer, count, num, pct, secs, sig
+from hw1.render import DEFAULT_TEMPLATES, Renderer
+from hw1.report_macros import count, num, pct, secs, sig
 from hw1.toolkit.plotting import Figure
 
 
@@ -151,10 +152,10 @@ def test_citing_an_unknown_key_names_the_valid_keys(tmp_path):
     templates = copy_templates(tmp_path)
     renderer = Renderer(templates)
     template = renderer.env.from_string('{{ cite("goodfelow2015") }}')
-    from hw1.render import Numbering, _make_globals
+    from hw1.report_macros import Numbering, make_globals
 
     with pytest.raises(ValueError, match="goodfellow2015"):
-        template.render(**_make_globals(Numbering(), Numbering(), True, templates, None, renderer.references))
+        template.render(**make_globals(Numbering(), Numbering(), True, templates, None, renderer.references))
 
 
 def test_a_broken_references_file_is_one_clear_error(tmp_path):
@@ -236,18 +237,18 @@ def test_formulas_reach_weasyprint_as_files_named_by_content(tmp_path):
     warm process can keep it); a formula no longer used is removed; other images keep their data URIs."""
     import base64
 
-    from hw1.render import _formulas_as_files
+    from hw1.pdf_cache import formulas_as_files
 
     def formula(svg: bytes) -> str:
         return f'<img class="math" alt="x" src="data:image/svg+xml;base64,{base64.b64encode(svg).decode()}" style="">'
 
     first, second = b"<svg>one</svg>", b"<svg>two</svg>"
     other = f'<img src="data:image/svg+xml;base64,{base64.b64encode(b"<svg>3</svg>").decode()}">'
-    page = _formulas_as_files(f"<p>{formula(first)} and {formula(second)} {other}</p>", tmp_path)
+    page = formulas_as_files(f"<p>{formula(first)} and {formula(second)} {other}</p>", tmp_path)
     folder = tmp_path / "figures" / "math"
     names = sorted(p.name for p in folder.glob("*.svg"))
     assert len(names) == 2 and other in page  # a non-formula image is left as it was
     assert all(f'src="figures/math/{name}"' in page for name in names)
     assert {(folder / name).read_bytes() for name in names} == {first, second}
-    page = _formulas_as_files(f"<p>{formula(second)}</p>", tmp_path)
+    page = formulas_as_files(f"<p>{formula(second)}</p>", tmp_path)
     assert [(p.read_bytes()) for p in folder.glob("*.svg")] == [second]
