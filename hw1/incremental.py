@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 TESTED_WEASYPRINT = ("70.",)  # versions whose layout internals this module was checked against
+_UNKNOWN = object()  # a previous render's position with no place in the new tree (inside what changed)
 
 
 class _FullLayoutNeeded(Exception):
@@ -217,14 +218,14 @@ def _incremental_pages(plan: _Plan, context, root_box, html) -> list | None:
     previous = plan.previous
     changes, shifts = _differences(previous.tree, plan.tree)
     count = len(previous.pages)
-    # Previous positions, in the new tree's child indices (None: inside what changed).
-    reach = [None if r is None else _moved(r, shifts) for r in previous.reach]
+    # Previous positions, in the new tree's child indices (_UNKNOWN: inside what changed, or not recorded).
+    reach = [_UNKNOWN if r is None else _moved(r, shifts) for r in previous.reach]
     entries = [(_moved_skip_stack(entry[0], shifts),) + tuple(copy.deepcopy(entry[1:])) for entry in previous.page_maker]
     pending = sorted((_widened(plan.tree, start), _widened(plan.tree, end)) for start, end in changes)
     if not pending:  # the same boxes: lay out the last page again (cheap), keep the rest
-        pending = [(reach[-1] or (), reach[-1] or ())] if reach[-1] is not None else None
-    if pending is None:
-        return None
+        if reach[-1] is _UNKNOWN:
+            return None
+        pending = [(reach[-1], reach[-1])]
     for entry in entries:  # object ids of the previous render's page lookups: meaningless here
         entry[-1]["content_lookups"] = []
 
@@ -241,8 +242,7 @@ def _incremental_pages(plan: _Plan, context, root_box, html) -> list | None:
             index = count
             break
         start = pending[0][0]
-        first = next((j for j in range(index, count)
-                      if reach[j] is None or reach[j] is _UNKNOWN or _covers(reach[j], start)), None)
+        first = next((j for j in range(index, count) if reach[j] is _UNKNOWN or _covers(reach[j], start)), None)
         if first is None or entries[first][0] is _UNKNOWN:
             if not made:
                 return None
@@ -282,9 +282,6 @@ def _incremental_pages(plan: _Plan, context, root_box, html) -> list | None:
             if index < len(context.page_maker):
                 context.page_maker[index][-1]["content_changed"] = True
     return made
-
-
-_UNKNOWN = object()  # a previous position inside what changed
 
 
 def _keep(made: list, context, html, previous: _Rendered, entries: list, reach: list, plan: _Plan,

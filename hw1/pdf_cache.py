@@ -354,7 +354,6 @@ def image_cache() -> dict:
 
 def note_loaded_images() -> None:
     """After a render: remember the signature of each image file it loaded (see image_cache)."""
-
     for url in _IMAGES:
         if isinstance(url, str) and url.startswith("file:") and url not in _FILE_SIGNATURES:
             _FILE_SIGNATURES[url] = _signature(_file_of(url))

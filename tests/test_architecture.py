@@ -49,10 +49,13 @@ def test_the_parts_are_the_folders():
     assert all(PARTS[n].folder.name == PART_FOLDERS[n - 1].name for n in PARTS)
 
 
+MACHINERY = ("hw1.pipeline", "hw1.cli", "hw1.render", "hw1.report_macros", "hw1.cache", "hw1.mathtex")  # above parts
+
+
 @pytest.mark.parametrize("folder", PART_FOLDERS, ids=lambda p: p.name)
 def test_no_part_imports_another_part_or_the_machinery_above_it(folder):
     forbidden_prefixes = [f"hw1.parts.{other.name}" for other in PART_FOLDERS if other != folder]
-    forbidden_prefixes += ["hw1.pipeline", "hw1.cli", "hw1.render", "hw1.report_macros", "hw1.cache", "hw1.mathtex"]
+    forbidden_prefixes += list(MACHINERY)
     for path in sorted(folder.glob("*.py")):
         for name in _imported_modules(path):
             assert not any(name == p or name.startswith(p + ".") for p in forbidden_prefixes), \
@@ -62,8 +65,7 @@ def test_no_part_imports_another_part_or_the_machinery_above_it(folder):
 def test_the_toolkit_imports_no_part_and_no_pipeline():
     for path in sorted((PACKAGE / "toolkit").glob("*.py")):
         for name in _imported_modules(path):
-            assert not name.startswith(("hw1.parts", "hw1.pipeline", "hw1.cli", "hw1.render", "hw1.report_macros",
-                                         "hw1.cache")), \
+            assert not name.startswith(("hw1.parts", *MACHINERY)), \
                 f"{path.relative_to(REPO)} imports {name}"
 
 

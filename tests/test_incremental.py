@@ -79,8 +79,9 @@ def _html(pieces: dict[str, str], style: str = STYLE) -> str:
 IMAGES: dict = {}  # the warm renders' image cache (as --watch keeps one): the same image, the same object
 
 
-def _pdf(html: str, key: str) -> bytes:
-    return incremental.render(html, base_url="file:///nonexistent/", key=key, cache=IMAGES).write_pdf()
+def _warm(html: str, key: str = "warm"):
+    """A render in a warm process (the previous render of `key` and the image cache kept)."""
+    return incremental.render(html, base_url="file:///nonexistent/", key=key, cache=IMAGES)
 
 
 def _full_pdf(html: str) -> bytes:
@@ -102,7 +103,7 @@ def test_incremental_renders_are_full_renders_after_every_kind_of_edit():
     incremental.forget()
     IMAGES.clear()
     pieces = _sections()
-    _pdf(_html(pieces), "warm")
+    pages = {len(_warm(_html(pieces)).pages)}
     assert incremental.LAST["incremental"] is False  # nothing before it
     edits = [  # (what, the edit, the most pages it may lay out again, or None: no limit); each on the last
         ("one word in the middle", lambda p: _edit(p, "p3.1", "gradient", "gradients"), 2),
@@ -120,11 +121,12 @@ def test_incremental_renders_are_full_renders_after_every_kind_of_edit():
         ("a paragraph inserted, and a word further on", lambda p: _edit(
             _edit(p, "p0.1", "</p>", "</p><p>" + _paragraph(3, 30) + "</p>"), "p5.0", "step", "stride"), None),
     ]
-    pages = {len(weasyprint.HTML(string=_html(pieces)).render().pages)}
     for what, edit, most in edits:
         edited = edit(pieces)
         html = _html(edited)
-        warm = _pdf(html, "warm")
+        document = _warm(html)
+        pages.add(len(document.pages))
+        warm = document.write_pdf()
         done = dict(incremental.LAST)
         assert done["incremental"], f"{what}: laid out in full"
         assert warm == _full_pdf(html), f"{what}: the warm PDF differs from a full layout's ({done})"
@@ -132,11 +134,10 @@ def test_incremental_renders_are_full_renders_after_every_kind_of_edit():
             relaid = sum(last - first + 1 for first, last in done["relaid"])
             assert relaid <= most, f"{what}: laid out {relaid} pages again ({done})"
         pieces = edited
-        pages.add(len(weasyprint.HTML(string=html).render().pages))
     assert len(pages) >= 2  # the page count changed on the way (and the contents' page numbers with it)
     # A stylesheet edit may change every page: a full layout, and still the same PDF.
     html = _html(pieces, STYLE.replace("line-height: 1.35", "line-height: 1.4"))
-    warm = _pdf(html, "warm")
+    warm = _warm(html).write_pdf()
     assert incremental.LAST["incremental"] is False
     assert warm == _full_pdf(html)
 
@@ -155,9 +156,9 @@ def test_an_edit_can_pull_a_heading_back_onto_the_page_before():
                 f"<p>{_paragraph(1, 200)}</p></body></html>")
 
     incremental.forget("pull")
-    before = incremental.render(html(120), base_url="file:///nonexistent/", key="pull", cache=IMAGES)
+    before = _warm(html(120), "pull")
     assert "kept" not in before.pages[0].anchors  # the heading went to page 2 with its paragraph
-    after = incremental.render(html(12), base_url="file:///nonexistent/", key="pull", cache=IMAGES)
+    after = _warm(html(12), "pull")
     assert incremental.LAST["incremental"] and "kept" in after.pages[0].anchors
     assert after.write_pdf() == _full_pdf(html(12))
 
