@@ -36,7 +36,7 @@ WIDTH_CM = 16.6  # the report's text width (templates/style.css)
 def hw1_pdf(out: Path) -> Path:
     import weasyprint
 
-    from hw1 import mathtex, render
+    from hw1.rendering import mathtex, render
 
     css = (REPO / "templates" / "style.css").read_text()
     body = f"<p>{PARAGRAPH}</p>" + "".join(f"<p>$${tex}$$</p>" for tex in DISPLAYS)

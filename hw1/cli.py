@@ -138,8 +138,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _relaid_pages() -> str:
-    """'; pages 2, 12-13 laid out again' after a render that kept the other pages (hw1/incremental.py)."""
-    from . import incremental
+    """'; pages 2, 12-13 laid out again' after a render that kept the other pages (hw1/rendering/speedups/incremental.py)."""
+    from .rendering.speedups import incremental
 
     if not incremental.LAST.get("incremental"):
         return ""
@@ -154,7 +154,7 @@ def watch(options, run_pipeline, stop_event=None, on_render=None) -> int:
     """Render, then re-render on every save under the templates folder until Ctrl-C (or `stop_event`).
 
     The process stays warm between renders: Python, Jinja, WeasyPrint, the fonts and the formula cache
-    are loaded once, and only the pages an edit touches are laid out again (hw1/incremental.py), so a
+    are loaded once, and only the pages an edit touches are laid out again (hw1/rendering/speedups/incremental.py), so a
     one-word edit reaches the PDF in about a third of a cold --report-only. A render
     that fails prints its one-line error and leaves the previous PDF in place; watching goes on.
     """

@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from .cache import FigureCache, ResultStore, code_version, load_current, part_key, upstream
+from .store.cache import FigureCache, ResultStore, code_version, load_current, part_key, upstream
 from .errors import UserError
 from .parts import PARTS, Part, StoredPart, with_dependencies
-from .render import DEFAULT_TEMPLATES, Renderer
+from .rendering.render import DEFAULT_TEMPLATES, Renderer
 from .reporter import Reporter
-from .storage import OutputLock, prepare_output_dir
+from .store.storage import OutputLock, prepare_output_dir
 from .toolkit.plotting import Figure
 
 # torch is imported only when something is computed (in _compute_parts and below): a re-render after

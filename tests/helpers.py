@@ -17,7 +17,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 def copy_templates(tmp_path: Path) -> Path:
     """A private copy of the templates folder, safe to edit."""
-    from hw1.render import DEFAULT_TEMPLATES
+    from hw1.rendering.render import DEFAULT_TEMPLATES
 
     target = tmp_path / "templates"
     shutil.copytree(DEFAULT_TEMPLATES, target)
@@ -135,7 +135,7 @@ _DRAWING_METHODS_3D = ("plot_surface", "plot_wireframe")
 
 def stored_part(out: Path, part_number: int):
     """Part `part_number` as saved in the report folder `out`, loaded into its typed config and result."""
-    from hw1.cache import ResultStore
+    from hw1.store.cache import ResultStore
     from hw1.parts import PARTS
 
     part = PARTS[part_number]

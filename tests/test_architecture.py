@@ -22,7 +22,7 @@ PART_FOLDERS = sorted(p for p in (PACKAGE / "parts").iterdir() if p.is_dir() and
 
 def _imported_modules(path: Path) -> set[str]:
     """Absolute names of every module `path` imports (also inside functions), with `from x import y` giving
-    both x and x.y (y may be a submodule). Written here, not taken from hw1.cache, so the two can disagree."""
+    both x and x.y (y may be a submodule). Written here, not taken from hw1.store.cache, so the two can disagree."""
     package = ".".join(path.relative_to(REPO).parent.parts)  # what a relative import starts from
     names: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text())):
@@ -49,7 +49,7 @@ def test_the_parts_are_the_folders():
     assert all(PARTS[n].folder.name == PART_FOLDERS[n - 1].name for n in PARTS)
 
 
-MACHINERY = ("hw1.pipeline", "hw1.cli", "hw1.render", "hw1.report_macros", "hw1.cache", "hw1.mathtex")  # above parts
+MACHINERY = ("hw1.pipeline", "hw1.cli", "hw1.rendering", "hw1.store.cache")  # above the parts: drive, render, cache them
 
 
 @pytest.mark.parametrize("folder", PART_FOLDERS, ids=lambda p: p.name)
@@ -79,7 +79,7 @@ def test_the_import_parser_sees_relative_and_function_level_imports():
 
 def _versions(project: Path) -> dict[str, list[str]]:
     code = ("import sys, json; sys.path.insert(0, sys.argv[1]); import hw1; assert hw1.__file__.startswith(sys.argv[1]); "
-            "from hw1 import cache; from hw1.parts import PARTS; "
+            "from hw1.store import cache; from hw1.parts import PARTS; "
             "print(json.dumps({p.name: [cache.code_version(p), cache.drawing_version(p)] for p in PARTS.values()}))")
     completed = subprocess.run([sys.executable, "-c", code, str(project)], capture_output=True, text=True, check=True)
     return json.loads(completed.stdout)

@@ -26,7 +26,7 @@ from typing import Callable
 import numpy as np
 import pytest
 
-from hw1.report_macros import count, num, pct
+from hw1.rendering.report_macros import count, num, pct
 from report_text import report_text
 
 pytestmark = pytest.mark.slow  # quick runs of every part and of Part 2 for five seeds

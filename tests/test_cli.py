@@ -13,7 +13,7 @@ import torch
 from helpers import REPO, copy_templates, fails
 from hw1.errors import UserError
 from hw1.pipeline import Options, run_pipeline
-from hw1.storage import OutputLock
+from hw1.store.storage import OutputLock
 
 
 def _snapshot(folder: Path) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""The warm render lays out again only the pages an edit touches (hw1/incremental.py), and its PDF is the
+"""The warm render lays out again only the pages an edit touches (hw1/rendering/speedups/incremental.py), and its PDF is the
 PDF of a full layout, byte for byte, after every kind of edit: a word, a paragraph that pushes the pages
 on, pages added and removed, a heading the contents list, the contents' page itself, a table cell, a
 figure pair, the stylesheet, and several places at once."""
@@ -9,11 +9,8 @@ import pytest
 
 weasyprint = pytest.importorskip("weasyprint")
 
-from hw1 import (
-    incremental,
-    pdf_cache,
-)
-from hw1 import render as _quiet_font_notice  # noqa: F401 (its logging filter)
+from hw1.rendering.speedups import incremental, pdf_cache
+from hw1.rendering import render as _quiet_font_notice  # noqa: F401 (its logging filter)
 
 # As the report renders: font subsets cached by their glyphs. (fontTools stamps a new subset with the
 # time of day, so two uncached renders of one page can differ in that stamp alone.)

@@ -1,12 +1,12 @@
-"""Math in the answers (hw1.mathtex): LaTeX between dollars is typeset, dollar amounts in prose stay prose,
+"""Math in the answers (hw1.rendering.mathtex): LaTeX between dollars is typeset, dollar amounts in prose stay prose,
 and a formula that cannot be typeset is named with its file and line."""
 
 import pytest
 
 from helpers import copy_templates as _templates, edit_text as _edit
 from hw1.errors import UserError
-from hw1.mathtex import replace_math
-from hw1.render import Renderer
+from hw1.rendering.mathtex import replace_math
+from hw1.rendering.render import Renderer
 
 
 def test_dollar_amounts_in_prose_stay_prose():
@@ -31,7 +31,7 @@ def test_math_error_names_file_line_formula_and_the_literal_dollar(tmp_path):
 
 
 def test_filters_inside_math_give_valid_math():
-    from hw1.report_macros import count, pct, sig
+    from hw1.rendering.report_macros import count, pct, sig
 
     for value in (pct(0.9954, 2), sig(1.5e-5, 2), count(60000), sig(0.25)):
         assert "<img" in replace_math(f"<p>$\\epsilon = {value}$</p>"), value
@@ -47,7 +47,7 @@ def test_latex_students_write_is_typeset(tex):
 
 
 def test_unknown_command_suggests_a_spelling():
-    from hw1.mathtex import MathError
+    from hw1.rendering.mathtex import MathError
 
     with pytest.raises(MathError, match=r"unknown LaTeX command \\R \(write \\mathbb\{R\} instead\)"):
         replace_math(r"<p>$x \in \R^n$</p>")
@@ -56,7 +56,7 @@ def test_unknown_command_suggests_a_spelling():
 
 
 def test_displayed_fraction_is_display_size():
-    from hw1.mathtex import tex_to_svg
+    from hw1.rendering.mathtex import tex_to_svg
 
     _, _, inline_height, _ = tex_to_svg(r"\frac{a}{b}", display=False)
     _, _, display_height, _ = tex_to_svg(r"\frac{a}{b}", display=True)

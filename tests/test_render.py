@@ -4,10 +4,10 @@ import pytest
 
 from helpers import copy_templates, pdf_text
 from hw1.errors import UserError
-from hw1.mathtex import replace_math
+from hw1.rendering.mathtex import replace_math
 from hw1.pipeline import PartView
-from hw1.render import DEFAULT_TEMPLATES, Renderer
-from hw1.report_macros import count, num, pct, secs, sig
+from hw1.rendering.render import DEFAULT_TEMPLATES, Renderer
+from hw1.rendering.report_macros import count, num, pct, secs, sig
 from hw1.toolkit.plotting import Figure
 
 
@@ -152,7 +152,7 @@ def test_citing_an_unknown_key_names_the_valid_keys(tmp_path):
     templates = copy_templates(tmp_path)
     renderer = Renderer(templates)
     template = renderer.env.from_string('{{ cite("goodfelow2015") }}')
-    from hw1.report_macros import Numbering, make_globals
+    from hw1.rendering.report_macros import Numbering, make_globals
 
     with pytest.raises(ValueError, match="goodfellow2015"):
         template.render(**make_globals(Numbering(), Numbering(), True, templates, None, renderer.references))
@@ -174,8 +174,8 @@ def test_font_subset_without_layout_tables_is_the_same_font():
     from fontTools import subset
     from fontTools.ttLib import TTFont
 
-    from hw1.pdf_cache import _without_layout_tables
-    from hw1.render import FONTS_DIR
+    from hw1.rendering.speedups.pdf_cache import _without_layout_tables
+    from hw1.rendering.render import FONTS_DIR
 
     class Font:  # what WeasyPrint's Font gives its subsetting: the file, its face index, missing glyphs
         def __init__(self, content):
@@ -211,7 +211,7 @@ def test_svg_drawings_that_are_not_plain_paths_are_drawn_the_ordinary_way(tmp_pa
     import weasyprint
     from pypdf import PdfReader
 
-    from hw1.pdf_cache import _FORMULA_DRAWINGS, install
+    from hw1.rendering.speedups.pdf_cache import _FORMULA_DRAWINGS, install
 
     install()
     gradient = (b'<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"><defs><linearGradient id="g">'
@@ -237,7 +237,7 @@ def test_formulas_reach_weasyprint_as_files_named_by_content(tmp_path):
     warm process can keep it); a formula no longer used is removed; other images keep their data URIs."""
     import base64
 
-    from hw1.pdf_cache import formulas_as_files
+    from hw1.rendering.speedups.pdf_cache import formulas_as_files
 
     def formula(svg: bytes) -> str:
         return f'<img class="math" alt="x" src="data:image/svg+xml;base64,{base64.b64encode(svg).decode()}" style="">'

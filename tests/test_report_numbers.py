@@ -6,7 +6,7 @@ import json
 import pytest
 
 from helpers import pdf_text
-from hw1.report_macros import num, pct
+from hw1.rendering.report_macros import num, pct
 
 pytestmark = pytest.mark.slow  # reads the quick run of every part
 

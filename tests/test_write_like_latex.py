@@ -101,7 +101,7 @@ and {{{{ ref("fig-my-plot") }}}} draws {{{{ cite("kingma2015", "hamey1998") }}}}
 def test_unary_minus_is_a_sign_and_binary_minus_subtracts():
     from ziamath.zmath import tex2mml
 
-    from hw1.mathtex import _unary_minus
+    from hw1.rendering.mathtex import _unary_minus
 
     def signs(tex):
         mathml = _unary_minus(tex2mml(tex, inline=True))
@@ -181,7 +181,7 @@ def test_no_weasyprint_warning_and_hand_in_lines(part1_report, capsys, caplog):
 def test_other_weasyprint_warnings_stay_visible(caplog):
     import logging
 
-    from hw1.render import _quiet_font_subsetting_warning
+    from hw1.rendering.render import _quiet_font_subsetting_warning
 
     _quiet_font_subsetting_warning()
     logger = logging.getLogger("weasyprint")
@@ -231,9 +231,9 @@ def test_watch_rerenders_after_a_save_and_survives_an_error(part1_report, tmp_pa
         wait_for(3)
         assert results[2] is True
         assert "WATCHEDWORD" in pdf_text(part1_report / "hw1.pdf", "\n")
-        from hw1 import incremental
+        from hw1.rendering.speedups import incremental
 
-        if incremental.enabled():  # the warm render laid out only the pages the edit touched (hw1/incremental.py)
+        if incremental.enabled():  # the warm render laid out only the pages the edit touched (hw1/rendering/speedups/incremental.py)
             assert incremental.LAST["incremental"], incremental.LAST
     finally:
         stop.set()
@@ -242,7 +242,7 @@ def test_watch_rerenders_after_a_save_and_survives_an_error(part1_report, tmp_pa
 
 
 def test_long_inline_formula_may_break_after_a_relation_and_keeps_its_text():
-    from hw1.mathtex import _split_at_relations, replace_math
+    from hw1.rendering.mathtex import _split_at_relations, replace_math
 
     tex = r"\hat{y} = \sigma(wx + b) = 1/(1 + e^{-(wx+b)})"
     assert _split_at_relations(tex) == [r"\hat{y} =", r"\sigma(wx + b) =", r"1/(1 + e^{-(wx+b)})"]
@@ -323,7 +323,7 @@ def test_warm_image_cache_sees_a_replaced_image_and_keeps_formulas(tmp_path):
     import weasyprint
     from PIL import Image
 
-    from hw1 import pdf_cache
+    from hw1.rendering.speedups import pdf_cache
 
     pdf_cache.install()
     png, other_svg = tmp_path / "mine.png", tmp_path / "mine.svg"

@@ -19,7 +19,7 @@ class Part:
     number: int  # N of the folder part<N>_<name>; the report orders parts by it
     title: str  # the section heading, e.g. "Plot Loss and Gradient"
     config_cls: type  # frozen dataclass with a `preset(quick: bool)` classmethod
-    result_cls: type  # dataclass saved to results.json (hw1.schema converts it both ways)
+    result_cls: type  # dataclass saved to results.json (hw1.store.schema converts it both ways)
     run: Callable  # run(config, ctx: RunContext, *upstream: StoredPart) -> result
     draw: Callable  # draw(stored: StoredPart, artifacts_dir, figures_dir) -> {name: Figure}
     depends_on: tuple[int, ...] = ()  # parts whose saved results `run` receives, in this order

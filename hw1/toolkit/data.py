@@ -25,7 +25,7 @@ import torch
 
 from ..errors import UserError
 from ..reporter import SILENT
-from ..storage import atomic_path, md5_file, write_json_atomic
+from ..store.storage import atomic_path, md5_file, write_json_atomic
 
 MNIST_MD5 = {
     "train-images-idx3-ubyte": "6bbc9ace898e44ae57da46a324031adb",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..lazy import torch
-from ..storage import atomic_path
+from ..store.storage import atomic_path
 
 
 def save_weights(model: torch.nn.Module, path) -> None:

@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 
-from ..storage import atomic_path  # noqa: E402
+from ..store.storage import atomic_path  # noqa: E402
 
 DPI = 200
 SMALLEST = 7.5  # pt: no text in a figure is smaller than the report's smallest text (its config tables)

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from ..reporter import SILENT, Reporter
-from ..storage import atomic_path
+from ..store.storage import atomic_path
 from .data import MNIST, to_model_input
 from .models import Table1CNN, eval_mode, in_layout, prefers_channels_last
 from .runtime import full_float32

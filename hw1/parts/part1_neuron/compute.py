@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...lazy import torch
-from ...storage import atomic_path
+from ...store.storage import atomic_path
 from ...toolkit.runtime import RunContext
 from .config import Part1Config
 from .result import ARTIFACT, Part1Result

@@ -15,9 +15,9 @@ import math
 
 import numpy as np
 
-from ...storage import atomic_path
+from ...store.storage import atomic_path
 from ...toolkit.runtime import RunContext
-from ...schema import from_data
+from ...store.schema import from_data
 from .config import Part2Config
 from .export import course_check, save_xor_weights
 from .geometry import decision_grid, region_structure, separable

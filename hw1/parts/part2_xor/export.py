@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...lazy import torch
-from ...storage import atomic_path
+from ...store.storage import atomic_path
 from .network import INPUTS
 
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 
 from ...lazy import torch
-from ...storage import atomic_path
+from ...store.storage import atomic_path
 from ...toolkit.networks import save_weights
 from ...toolkit.runtime import RunContext
 from .config import Part3Config
-from ...schema import from_data
+from ...store.schema import from_data
 from .result import COURSE_WEIGHTS, MISCLASSIFIED, WEIGHTS, ArchitectureRow, Part3Result
 
 

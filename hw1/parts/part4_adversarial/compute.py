@@ -10,12 +10,12 @@ from __future__ import annotations
 import time
 
 from ...lazy import torch
-from ...storage import atomic_path
+from ...store.storage import atomic_path
 from ...toolkit.networks import load_cnn, predict, save_weights
 from ...toolkit.runtime import RunContext
 from ..contract import StoredPart
 from .config import Part4Config
-from ...schema import from_data
+from ...store.schema import from_data
 from .result import ADVERSARIAL, RETRAINED, AttackExample, AttackSummary, Part4Result, SweepRow
 
 

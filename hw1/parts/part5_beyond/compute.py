@@ -20,12 +20,12 @@ from dataclasses import asdict
 
 from ...lazy import torch
 from ...paths import PACKAGE_DIR
-from ...storage import atomic_path
+from ...store.storage import atomic_path
 from ...toolkit.networks import load_cnn, predict, save_weights
 from ...toolkit.runtime import RunContext
 from ...toolkit.train_config import TrainConfig
 from ..contract import StoredPart
-from ...schema import from_data
+from ...store.schema import from_data
 from .config import Part5Config
 from .defence import train_defended
 from .result import (

@@ -1,6 +1,6 @@
 """What the templates call: the number filters (`pct`, `num`, `sig`, `count`, `secs`) and the macros for
 numbered figures and tables, cross-references, citations and the bibliography (`figure`, `table`,
-`table_caption`, `ref`, `cite`, `bibliography`, `draw`). The renderer (hw1/render.py) hands them to Jinja.
+`table_caption`, `ref`, `cite`, `bibliography`, `draw`). The renderer (hw1/rendering/render.py) hands them to Jinja.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import jinja2
 from markupsafe import Markup, escape
 
 from . import mathtex
-from .errors import UserError
-from .storage import atomic_path
+from ..errors import UserError
+from ..store.storage import atomic_path
 
 REFERENCES = "references.toml"  # the bibliography that cite("key") reads (students add their own entries)
 REFERENCE_FIELDS = ("authors", "title", "venue", "year")

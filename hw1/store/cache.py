@@ -30,8 +30,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .parts.contract import Part, StoredPart
-from .paths import PACKAGE_DIR
+from ..parts.contract import Part, StoredPart
+from ..paths import PACKAGE_DIR
 from .schema import from_data, to_data
 from .storage import sha256_file, write_json_atomic
 

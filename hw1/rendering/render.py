@@ -4,7 +4,7 @@ Templates live in `templates/`: `report.html.j2` (the document), `sections/` (on
 question headings, figures, tables) and `answers/` (the written answers, the files students edit),
 plus `style.css` (the print stylesheet, inlined so the HTML twin is self-contained).
 Numbers reach the answers through filters (`pct`, `num`, `sig`, `count`, `secs`), never by hand; the filters
-and the figure, table, reference and citation macros are in hw1/report_macros.py.
+and the figure, table, reference and citation macros are in hw1/rendering/report_macros.py.
 """
 
 from __future__ import annotations
@@ -21,14 +21,15 @@ from typing import Any
 import jinja2
 from markupsafe import Markup, escape
 
-from .errors import UserError
-from . import incremental, mathtex, pdf_cache
+from ..errors import UserError
+from . import mathtex
+from .speedups import incremental, pdf_cache
 from .mathtex import MathError, replace_math
 from .report_macros import (FILTERS, OWN_FIGURES, REFERENCES, Numbering, count, load_references, make_globals, num,
                             pct, secs, sig)
-from .storage import atomic_path, write_text_atomic
+from ..store.storage import atomic_path, write_text_atomic
 
-from .paths import DEFAULT_TEMPLATES  # noqa: E402  (re-exported)
+from ..paths import DEFAULT_TEMPLATES  # noqa: E402  (re-exported)
 MAIN_TEMPLATE = "report.html.j2"
 STYLESHEET = "style.css"
 
@@ -411,7 +412,7 @@ def _question_pages(document, headings: list[dict]) -> list[dict]:
     return questions
 
 
-FONTS_DIR = Path(__file__).resolve().parent / "fonts"
+FONTS_DIR = Path(__file__).resolve().parent.parent / "fonts"
 
 
 def _copy_fonts(out_dir: Path) -> None:

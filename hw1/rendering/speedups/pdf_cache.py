@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .storage import atomic_path
+from ...store.storage import atomic_path
 
 PDF_CACHE = "pdf-cache.json"
 _PDF_CACHE_FORMAT = 2  # bump when what is cached, or how, changes
@@ -78,7 +78,7 @@ def save(path: Path) -> None:
     """Write the subsets and drawings the current render used (since load) to `path`, atomically."""
     import base64
 
-    from .storage import write_json_atomic
+    from ...store.storage import write_json_atomic
 
     write_json_atomic(Path(path), {
         "version": _pdf_cache_version(),

@@ -23,7 +23,7 @@ import re
 from pathlib import Path
 
 FONT_SIZE_PT = 11  # the body text's size in the print stylesheet; math is scaled in em, so it follows any text
-MATH_FONT = Path(__file__).resolve().parent / "fonts" / "latinmodern-math.otf"  # pairs with Latin Modern Roman
+MATH_FONT = Path(__file__).resolve().parent.parent / "fonts" / "latinmodern-math.otf"  # pairs with Latin Modern Roman
 
 # A minus sign whose left neighbour is an operator (an opening bracket, a relation, a comma, another
 # operator) or nothing is a sign, not a subtraction: `[-6, 6]`, `I \\ge -1`, `w = -b`. latex2mathml writes
@@ -115,7 +115,7 @@ def load_cache(path: Path) -> None:
 
 def save_cache(path: Path) -> None:
     """Write the formulas the current render used (since load_cache) to `path`, atomically."""
-    from .storage import write_json_atomic
+    from ..store.storage import write_json_atomic
 
     formulas = {k: v for k, v in _DISK_CACHE.items() if k in _USED}
     write_json_atomic(Path(path), {"version": CACHE_VERSION, "formulas": formulas})
