@@ -1,6 +1,6 @@
 """The registry of the assignment's parts, discovered from the folders `hw1/parts/part<N>_<name>/`.
 
-Adding a part is adding a folder (README, "Adding a part"): nothing here lists the parts by hand.
+Adding a part is adding a folder (docs/development.md, "Adding a part"): nothing here lists the parts by hand.
 The CLI reads the folder names only (`hw1.paths.part_folders`, no imports), so `run_all.py --help` stays instant.
 """
 

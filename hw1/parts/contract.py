@@ -4,7 +4,7 @@ A part is a package `hw1/parts/part<N>_<name>/` whose `__init__.py` defines `PAR
 its config and result types, its `run` (compute: returns a typed result, writes artifacts through
 the RunContext, never prints) and its `draw` (figures from a saved result). The registry
 (`hw1.parts`), the CLI's part numbers, the report's sections and summary rows, the cache's code
-versions and the tests' part sets are all derived from these folders. README: "Adding a part".
+versions and the tests' part sets are all derived from these folders. docs/development.md: "Adding a part".
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 The engine is ziamath (pure Python: LaTeX -> MathML -> SVG paths in Latin Modern Math, the math
 companion of the body text's Latin Modern Roman, both shipped in hw1/fonts/). It
-was chosen over matplotlib's mathtext by measurement (README, "Math in the answers"): it typesets
+was chosen over matplotlib's mathtext by measurement (docs/development.md, "The math engine"): it typesets
 the LaTeX students write (`\\le`, `\\tfrac`, `\\lVert`, `aligned`, `cases`, `pmatrix` ... where
 mathtext refused 18 of 80 common constructs), about 20 times faster, and display math is in display
 style (a displayed `\\frac` is a full-size fraction).

@@ -162,7 +162,7 @@ def make_globals(numbering: Numbering, previous: Numbering, final: bool, templat
         module_path = templates_dir / OWN_FIGURES_MODULE
         if not module_path.is_file():
             raise ValueError(f"draw({name!r}): there is no {module_path}; write def {name}(parts, artifacts_dir): "
-                             "... return fig there (see README, 'Your own figures and tables')")
+                             "... return fig there (see README, 'Your own figures, tables and images')")
         import importlib.util
 
         spec = importlib.util.spec_from_file_location("hw1_own_figures", module_path)
