@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+import helpers
 from helpers import draw_and_capture
 from hw1.parts.part1_neuron.compute import analytic_gradients, neuron_surfaces, run
 from hw1.parts.part1_neuron.config import Part1Config
@@ -85,19 +86,32 @@ def test_run_saves_surfaces_and_derives_facts(tmp_path):
 SURFACES = ("output", "l2_loss", "l2_grad_w", "ce_loss", "ce_grad_w")
 
 
-def test_each_surface_figure_draws_its_own_array_over_the_grid(part1_report, tmp_path):
+def test_each_surface_figure_draws_its_own_array_over_the_grid_on_its_own_scale(part1_report, tmp_path, monkeypatch):
+    """Each surface: its own array over the grid, a z-range and colour bar of its own (a shared range made the
+    L2 gradient, peak 0.096, look flat beside the cross-entropy's), and no tick label at an axis end (the
+    3-D axes meet there: "6 -6" collided)."""
     arrays = load_npz(part1_report / "artifacts" / "part1.npz")
     for first, second in itertools.combinations(SURFACES, 2):
         assert not np.allclose(arrays[first], arrays[second]), (first, second)  # a swap would show
+    monkeypatch.setattr(helpers, "_DRAWING_METHODS_3D", helpers._DRAWING_METHODS_3D + ("plot_trisurf",))
     drawn = draw_and_capture(1, part1_report, tmp_path / "figures")
     w_grid, b_grid = np.meshgrid(arrays["w"], arrays["b"], indexing="xy")
+    half_range = arrays["w"][-1]
     for name in SURFACES:
-        (surface,) = drawn[name].of("plot_surface")
+        (surface,) = drawn[name].of("plot_trisurf")
         w, b, z = (np.asarray(a) for a in surface.args[:3])
-        np.testing.assert_array_equal(z, arrays[name], err_msg=f"figure {name} draws another array")
-        np.testing.assert_array_equal(w, w_grid, err_msg=name)
-        np.testing.assert_array_equal(b, b_grid, err_msg=name)
+        np.testing.assert_array_equal(z, arrays[name].ravel(), err_msg=f"figure {name} draws another array")
+        np.testing.assert_array_equal(w, w_grid.ravel(), err_msg=name)
+        np.testing.assert_array_equal(b, b_grid.ravel(), err_msg=name)
         assert drawn[name].file == f"part1_{name}.png"
+        ax, bar = drawn[name].axes  # the surface and its colour bar
+        signed = arrays[name].min() < 0 < arrays[name].max()
+        top = np.abs(arrays[name]).max() if signed else arrays[name].max()
+        bottom = -top if signed else arrays[name].min()
+        np.testing.assert_allclose(ax.get_zlim(), (bottom, top), err_msg=name)
+        np.testing.assert_allclose(bar.get_ylim(), (bottom, top), err_msg=name)
+        for ticks in (ax.get_xticks(), ax.get_yticks()):
+            assert np.abs(ticks).max() < half_range, (name, ticks)
 
 
 def test_the_gradient_slice_draws_each_gradient_at_b_0_under_its_own_label(part1_report, tmp_path):

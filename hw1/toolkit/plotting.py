@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
+import matplotlib.font_manager
 import PIL.Image
 
 matplotlib.use("Agg")
@@ -21,17 +22,30 @@ import numpy as np  # noqa: E402
 from ..store.storage import atomic_path  # noqa: E402
 
 DPI = 200
-SMALLEST = 7.5  # pt: no text in a figure is smaller than the report's smallest text (its config tables)
+FONTS_DIR = Path(__file__).resolve().parent.parent / "fonts"
+# The body's typeface in the figures too: Latin Modern Roman (shipped in hw1/fonts) for text, and
+# matplotlib's own Computer Modern for math, the family Latin Modern was drawn from.
+for _font in sorted(FONTS_DIR.glob("lmroman10-*.otf")):
+    matplotlib.font_manager.fontManager.addfont(str(_font))
+SERIF = "Latin Modern Roman"
+# Sizes close to the captions' 9.5 pt: labels and titles at 9 pt, ticks, legends and annotations at 8 pt
+# (never below the report's smallest text, its 7.5 pt configuration tables).
+SMALLEST = 8.0
 STYLE = {
-    "font.size": 8.5,
-    "axes.titlesize": 8.5,
-    "axes.labelsize": 8.5,
+    "font.family": "serif",
+    "font.serif": [SERIF, "DejaVu Serif"],
+    "font.size": 9,
+    "axes.titlesize": 9,
+    "axes.labelsize": 9,
     "xtick.labelsize": SMALLEST,
     "ytick.labelsize": SMALLEST,
     "legend.fontsize": SMALLEST,
     "figure.titlesize": 9,
     "axes.grid": False,
     "mathtext.fontset": "cm",
+    "mathtext.rm": "serif",
+    "axes.unicode_minus": True,
+    "axes.formatter.use_mathtext": False,
     "savefig.dpi": DPI,
     "axes.spines.top": False,
     "axes.spines.right": False,
