@@ -1,0 +1,211 @@
+"""Plant realistic bugs one at a time in a temporary copy of the project and run the tests on each: a bug the
+tests do not catch is a hole in the tests. The list grows with every bug found in review (issue 29).
+
+    HW1_DATA_DIR=/path/to/data python benchmarks/plant_bugs.py              # every bug, each with its own tests
+    python benchmarks/plant_bugs.py --only part3-wrong-split pct-truncates  # some of them
+    python benchmarks/plant_bugs.py --all-tests                             # the whole suite for every bug (slow)
+    python benchmarks/plant_bugs.py --list                                  # the bugs, nothing run
+
+Each bug is a list of exact text replacements in one file (each `old` must occur exactly once, so a bug that
+no longer applies after a refactor says so instead of silently planting nothing) and the tests to run:
+a list of pytest arguments, or "all". For each bug the script copies the project (hw1/, templates/,
+tests/, run_all.py, pyproject.toml) to a temporary folder, plants the bug, checks that the copy's own
+package is the one imported, runs pytest there (HW1_DATA_DIR passed through, HW1_REPORT_DIR removed) and
+prints CAUGHT (some test failed: the failures and their messages; pytest -x stops at the first unless
+--every-failure) or SURVIVED. Exit status: the number
+of bugs that survived (or could not be planted).
+
+Bugs in parts/ re-run the session's quick pipeline inside pytest (a few minutes on 2 cores); filter and
+template bugs are quick.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+COPIED = ("hw1", "templates", "tests", "run_all.py", "pyproject.toml")
+
+
+@dataclass(frozen=True)
+class Bug:
+    name: str
+    file: str  # relative to the repository
+    edits: tuple[tuple[str, str], ...]  # (exact old text, new text), each old text occurring exactly once
+    tests: tuple[str, ...] | str  # pytest arguments, or "all"
+    what: str  # what a reader of the PDF would be told wrongly
+    found: str = ""  # where the bug comes from (the review, the issue)
+
+
+BUGS: list[Bug] = [
+    # ---- the three bugs of issue 29 (survived or caught by luck in the review of 9900614)
+    Bug("part3-wrong-split", "hw1/parts/part3_cnn/compute.py",
+        (("test_images = data.test_images[: config.test_subset or None]",
+          "test_images = data.train_images[: config.test_subset or None]"),
+         ("test_labels = data.test_labels[: config.test_subset or None]",
+          "test_labels = data.train_labels[: config.test_subset or None]")),
+        ("tests/test_rederive.py", "-k", "part3"),
+        "Part 3's test accuracy, confusion matrix and misclassified digits come from training images", "issue 29"),
+    Bug("pct-truncates", "hw1/rendering/report_macros.py",
+        (('return f"{100 * float(value):.{digits}f}%"',
+          'return f"{math.floor(100 * float(value) * 10**digits) / 10**digits:.{digits}f}%"'),),
+        ("tests/test_filters.py", "tests/test_report_numbers.py"),
+        "every percentage rounded down (99.96% printed as 99.9%)", "issue 29"),
+    Bug("xor-other-seed-handed-in", "hw1/parts/part2_xor/compute.py",
+        (('model = save_xor_weights(reported["final"], row, ctx.artifact(WEIGHTS))',
+          'model = save_xor_weights(reported["final"], (row + 1) % len(reported["final"]["b2"]), ctx.artifact(WEIGHTS))'),),
+        ("tests/test_rederive.py", "-k", "part2"),
+        "xor_tanh.pt holds the next seed's network, not the reported one", "issue 29"),
+    # ---- more of the same kinds
+    Bug("part3-confusion-transposed", "hw1/parts/part3_cnn/compute.py",
+        (("confusion.index_put_((test_labels, predictions)", "confusion.index_put_((predictions, test_labels)"),),
+        ("tests/test_rederive.py", "-k", "part3"),
+        "the confusion matrix's rows are predictions, and the per-digit counts and accuracies follow it"),
+    Bug("part3-least-confident-errors", "hw1/parts/part3_cnn/compute.py",
+        (("torch.argsort(confidence, descending=True)", "torch.argsort(confidence, descending=False)"),),
+        ("tests/test_rederive.py", "-k", "part3"),
+        "the figure of 'most confidently misclassified' digits shows the least confident ones"),
+    Bug("num-half-up", "hw1/rendering/report_macros.py",
+        (('return f"{float(value):.{digits}f}"',
+          'return f"{math.floor(float(value) * 10**digits + 0.5) / 10**digits:.{digits}f}"'),),
+        ("tests/test_filters.py",),
+        "num rounds halves up (and negative values towards +infinity)"),
+    Bug("count-truncates", "hw1/rendering/report_macros.py",
+        (('return f"{int(round(float(value))):,}"', 'return f"{int(float(value)):,}"'),),
+        ("tests/test_filters.py",),
+        "counts truncated instead of rounded"),
+    Bug("secs-minutes-truncated", "hw1/rendering/report_macros.py",
+        (("minutes, seconds = divmod(round(value), 60)", "minutes, seconds = divmod(int(value), 60)"),),
+        ("tests/test_filters.py",),
+        "times above a minute lose their fraction of a second by truncation"),
+    Bug("summary-xor-counts-swapped", "templates/summary/part2.html.j2",
+        (("{{ r.robustness_tanh_solved|select|list|length }} / {{ r.robustness_identity_solved|select|list|length }}",
+          "{{ r.robustness_identity_solved|select|list|length }} / {{ r.robustness_tanh_solved|select|list|length }}"),),
+        ("tests/test_report_numbers.py",),
+        "the front page's seeds solving XOR: tanh and no-activation counts swapped"),
+    Bug("part1-grad-max-on-loss", "hw1/parts/part1_neuron/compute.py",
+        (('ce_abs = np.abs(arrays["ce_grad_w"])', 'ce_abs = np.abs(arrays["ce_loss"])'),),
+        ("tests/test_rederive.py", "-k", "part1"),
+        "the largest cross-entropy gradient is the largest cross-entropy loss"),
+    Bug("course-weights-untrained", "hw1/parts/part3_cnn/compute.py",
+        (("save_weights(model, ctx.artifact(COURSE_WEIGHTS))",
+          "save_weights(type(model)(), ctx.artifact(COURSE_WEIGHTS))"),),
+        ("tests/test_rederive.py", "-k", "course_weights"),
+        "model.pth, the file the course loads, holds an untrained network"),
+]
+
+
+def copy_project(target: Path) -> None:
+    for name in COPIED:
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
+        else:
+            shutil.copy(source, target / name)
+
+
+def plant(bug: Bug, project: Path) -> str | None:
+    """Plant the bug in the copy; None, or why it could not be planted."""
+    path = project / bug.file
+    text = path.read_text()
+    for old, new in bug.edits:
+        found = text.count(old)
+        if found != 1:
+            return f"{bug.file}: the text to replace occurs {found} times (the code moved on; update the bug): {old!r}"
+        text = text.replace(old, new)
+    if "math." in text and not re.search(r"^import math|^from math", text, re.M) and bug.file.endswith(".py"):
+        text = "import math\n" + text if not text.startswith("from __future__") else \
+            text.replace("from __future__ import annotations\n", "from __future__ import annotations\nimport math\n", 1)
+    path.write_text(text)
+    return None
+
+
+def _env(project: Path) -> dict:
+    env = {k: v for k, v in os.environ.items() if k != "HW1_REPORT_DIR"}
+    env["PYTHONPATH"] = str(project) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env.setdefault("HW1_DATA_DIR", str(REPO / "data"))
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env["COLUMNS"] = "240"  # the short summary keeps the failure messages
+    return env
+
+
+def run_bug(bug: Bug, all_tests: bool, keep: bool, timeout: int, exitfirst: bool = True) -> tuple[str, str, float]:
+    """(CAUGHT / SURVIVED / NOT PLANTED / TIMEOUT, details, seconds)."""
+    start = time.perf_counter()
+    folder = Path(tempfile.mkdtemp(prefix=f"hw1-bug-{bug.name}-"))
+    try:
+        copy_project(folder)
+        problem = plant(bug, folder)
+        if problem:
+            return "NOT PLANTED", problem, time.perf_counter() - start
+        env = _env(folder)
+        where = subprocess.run([sys.executable, "-c", "import hw1; print(hw1.__file__)"], cwd=folder, env=env,
+                               capture_output=True, text=True)
+        if not where.stdout.strip().startswith(str(folder)):
+            return "NOT PLANTED", f"the copy imports another hw1: {where.stdout.strip() or where.stderr[-500:]}", 0.0
+        tests = [] if all_tests or bug.tests == "all" else list(bug.tests)
+        command = [sys.executable, "-m", "pytest", "-q", "-rf", "-p", "no:cacheprovider", "--tb=line", *(["-x"] if exitfirst else []), *tests]
+        try:
+            done = subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return "TIMEOUT", f"no verdict within {timeout} s", time.perf_counter() - start
+        output = done.stdout + done.stderr
+        if done.returncode == 0:
+            summary = output.strip().splitlines()[-1] if output.strip() else ""
+            return "SURVIVED", summary, time.perf_counter() - start
+        failed = [line for line in output.splitlines() if line.startswith(("FAILED", "ERROR"))]
+        detail = "\n".join(failed[:6]) if failed else output[-2000:]
+        if done.returncode not in (1,):
+            detail = f"(pytest exit {done.returncode})\n" + detail
+        return "CAUGHT", detail, time.perf_counter() - start
+    finally:
+        if keep:
+            print(f"  kept {folder}")
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="+", metavar="NAME", help="run these bugs only")
+    parser.add_argument("--all-tests", action="store_true", help="run the whole suite for every bug")
+    parser.add_argument("--list", action="store_true", help="list the bugs and exit")
+    parser.add_argument("--keep", action="store_true", help="keep each planted copy (its folder is printed)")
+    parser.add_argument("--every-failure", action="store_true",
+                        help="run every test of the bug instead of stopping at the first failure (pytest -x)")
+    parser.add_argument("--timeout", type=int, default=1800, help="seconds per bug (default 1800)")
+    args = parser.parse_args(argv)
+    bugs = BUGS
+    if args.only:
+        unknown = set(args.only) - {bug.name for bug in BUGS}
+        if unknown:
+            parser.error(f"no bug named {', '.join(sorted(unknown))}; see --list")
+        bugs = [bug for bug in BUGS if bug.name in args.only]
+    if args.list:
+        for bug in bugs:
+            tests = bug.tests if isinstance(bug.tests, str) else " ".join(bug.tests)
+            print(f"{bug.name:32} {bug.file:42} {tests}\n{'':32} {bug.what}")
+        return 0
+    survived = 0
+    for bug in bugs:
+        print(f"{bug.name}: {bug.what} ...", flush=True)
+        verdict, detail, seconds = run_bug(bug, args.all_tests, args.keep, args.timeout, not args.every_failure)
+        print(f"  {verdict} ({seconds:.0f} s)")
+        for line in detail.splitlines():
+            print(f"    {line}")
+        survived += verdict != "CAUGHT"
+    print(f"{len(bugs) - survived} of {len(bugs)} caught")
+    return survived
+
+
+if __name__ == "__main__":
+    sys.exit(main())
