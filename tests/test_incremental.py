@@ -9,7 +9,7 @@ import pytest
 
 weasyprint = pytest.importorskip("weasyprint")
 
-from hw1.rendering.speedups import incremental, pdf_cache
+from hw1.rendering.speedups import boxtree, incremental, pdf_cache
 from hw1.rendering import render as _quiet_font_notice  # noqa: F401 (its logging filter)
 
 # As the report renders: font subsets cached by their glyphs. (fontTools stamps a new subset with the
@@ -163,12 +163,12 @@ def test_an_edit_can_pull_a_heading_back_onto_the_page_before():
 def test_paths_of_the_old_tree_follow_inserted_and_removed_children():
     # Two children inserted at index 2 of the root's child 0, and one removed at index 7 (old indexes).
     shifts = [((0,), 2, 2, 2), ((0,), 7, 8, -1)]
-    assert incremental._moved((0, 1, 5), shifts) == (0, 1, 5)  # before the insertion: unchanged
-    assert incremental._moved((0, 4, 1), shifts) == (0, 6, 1)  # after it: two further on
-    assert incremental._moved((0, 7), shifts) is incremental._UNKNOWN  # the removed child
-    assert incremental._moved((0, 9, 3), shifts) == (0, 10, 3)  # after both: +2 - 1
-    assert incremental._moved((1, 9), shifts) == (1, 9)  # another parent
-    assert incremental._moved_skip_stack({0: {4: {1: None}}}, shifts) == {0: {6: {1: None}}}
-    assert incremental._past((0, 6, 2), (0, 6)) is False and incremental._past((0, 7), (0, 6)) is True
-    assert incremental._covers((0, 6), (0, 6, 2)) and incremental._covers((0, 8), (0, 6, 2))
-    assert not incremental._covers((0, 5, 9), (0, 6, 2))
+    assert boxtree.moved((0, 1, 5), shifts) == (0, 1, 5)  # before the insertion: unchanged
+    assert boxtree.moved((0, 4, 1), shifts) == (0, 6, 1)  # after it: two further on
+    assert boxtree.moved((0, 7), shifts) is boxtree.UNKNOWN  # the removed child
+    assert boxtree.moved((0, 9, 3), shifts) == (0, 10, 3)  # after both: +2 - 1
+    assert boxtree.moved((1, 9), shifts) == (1, 9)  # another parent
+    assert boxtree.moved_skip_stack({0: {4: {1: None}}}, shifts) == {0: {6: {1: None}}}
+    assert boxtree.past((0, 6, 2), (0, 6)) is False and boxtree.past((0, 7), (0, 6)) is True
+    assert boxtree.covers((0, 6), (0, 6, 2)) and boxtree.covers((0, 8), (0, 6, 2))
+    assert not boxtree.covers((0, 5, 9), (0, 6, 2))

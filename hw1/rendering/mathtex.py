@@ -263,6 +263,26 @@ def math_html(tex: str, display: bool = False) -> str:
     return f'<span class="math-inline">{images[0]}{text}</span>' + "".join(f"<wbr>{image}" for image in images[1:])
 
 
+def formula_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each `$$...$$` and `$...$` formula in `text`, dollars included."""
+    spans = [match.span() for match in _DISPLAY.finditer(text)]
+    rest = _DISPLAY.sub(lambda match: " " * len(match.group(0)), text)
+    return sorted(spans + [match.span() for match in _INLINE.finditer(rest)])
+
+
+def stray_dollar(text: str) -> int | None:
+    """Where `text` has a `$` that is part of no formula, is not escaped (\\$) and is not a price ("$5"):
+    an unbalanced dollar, e.g. a formula's closing `$` forgotten. None where every `$` pairs up."""
+    def blank(match: re.Match) -> str:
+        return " " * len(match.group(0))
+
+    rest = _INLINE.sub(blank, _DISPLAY.sub(blank, text))
+    for match in re.finditer(r"(?<!\\)\$", rest):
+        if not rest[match.end():match.end() + 1].isdigit():
+            return match.start()
+    return None
+
+
 def replace_math(page: str) -> str:
     """Replace every `$$...$$` and `$...$` in rendered HTML with typeset SVG; `\\$` becomes `$`; the `sig`
     filter's powers of ten become LaTeX inside formulas and <sup> HTML in the text."""

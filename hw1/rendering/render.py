@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import html
 import logging
-import shutil
 import re
-import traceback
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,36 +22,17 @@ from markupsafe import Markup, escape
 
 from ..errors import UserError
 from . import mathtex
+from . import speedups
 from .speedups import incremental, pdf_cache
 from .mathtex import MathError, replace_math
-from .report_macros import (FILTERS, OWN_FIGURES, REFERENCES, Numbering, count, load_references, make_globals, num,
-                            pct, secs, sig)
+from .report_macros import OWN_FIGURES, REFERENCES, Numbering, count, load_references, make_globals, num, pct, secs, sig
+from .template_env import environment
+from .template_errors import TemplateErrors
 from ..store.storage import atomic_path, write_text_atomic
 
 from ..paths import DEFAULT_TEMPLATES  # noqa: E402  (re-exported)
 MAIN_TEMPLATE = "report.html.j2"
 STYLESHEET = "style.css"
-
-
-_BLOCK_TAGS = {"if", "for", "macro", "call", "filter", "with", "block", "raw", "autoescape", "trans"}
-_TAG = re.compile(r"{%-?\s*(\w+)(.*?)-?%}|{#.*?#}", re.S)
-
-
-def _unclosed_block(source: str) -> tuple[str, int] | None:
-    """(tag, line) of the innermost block left open in a template (or closed by the wrong end tag)."""
-    stack: list[tuple[str, int]] = []
-    for match in _TAG.finditer(source):
-        tag, rest = match.group(1), match.group(2) or ""
-        if tag is None:
-            continue  # a comment
-        line = source.count("\n", 0, match.start()) + 1
-        if tag in _BLOCK_TAGS or (tag == "set" and "=" not in rest):
-            stack.append((tag, line))
-        elif tag.startswith("end"):
-            if not stack or stack[-1][0] != tag[3:]:
-                return stack[-1] if stack else None
-            stack.pop()
-    return stack[-1] if stack else None
 
 
 _HEADING = re.compile(r'<h([23])[^>]*\bid="([^"]+)"[^>]*>(.*?)</h\1>', re.S)
@@ -68,77 +48,12 @@ def _headings(page: str) -> list[dict]:
     return entries
 
 
-def _field_names(qualified_class: str) -> list[str]:
-    """Fields (and properties) of a result/config dataclass named like 'hw1.part3_cnn.Part3Result'."""
-    import dataclasses
-    import importlib
-
-    module_name, _, class_name = qualified_class.rpartition(".")
-    try:
-        cls = getattr(importlib.import_module(module_name), class_name)
-    except (ImportError, AttributeError, ValueError):
-        return []
-    if not dataclasses.is_dataclass(cls):
-        return []
-    properties = [name for name, value in vars(cls).items() if isinstance(value, property)]
-    return [f.name for f in dataclasses.fields(cls)] + properties
-
-
-class _ContentCheckedLoader(jinja2.FileSystemLoader):
-    """A FileSystemLoader whose cached templates stay valid exactly while the file's text is unchanged.
-
-    Jinja's own check compares modification times, which can miss a save within the file system's clock
-    tick (tests write, render and write again in a millisecond); comparing the text costs a read."""
-
-    def get_source(self, environment, template):
-        source, filename, _ = super().get_source(environment, template)
-
-        def uptodate() -> bool:
-            try:
-                return Path(filename).read_text(encoding="utf-8") == source
-            except OSError:
-                return False
-
-        return source, filename, uptodate
-
-
-_ENVIRONMENTS: dict[tuple[str, Path], jinja2.Environment] = {}  # one per templates folder, kept for the life of the process
-
-
-def _environment(templates_dir: Path) -> jinja2.Environment:
-    """The Jinja environment of a templates folder, reused by every Renderer of this process.
-
-    `--watch` builds a Renderer per render; reusing the environment keeps each compiled template until
-    its file changes, so a one-word edit recompiles one file instead of all of them."""
-    key = (str(templates_dir), templates_dir.resolve())  # the folder as named (error messages use it) and where it is
-    if key not in _ENVIRONMENTS:
-        if len(_ENVIRONMENTS) >= 8:  # a test suite renders many temporary folders: keep the latest few
-            _ENVIRONMENTS.pop(next(iter(_ENVIRONMENTS)))
-        _ENVIRONMENTS[key] = jinja2.Environment(
-            loader=_ContentCheckedLoader(str(templates_dir)),
-            undefined=jinja2.StrictUndefined,
-            autoescape=True,  # values from results are escaped; templates mark their own HTML
-            trim_blocks=False,  # a line break after a block tag stays a space: prose around {% if %} never runs together
-            lstrip_blocks=True,
-            bytecode_cache=_bytecode_cache(),
-        )
-    return _ENVIRONMENTS[key]
-
-
-def _bytecode_cache() -> jinja2.BytecodeCache | None:
-    """Compiled templates kept on disk (Jinja's per-user folder in the temporary directory, keyed by each
-    template's text): a cold --report-only compiles only the files that changed. None where that folder
-    cannot be made safely (Jinja refuses one another user owns): templates are then compiled each run."""
-    try:
-        return jinja2.FileSystemBytecodeCache()
-    except (RuntimeError, OSError):
-        return None
-
-
 class Renderer:
     """Loads and checks the templates up front, then renders report data to HTML and PDF."""
 
-    def __init__(self, templates_dir: Path = DEFAULT_TEMPLATES):
+    def __init__(self, templates_dir: Path = DEFAULT_TEMPLATES, draft: bool = False):
+        """`draft`: every paragraph, caption and table says in the margin which template file and line wrote
+        it (template_env.mark_source); for proofreading only, written to hw1-draft.pdf by the pipeline."""
         self.templates_dir = Path(templates_dir)
         for required in (MAIN_TEMPLATE, STYLESHEET):
             if not (self.templates_dir / required).is_file():
@@ -146,55 +61,12 @@ class Renderer:
                     f"template {self.templates_dir / required} is missing; restore it "
                     "(git checkout templates/) or point --templates at a folder that has it"
                 )
-        self.env = _environment(self.templates_dir)
+        self.draft = draft
+        self.env = environment(self.templates_dir, draft)
+        self.errors = TemplateErrors(self.templates_dir, self.env)
         self.references = load_references(self.templates_dir / REFERENCES)
         self.env.filters.update(pct=pct, num=num, sig=sig, count=count, secs=secs)
-        self._check_syntax()
-
-    def _check_syntax(self) -> None:
-        for name in self.env.list_templates(extensions=["j2"]):
-            try:
-                self.env.get_template(name)
-            except jinja2.TemplateSyntaxError as exc:
-                hint = ""
-                if "No filter named" in exc.message:
-                    hint = f" (hw1's filters: {', '.join(FILTERS)}; Jinja's built-ins such as round, join, length also work)"
-                lineno, message = exc.lineno, (exc.message or "").rstrip(". ")
-                opened = _unclosed_block((self.templates_dir / name).read_text(encoding="utf-8"))
-                if opened and ("Unexpected end of template" in message or "Encountered unknown tag 'end" in message):
-                    tag, lineno = opened
-                    message = (f"this {{% {tag} %}} is never closed (no {{% end{tag} %}} before "
-                               f"line {exc.lineno}, where Jinja noticed)")
-                raise UserError(
-                    f"template {self.templates_dir / name}:{lineno}: {message}{hint}; fix the template and re-run"
-                ) from None
-            if name.startswith("answers/"):
-                self._check_answers_file(name)
-
-    def _check_answers_file(self, name: str) -> None:
-        """Text outside every {% macro %} of an answers file of macros is never shown: say where, and stop."""
-        source = (self.templates_dir / name).read_text(encoding="utf-8")
-        if not re.search(r"{%-?\s*macro\b", source):
-            return  # included whole (like title.html.j2), not a library of macros: all of it is shown
-        depth, after_block_begin = 0, False
-        for lineno, token, value in self.env.lex(source):
-            if token == "whitespace":
-                continue
-            if token == "block_begin":
-                after_block_begin = True
-                continue
-            if after_block_begin and token == "name":
-                depth += {"macro": 1, "endmacro": -1}.get(value, 0)
-            after_block_begin = False
-            if depth == 0 and (token == "variable_begin" or (token == "data" and value.strip())):
-                text = " ".join(value.split())[:40] if token == "data" else "{{ ... }}"
-                if token == "data":  # the line of the first visible character, not of the token's start
-                    lineno += value[: len(value) - len(value.lstrip())].count("\n")
-                raise UserError(
-                    f"template {self.templates_dir / name}:{lineno}: text outside a {{% macro %}} block "
-                    f"(\"{text}\") would not appear in the report; move it inside one of the file's macros "
-                    "(before its {% endmacro %}) and re-run"
-                )
+        self.errors.check_syntax()
 
     def render_html(self, context: dict[str, Any], out_dir: Path | None = None) -> str:
         """The page as HTML with typeset math; images next to the templates are copied into out_dir."""
@@ -208,26 +80,21 @@ class Renderer:
             try:
                 page = template.render(**context, stylesheet=Markup(stylesheet), contents=contents,
                                        **make_globals(numbering, previous, final, self.templates_dir, out_dir,
-                                                       self.references))
+                                                      self.references, self.draft))
             except jinja2.TemplateNotFound as exc:
-                raise UserError(self._missing_template(exc)) from None
+                raise UserError(self.errors.missing_template(exc)) from None
             except (jinja2.TemplateError, TypeError, ValueError, AttributeError, LookupError) as exc:
-                raise UserError(self._explain(exc)) from None
+                raise UserError(self.errors.explain(exc)) from None
             previous = numbering
             contents = _headings(page)
         page = self._images(page, out_dir)
+        if self.draft:  # the stylesheet shows the data-src marks in the margin (body.draft)
+            page = re.sub(r"<body\b", '<body class="draft"', page, count=1)
         try:
             return replace_math(page)
         except MathError as exc:
-            raise UserError(f"{self._math_location(str(exc))}: {exc}; fix the math and re-run "
+            raise UserError(f"{self.errors.math_location(str(exc))}: {exc}; fix the math and re-run "
                             "(a literal dollar sign is written \\$)") from None
-
-    def _missing_template(self, exc: jinja2.TemplateNotFound) -> str:
-        """A deleted answers file (or section) is named, with how to get it back."""
-        name = exc.name if isinstance(exc.name, str) else str(exc)
-        path = self.templates_dir / name
-        return (f"template {path} is missing (the report includes it); restore it with "
-                f"git checkout templates/{name} (or copy it from the project's templates/ folder) and re-run")
 
     _IMG = re.compile(r'(<img\b[^>]*?\bsrc=")([^"]+)(")')
 
@@ -242,7 +109,7 @@ class Renderer:
                 return match.group(0)  # hw1's own figures, drawn into the output folder
             source = self.templates_dir / src
             if not source.is_file() or ".." in Path(src).parts:
-                where = self._source_location('src="' + src + '"', src)
+                where = self.errors.source_location('src="' + src + '"', src)
                 raise UserError(f"{where}: image {src} not found; put it in "
                                 f"{self.templates_dir} (image paths are relative to the templates folder) and re-run")
             if out_dir is None:
@@ -256,77 +123,13 @@ class Renderer:
 
         return self._IMG.sub(resolve, page)
 
-    def _source_location(self, *needles: str) -> str:
-        """'template <file>:<line>' of the first template line holding one of `needles` (in that order)."""
-        sources = [self.templates_dir / name for name in sorted(self.env.list_templates(extensions=["j2"]))]
-        for needle in needles:
-            for path in sources:
-                for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-                    if needle in line:
-                        return f"template {path}:{lineno}"
-        return "template"
-
-    def _explain(self, exc: BaseException) -> str:
-        """One line for a rendering error: where, what, and the names that would have worked."""
-        location, message = self._template_location(exc), str(exc)
-        missing = re.search(r"'([\w.]+) object' has no attribute '(\w+)'", message)
-        if missing and missing.group(1).endswith("TemplateModule"):
-            # A section calls a macro its answers file no longer defines: point at the answers file.
-            source_file = location.removeprefix("template ").rsplit(":", 1)[0]
-            imported = re.search(r'import "(answers/[^"]+)"', Path(source_file).read_text(encoding="utf-8")) \
-                if Path(source_file).is_file() else None
-            if imported:
-                answers = self.templates_dir / imported.group(1)
-                macros = re.findall(r"{%-?\s*macro\s+(\w+)", answers.read_text(encoding="utf-8"))
-                return (f"template {answers}: defines no macro {missing.group(2)}() ({location} calls it; the file "
-                        f"defines {', '.join(macros) or 'none'}); restore the macro's name and re-run")
-        if missing:
-            fields = _field_names(missing.group(1))
-            if fields:
-                message += f" (it has: {', '.join(fields)})"
-        return f"{location}: {type(exc).__name__}: {message}; fix the template and re-run"
-
-    def _math_location(self, message: str) -> str:
-        """'template <file>:<line>' of the formula named in a MathError, found in the template sources.
-
-        The formula in the message is the rendered one (numbers from {{ }} filled in), so the search
-        tries the whole formula between its dollars, then the whole formula, then the unknown command
-        it names (as a whole command: `\\eps` is not found inside `\\epsilon`), then ever shorter
-        beginnings of the formula.
-        """
-        formula = re.search(r"\$(.+?)\$(?=[: (])", message)
-        if not formula:
-            return "template"
-        tex = formula.group(1)
-        command = re.search(r"unknown LaTeX command (\\[A-Za-z]+)", message)
-        patterns = [re.escape(f"${tex}$"), re.escape(tex)]
-        if command:
-            patterns.append(re.escape(command.group(1)) + r"(?![A-Za-z])")
-        patterns += [re.escape(tex[:n]) for n in (30, 20, 12, 8) if n < len(tex)]
-        sources = [(self.templates_dir / name) for name in sorted(self.env.list_templates(extensions=["j2"]))]
-        for pattern in patterns:
-            for path in sources:
-                for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-                    # templates write a backslash in a Jinja string as \\: look for both spellings
-                    if re.search(pattern, line) or re.search(pattern, line.replace("\\\\", "\\")):
-                        return f"template {path}:{lineno}"
-        return "template (a formula built from {{ }} values)"
-
-    def _template_location(self, exc: BaseException) -> str:
-        """'templates/x.html.j2:12' for the innermost template frame in the traceback."""
-        location = "template"
-        for frame in traceback.extract_tb(exc.__traceback__):
-            if frame.filename.startswith(str(self.templates_dir)):
-                location = f"template {frame.filename}:{frame.lineno}"
-        if isinstance(exc, jinja2.TemplateSyntaxError) and exc.filename:
-            location = f"template {exc.filename}:{exc.lineno}"
-        return location
-
     def write(self, context: dict[str, Any], out_dir: Path, stem: str = "hw1") -> tuple[Path, Path]:
         """Render and write <stem>.html and <stem>.pdf atomically; return their paths.
 
         Also writes <stem>-pages.txt (the question -> pages map Gradescope asks for) and leaves what
         the caller should print in `self.info` (page count, that map, warnings about the title page)."""
+        if self.draft:
+            stem = f"{stem}-draft"  # a proofreading copy: never the file handed in
         cache = out_dir / "figures" / "math-cache.json"
         mathtex.load_cache(cache)
         page = self.render_html(context, out_dir)
@@ -341,16 +144,7 @@ class Renderer:
             raise UserError(f"WeasyPrint is not installed, so no PDF was written (results are saved and {html_path} "
                             "is written); pip install weasyprint, then run python run_all.py --report-only") from None
         _quiet_font_subsetting_warning()
-        pdf_cache.install()
-        pdf_cache.load(cache.parent / pdf_cache.PDF_CACHE)
-        page_for_pdf = pdf_cache.formulas_as_files(page, out_dir)
-        images = pdf_cache.image_cache()
-        document = incremental.render(page_for_pdf, base_url=str(out_dir.resolve()) + "/", key=str(pdf_path.resolve()),
-                                      cache=images)
-        with atomic_path(pdf_path) as tmp:
-            document.write_pdf(tmp)
-        pdf_cache.note_loaded_images()
-        pdf_cache.save(cache.parent / pdf_cache.PDF_CACHE)
+        document = _render_pdf(page, out_dir, pdf_path, cache.parent / pdf_cache.PDF_CACHE)
         write_text_atomic(html_path, page)
         questions = _question_pages(document, _headings(page))
         pages_path = out_dir / f"{stem}-pages.txt"
@@ -359,6 +153,24 @@ class Renderer:
         self.info = RenderInfo(pages=len(document.pages), questions=questions, pages_file=pages_path,
                                warnings=_title_warnings(page))
         return html_path, pdf_path
+
+
+def _render_pdf(page: str, out_dir: Path, pdf_path: Path, cache_file: Path):
+    """Lay out and write the PDF: with the speed-ups where speedups.prepare() allows them (a checked
+    WeasyPrint, HW1_PLAIN_WEASYPRINT unset), else with plain WeasyPrint (the page as it is, no cache)."""
+    fast = speedups.prepare()
+    options = {}
+    if fast:
+        pdf_cache.load(cache_file)
+        page = pdf_cache.formulas_as_files(page, out_dir)
+        options["cache"] = pdf_cache.image_cache()
+    document = incremental.render(page, base_url=str(out_dir.resolve()) + "/", key=str(pdf_path.resolve()), **options)
+    with atomic_path(pdf_path) as tmp:
+        document.write_pdf(tmp)
+    if fast:
+        pdf_cache.note_loaded_images()
+        pdf_cache.save(cache_file)
+    return document
 
 
 @dataclass

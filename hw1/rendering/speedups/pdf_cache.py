@@ -9,8 +9,9 @@ kept figure's PDF image, so it decodes no PNG twice. The PDF is the same as with
 (tests/test_render.py, tests/test_write_like_latex.py).
 
 These wrap WeasyPrint internals (Font.subset, Font._fonttools_subset, SVGImage.draw,
-RasterImage.get_x_object); each wrapper is installed only where this WeasyPrint
-has the method it wraps, so another version renders the ordinary way. A render calls `install()`,
+RasterImage.get_x_object; the full list of private names is in README.md here), so they are installed
+only on a checked WeasyPrint (hw1.rendering.speedups.CHECKED_WEASYPRINT) and not with
+HW1_PLAIN_WEASYPRINT=1; otherwise WeasyPrint renders the ordinary way. A render calls `install()`,
 `load(cache_file)`, WeasyPrint's render (with `cache=image_cache()`) and write, `note_loaded_images()`,
 then `save(cache_file)`.
 """
@@ -18,9 +19,10 @@ then `save(cache_file)`.
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
-from ...store.storage import atomic_path
+from .formula_files import FORMULA_FOLDER, _file_of, formula_file_name, formulas_as_files, svg_identity  # noqa: F401 (re-exported)
 
 PDF_CACHE = "pdf-cache.json"
 _PDF_CACHE_FORMAT = 2  # bump when what is cached, or how, changes
@@ -89,92 +91,79 @@ def save(path: Path) -> None:
     _PDF_CACHE_SEEN[Path(path)] = _signature(path)
 
 
-def install() -> None:
+_ORIGINALS: dict[tuple[type, str], object] = {}  # (class, method name) -> WeasyPrint's own method, while wrapped
+
+
+def install() -> bool:
     """Wrap WeasyPrint's font subsetting, SVG drawing and image encoding with the caches of this module
-    (once; each skipped, and that step done the ordinary way, if this WeasyPrint lacks what it wraps)."""
-    try:
-        from weasyprint.images import RasterImage, SVGImage
-        from weasyprint.pdf.fonts import Font
-    except ImportError:
-        return
-    if getattr(Font, "_hw1_cached", False):
-        return
-    if callable(getattr(Font, "subset", None)):
-        Font.subset = _cached_subset(Font.subset)
-    if callable(getattr(Font, "_fonttools_subset", None)):
-        Font._fonttools_subset = _without_layout_tables(Font._fonttools_subset)
-    if callable(getattr(SVGImage, "draw", None)):
-        SVGImage.draw = _replayed_svg_drawing(SVGImage.draw)
-    if callable(getattr(RasterImage, "get_x_object", None)):
-        RasterImage.get_x_object = _remembered_x_object(RasterImage.get_x_object)
-    Font._hw1_cached = True
+    (once). Only on a checked WeasyPrint (speedups.active()); elsewhere every wrapper is removed and
+    WeasyPrint renders the ordinary way. Returns whether the wrappers are installed."""
+    from . import active
+
+    if not active():
+        uninstall()
+        return False
+    if _ORIGINALS:
+        return True
+    from weasyprint.images import RasterImage, SVGImage
+    from weasyprint.pdf.fonts import Font
+
+    problem = _shape_problem()
+    if problem:  # a WeasyPrint that differs from the checked one where the wrappers rely on it
+        print(f"note: WeasyPrint's internals differ from what hw1's PDF caches expect ({problem}); "
+              "rendering without them", file=sys.stderr, flush=True)
+        return False
+    for cls, name, wrap in ((Font, "subset", _cached_subset), (Font, "_fonttools_subset", _without_layout_tables),
+                            (SVGImage, "draw", _replayed_svg_drawing),
+                            (RasterImage, "get_x_object", _remembered_x_object)):
+        _ORIGINALS[(cls, name)] = vars(cls)[name]
+        setattr(cls, name, wrap(vars(cls)[name]))
+    return True
 
 
-FORMULA_FOLDER = ("figures", "math")  # under the output folder: typeset formulas, each named by its SVG's hash
-_FORMULA_FILE = re.compile(r"[0-9a-f]{20}\.svg")
+# What the wrappers rely on: the wrapped methods' parameters, and the Stream fields the SVG replay reads
+# and resets (as Stream.pop_state does after a drawing's closing Q).
+_PARAMETERS = {("Font", "subset"): ("self", "to_unicode", "hinting"),
+               ("Font", "_fonttools_subset"): ("self", "to_unicode", "hinting"),
+               ("SVGImage", "draw"): ("self", "stream", "concrete_width", "concrete_height", "_style"),
+               ("RasterImage", "get_x_object"): ("self", "interpolate", "dpi_ratio")}
+_STREAM_FIELDS = {"_fonts", "_resources", "_images", "_ctm_stack"}
+_STREAM_RESET = {"_current_color", "_current_color_stroke", "_current_alpha", "_current_alpha_stroke",
+                 "_current_font", "_ctm_stack"}  # what pop_state sets back
 
 
-def formula_file_name(svg: bytes) -> str:
-    """The name of a formula's SVG file in FORMULA_FOLDER: its content's hash (so the name is the content)."""
-    import hashlib
+def _shape_problem() -> str | None:
+    """What differs from the WeasyPrint the wrappers were written for (None: nothing they rely on)."""
+    import inspect
 
-    return hashlib.sha1(svg).hexdigest()[:20] + ".svg"
+    from weasyprint.images import RasterImage, SVGImage
+    from weasyprint.pdf.fonts import Font
+    from weasyprint.pdf.stream import Stream
 
-
-_FORMULA_DATA_URI = re.compile(r'(<img class="math"[^>]*? src=")data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)"')
-
-
-def formulas_as_files(page: str, out_dir: Path) -> str:
-    """The page for WeasyPrint, with each typeset formula's SVG in a file (figures/math/<hash>.svg) instead
-    of a data URI; the files no other formula uses are removed.
-
-    The data URIs are about 1.2 MB of a 1.3 MB page, and WeasyPrint's HTML parser reads attribute values a
-    character at a time: 0.8 s of every render. The HTML twin keeps the data URIs (it stays self-contained)."""
-    import base64
-
-    folder = out_dir.joinpath(*FORMULA_FOLDER)
-    folder.mkdir(parents=True, exist_ok=True)
-    used: set[str] = set()
-
-    def to_file(match: re.Match) -> str:
-        svg = base64.b64decode(match.group(2))
-        name = formula_file_name(svg)
-        if name not in used and not (folder / name).is_file():
-            with atomic_path(folder / name) as tmp:
-                tmp.write_bytes(svg)
-        used.add(name)
-        return f'{match.group(1)}{"/".join(FORMULA_FOLDER)}/{name}"'
-
-    page = _FORMULA_DATA_URI.sub(to_file, page)
-    for stale in folder.glob("*.svg"):
-        if stale.name not in used:
-            stale.unlink(missing_ok=True)
-    return page
-
-
-def _file_of(url: str) -> Path:
-    """The local path a file: URL names."""
-    from urllib.parse import unquote, urlsplit
-
-    return Path(unquote(urlsplit(url).path))
-
-
-def svg_identity(url) -> str | None:
-    """What identifies an SVG image's content from its URL alone, or None where the URL does not.
-
-    A data URI is its content (hashed); a formula file (FORMULA_FOLDER/<hash>.svg) is named by its content.
-    Any other file could change under the same name, so it has no identity here and is never cached."""
-    import hashlib
-
-    if not isinstance(url, str):
-        return None
-    if url.startswith("data:image/svg+xml"):
-        return hashlib.sha1(url.encode()).hexdigest()
-    if url.startswith("file:"):
-        path = _file_of(url)
-        if path.parent.parts[-2:] == FORMULA_FOLDER and _FORMULA_FILE.fullmatch(path.name):
-            return f"formula-{path.name}"
+    classes = {"Font": Font, "SVGImage": SVGImage, "RasterImage": RasterImage}
+    for (cls, name), parameters in _PARAMETERS.items():
+        method = vars(classes[cls]).get(name)
+        if not callable(method) or tuple(inspect.signature(method).parameters) != parameters:
+            return f"{cls}.{name} is not a method taking {', '.join(parameters[1:])}"
+    if not _STREAM_FIELDS <= set(Stream.__init__.__code__.co_names):
+        return f"Stream.__init__ sets no {', '.join(sorted(_STREAM_FIELDS - set(Stream.__init__.__code__.co_names)))}"
+    if set(Stream.pop_state.__code__.co_names) - {"stream", "pop", "super", "pop_state"} != _STREAM_RESET:
+        return "Stream.pop_state resets other fields than the SVG replay does"
+    if "clone" not in vars(Stream):
+        return "Stream has no clone()"
     return None
+
+
+def uninstall() -> None:
+    """Put WeasyPrint's own methods back (a no-op where nothing is wrapped)."""
+    for (cls, name), original in _ORIGINALS.items():
+        setattr(cls, name, original)
+    _ORIGINALS.clear()
+
+
+def installed() -> list[str]:
+    """The WeasyPrint methods wrapped now, as 'Class.name' (empty: plain WeasyPrint)."""
+    return [f"{cls.__name__}.{name}" for cls, name in _ORIGINALS]
 
 
 def _remembered_x_object(get_x_object):
