@@ -163,3 +163,18 @@ def test_input_plane_and_loss_figures_draw_the_saved_regions_and_curves(quick_ru
     for ax, name in ((ax_tanh, "tanh_loss_curves"), (ax_identity, "identity_loss_curves")):
         (bold,) = [call for call in figure.of("plot", ax) if call.kwargs.get("linewidth") == 1.4]
         np.testing.assert_array_equal(np.asarray(bold.args[1]), np.maximum(arrays[name][0], 1e-4), err_msg=name)
+
+
+def test_the_loss_legend_shows_the_reported_curve_as_both_panels_draw_it(quick_run, tmp_path):
+    """The figure legend has one entry for the reported seed: both panels draw that curve in its colour."""
+    import matplotlib.colors
+
+    config, result, out = quick_run
+    stored = StoredPart("part2", "k", config, result, 0, "cpu", 1.0, "now")
+    figure = draw_and_capture(2, out, tmp_path / "figures", stored)["loss"]
+    (legend,) = figure.axes[0].figure.legends
+    entry = {text.get_text(): handle for text, handle in zip(legend.get_texts(), legend.legend_handles)}
+    shown = entry[f"seed {result.reported_seed} (reported)"].get_color()
+    for ax in figure.axes[:2]:
+        (bold,) = [call for call in figure.of("plot", ax) if call.kwargs.get("linewidth") == 1.4]
+        assert matplotlib.colors.same_color(bold.kwargs["color"], shown)

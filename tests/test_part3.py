@@ -247,6 +247,16 @@ def test_each_figure_draws_the_saved_curves_confusion_and_misclassified_digits(q
         assert _plots_y(figure, ax, curves[f"epoch_train_{kind}"]), kind
         (test,) = _plots_y(figure, ax, curves[f"test_{kind}"])
         np.testing.assert_array_equal(_xy(test)[0], curves["eval_epoch"])
+    # The smoothed training accuracy passes, at each evaluation's epoch, through the value the text quotes for it
+    # (the mean of the last smoothing_window batches before the evaluation).
+    (smoothed,) = [call for call in figure.of("plot", ax_accuracy) if call.kwargs.get("linewidth") == 1.2
+                   and call.kwargs.get("color") != "#ff7f0e" and "mean of the last" in call.kwargs.get("label", "")]
+    x, y = _xy(smoothed)
+    for epoch, quoted in zip(curves["eval_epoch"], r3.curves.train_accuracy_at_eval):
+        (at,) = np.nonzero(np.isclose(x, epoch, rtol=0, atol=1e-9))[0]
+        assert y[at] == pytest.approx(quoted, abs=1e-12)
+    # The key sits outside both panels (it sat on the curves inside one).
+    assert ax_loss.get_legend() is None and ax_accuracy.get_legend() is None and figure.axes[0].figure.legends
 
     # Confusion matrix: the saved one, its diagonal blanked so only the errors are coloured.
     confusion = np.asarray(r3.confusion)

@@ -12,6 +12,7 @@ at the cost of one. Seeds that do not solve XOR are then examined (`stuck_seed_d
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -38,13 +39,49 @@ from .result import ARTIFACT, WEIGHTS, DecisionRegions, Part2Result, ScanRow, St
 from .study import _take, stuck_seed_diagnostics
 
 
+@dataclass
+class _Study:
+    """One batch of trainings: the tanh runs of the study's seeds, the same starts without activation, the scan."""
+
+    n: int  # seeds in the study
+    settings: list[tuple[float, float]]  # the scan's (learning rate, initial scale), in batch order
+    final: dict  # parameters after training, every run
+    curve: np.ndarray  # (runs, steps + 1) loss curves
+    outputs: np.ndarray  # (runs, 4) final outputs
+    losses: np.ndarray  # (runs,) final losses
+    ok: np.ndarray  # (runs,) solved
+    tanh_snaps: list[dict]  # the snapshots of the study's tanh runs
+    id_snaps: list[dict]  # the same without activation
+
+    @property
+    def tanh_rows(self) -> np.ndarray:
+        return np.arange(self.n)
+
+    @property
+    def id_rows(self) -> np.ndarray:
+        return np.arange(self.n, 2 * self.n)
+
+
 def run(config: Part2Config, ctx: RunContext) -> Part2Result:
     snapshot_steps = tuple(s for s in config.snapshots if s <= config.steps)
     # The robustness study: seeds --seed, --seed + 1, ...; the reported network is the first of them that
     # solves XOR (so the saved network always passes the four-input check), usually --seed itself.
     seeds = [ctx.seed + k for k in range(max(1, config.robustness_seeds))]
+    study = _train_study(config, seeds, snapshot_steps)
+    tanh_final = _take(study.final, study.tanh_rows)
+    reported = _reported_network(config, ctx.seed, seeds, snapshot_steps, study.ok[study.tanh_rows], tanh_final,
+                                 study.id_snaps, study.tanh_snaps, study.final, study.outputs, study.losses, study.n)
+    grid_axis, tanh_regions = _save_regions_and_curves(config, ctx, study, reported)
+    model = save_xor_weights(reported["final"], reported["row"], ctx.artifact(WEIGHTS))
+    stuck_rows = [int(r) for r in np.nonzero(~study.ok[study.tanh_rows])[0]]
+    stuck = stuck_seed_diagnostics(config, seeds, tanh_final, study.tanh_snaps, stuck_rows, ctx.seed)
+    return _result(config, ctx, seeds, snapshot_steps, study, reported, stuck, course_check(model),
+                   grid_axis, tanh_regions)
+
+
+def _train_study(config: Part2Config, seeds: list[int], snapshot_steps: tuple[int, ...]) -> _Study:
+    """Every training of the part in one batch: tanh runs, the same starts without activation, then the scan."""
     n = len(seeds)
-    # One batch for everything: tanh runs, the same starts without activation, then the scan.
     settings = [(rate, std) for std in config.scan_init_stds for rate in config.scan_learning_rates]
     start = initial_parameters(seeds, config.init_std)
     starts = [start, start] + [initial_parameters(seeds, std) for _, std in settings]
@@ -52,52 +89,54 @@ def run(config: Part2Config, ctx: RunContext) -> Part2Result:
     tanh = np.array([True] * n + [False] * n + [True] * n * len(settings))
     rates = np.array([config.learning_rate] * 2 * n + [rate for rate, _ in settings for _ in seeds])
     final, snapshots, curve = train(batch, tanh, rates, config.steps, snapshot_steps)
-    hidden, logits = forward(final, INPUTS, tanh)
-    outputs, losses = sigmoid(logits), per_run_loss(logits)
+    _, logits = forward(final, INPUTS, tanh)
+    outputs = sigmoid(logits)
     # A diverged run (NaN outputs) compares False everywhere: it counts as unsolved.
-    ok = solved(outputs, config.confident)
-    tanh_rows, id_rows = np.arange(n), np.arange(n, 2 * n)
-    tanh_snaps = _snapshot_rows(snapshots, slice(0, n))
-    id_snaps = _snapshot_rows(snapshots, slice(n, 2 * n))
-    scan_ok = ok[2 * n:].reshape(len(settings), n)
-    scan = [{"learning_rate": rate, "init_std": std, "solved": int(scan_ok[i].sum()), "seeds": n}
-            for i, (rate, std) in enumerate(settings)]
-    tanh_final = _take(final, tanh_rows)
-    stuck_rows = [int(r) for r in np.nonzero(~ok[tanh_rows])[0]]
-    stuck = stuck_seed_diagnostics(config, seeds, tanh_final, tanh_snaps, stuck_rows, ctx.seed)
-    solved_rows = np.nonzero(ok[tanh_rows])[0]
-    grad_norm_end = flat_norm(gradients(tanh_final))
+    return _Study(n=n, settings=settings, final=final, curve=curve, outputs=outputs, losses=per_run_loss(logits),
+                  ok=solved(outputs, config.confident), tanh_snaps=_snapshot_rows(snapshots, slice(0, n)),
+                  id_snaps=_snapshot_rows(snapshots, slice(n, 2 * n)))
 
-    reported = _reported_network(config, ctx.seed, seeds, snapshot_steps, ok[tanh_rows], tanh_final, id_snaps,
-                                 tanh_snaps, final, outputs, losses, n)
-    row, r_tanh_snaps, r_id_snaps = reported["row"], reported["tanh_snaps"], reported["identity_snaps"]
+
+def _save_regions_and_curves(config: Part2Config, ctx: RunContext, study: _Study, reported: dict):
+    """The figures' arrays (decision regions per snapshot, loss curves) in part2.npz: (grid axis, tanh regions)."""
+    row, n = reported["row"], study.n
     # Loss curves with the reported run first (the figure draws row 0 in colour), then the study's seeds.
     if reported["curves"] is None:
         order = [row] + [k for k in range(n) if k != row]
-        tanh_curves, identity_curves = curve[tanh_rows][order], curve[id_rows][order]
+        tanh_curves, identity_curves = study.curve[study.tanh_rows][order], study.curve[study.id_rows][order]
     else:
-        tanh_curves = np.vstack([reported["curves"][0][None], curve[tanh_rows]])
-        identity_curves = np.vstack([reported["curves"][1][None], curve[id_rows]])
+        tanh_curves = np.vstack([reported["curves"][0][None], study.curve[study.tanh_rows]])
+        identity_curves = np.vstack([reported["curves"][1][None], study.curve[study.id_rows]])
     grid_axis = np.linspace(-0.5, 1.5, config.grid_points)
-    tanh_regions = np.stack([decision_grid(s, row, True, config.grid_points) for s in r_tanh_snaps])
+    tanh_regions = np.stack([decision_grid(s, row, True, config.grid_points) for s in reported["tanh_snaps"]])
+    identity_regions = np.stack([decision_grid(s, row, False, config.grid_points) for s in reported["identity_snaps"]])
     with atomic_path(ctx.artifact(ARTIFACT)) as tmp:
         with open(tmp, "wb") as handle:
             np.savez_compressed(
                 handle,
                 grid_axis=grid_axis,
                 tanh_regions=tanh_regions,
-                identity_regions=np.stack([decision_grid(s, row, False, config.grid_points) for s in r_id_snaps]),
+                identity_regions=identity_regions,
                 tanh_loss_curves=tanh_curves.astype(np.float32),  # (curves, steps + 1); row 0: the reported seed
                 identity_loss_curves=identity_curves.astype(np.float32),
             )
-    model = save_xor_weights(reported["final"], row, ctx.artifact(WEIGHTS))
-    check_outputs = course_check(model)
+    return grid_axis, tanh_regions
+
+
+def _result(config: Part2Config, ctx: RunContext, seeds: list[int], snapshot_steps: tuple[int, ...], study: _Study,
+            reported: dict, stuck: list[dict], check_outputs: list[float], grid_axis, tanh_regions) -> Part2Result:
+    row, tanh_rows, id_rows, ok = reported["row"], study.tanh_rows, study.id_rows, study.ok
+    r_tanh_snaps, r_id_snaps = reported["tanh_snaps"], reported["identity_snaps"]
+    scan_ok = ok[2 * study.n:].reshape(len(study.settings), study.n)
+    scan = [{"learning_rate": rate, "init_std": std, "solved": int(scan_ok[i].sum()), "seeds": study.n}
+            for i, (rate, std) in enumerate(study.settings)]
+    solved_rows = np.nonzero(ok[tanh_rows])[0]
+    grad_norm_end = flat_norm(gradients(_take(study.final, tanh_rows)))
 
     def per_snapshot(snaps, key):
         return [s[key][row].tolist() for s in snaps]
 
-    hidden_at = per_snapshot(r_tanh_snaps, "hidden")
-    outputs_at = per_snapshot(r_tanh_snaps, "outputs")
+    hidden_at, outputs_at = per_snapshot(r_tanh_snaps, "hidden"), per_snapshot(r_tanh_snaps, "outputs")
     return Part2Result(
         learning_rate=config.learning_rate,
         steps=config.steps,
@@ -121,9 +160,9 @@ def run(config: Part2Config, ctx: RunContext) -> Part2Result:
         identity_snapshot_b2=[float(s["b2"][row]) for s in r_id_snaps],
         robustness_seeds=seeds,
         robustness_tanh_solved=ok[tanh_rows].tolist(),
-        robustness_tanh_loss=losses[tanh_rows].tolist(),
+        robustness_tanh_loss=study.losses[tanh_rows].tolist(),
         robustness_identity_solved=ok[id_rows].tolist(),
-        robustness_identity_loss=losses[id_rows].tolist(),
+        robustness_identity_loss=study.losses[id_rows].tolist(),
         scan=from_data(list[ScanRow], scan),
         course_check_outputs=check_outputs,
         course_check_pass=[abs(o - y) <= 0.01 for o, y in zip(check_outputs, LABELS.tolist())],

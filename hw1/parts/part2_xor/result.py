@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 ARTIFACT = "part2.npz"
@@ -112,3 +113,67 @@ class Part2Result:
     def corner_gap(self) -> float:
         """Largest distance (per coordinate) of a final hidden image from its nearest corner of [-1, 1]^2."""
         return max(1 - abs(v) for h in self.snapshot_hidden[-1] for v in h)
+
+    # ----------------------------------------------------------------- what the sentences of 2.2 decide
+    # A bound rounds outward (an upper bound up, a lower bound down) at the precision the text prints it,
+    # so the printed number is still a bound; a qualitative word has a margin around its threshold.
+
+    @property
+    def initial_hidden_bound(self) -> float:
+        """An upper bound on every |h| at step 0, rounded up to 2 decimals (0.2528 -> 0.26)."""
+        return round_up(self.initial_hidden_max_abs, decimals=2)
+
+    @property
+    def start_near_affine(self) -> bool | None:
+        """Does the hidden layer start close to an affine map (every |h| < 0.45, where tanh(u) is within 7%
+        of u)? False when some |h| > 0.55 (tanh's curved range); None in between: no claim either way."""
+        if self.initial_hidden_max_abs < NEAR_AFFINE - MARGIN:
+            return True
+        if self.initial_hidden_max_abs > NEAR_AFFINE + MARGIN:
+            return False
+        return None
+
+    @property
+    def corner_gap_bound(self) -> float:
+        """An upper bound on every final hidden coordinate's distance from its corner, rounded up to 2 decimals."""
+        return round_up(self.corner_gap, decimals=2)
+
+    @property
+    def stuck_grad_norm_bound(self) -> float:
+        """Upper bound on the failing seeds' final gradient norms, rounded up to 2 significant digits."""
+        return round_up(max(d.grad_norm[-1] for d in self.stuck), significant=2)
+
+    @property
+    def stuck_weight_norm_bound(self) -> float:
+        """Lower bound on the failing seeds' final weight norms, rounded down to 1 decimal (13.18 -> 13.1)."""
+        return round_down(min(d.weight_norm[-1] for d in self.stuck), decimals=1)
+
+    @property
+    def identity_never_below_log2(self) -> bool:
+        """No seed of the network without activation ends below log 2 (beyond float rounding, 1e-9)."""
+        return min(self.robustness_identity_loss) >= self.best_linear_loss - 1e-9
+
+
+NEAR_AFFINE, MARGIN = 0.5, 0.05  # |h| at step 0: the threshold of "close to an affine map", and its no-claim band
+
+
+def _step(value: float, decimals: int | None, significant: int | None) -> float:
+    if decimals is not None:
+        return 10.0 ** -decimals
+    if value == 0:
+        return 1.0
+    return 10.0 ** (math.floor(math.log10(abs(value))) - significant + 1)
+
+
+def round_up(value: float, decimals: int | None = None, significant: int | None = None) -> float:
+    """The smallest number at that precision that is >= value (an upper bound stays one when printed)."""
+    step = _step(value, decimals, significant)
+    rounded = round(math.ceil(round(value / step, 9)) * step, 12)
+    return rounded if rounded >= value else rounded + step
+
+
+def round_down(value: float, decimals: int | None = None, significant: int | None = None) -> float:
+    """The largest number at that precision that is <= value (a lower bound stays one when printed)."""
+    step = _step(value, decimals, significant)
+    rounded = round(math.floor(round(value / step, 9)) * step, 12)
+    return rounded if rounded <= value else rounded - step

@@ -21,16 +21,13 @@ from ...toolkit.plotting import (
 )
 
 
-def _ema(values: np.ndarray, span: int) -> np.ndarray:
-    """Exponential moving average, debiased at the start (as TensorBoard's smoothing)."""
-    alpha = 2.0 / (span + 1)
-    out = np.empty_like(values, dtype=float)
-    running, weight = 0.0, 0.0
-    for i, value in enumerate(values):
-        running = (1 - alpha) * running + alpha * value
-        weight = (1 - alpha) * weight + alpha
-        out[i] = running / weight
-    return out
+def _trailing_mean(values: np.ndarray, window: int) -> np.ndarray:
+    """Mean of the last `window` values up to each point (fewer at the start): at an evaluation's epoch the
+    curve's value is the training accuracy the text quotes for it (TrainHistory.train_accuracy_at_eval)."""
+    sums = np.cumsum(np.concatenate([[0.0], np.asarray(values, dtype=float)]))
+    ends = np.arange(1, len(values) + 1)
+    starts = np.maximum(0, ends - window)
+    return (sums[ends] - sums[starts]) / (ends - starts)
 
 
 def draw_training_curves(history, figures_dir: Path, name: str) -> Figure:
@@ -39,15 +36,16 @@ def draw_training_curves(history, figures_dir: Path, name: str) -> Figure:
     iterations = np.arange(1, len(history.iteration_loss) + 1) / per_epoch
     loss, accuracy = np.asarray(history.iteration_loss), np.asarray(history.iteration_accuracy)
     epochs = np.arange(1, len(history.epoch_train_loss) + 1)
-    span = max(5, per_epoch // 10)
+    window = history.smoothing_window
     with plt.style.context(["default", STYLE]):
-        fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(6.7, 2.6))
+        fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(6.7, 3.0))
         for ax, raw, per_epoch_values, test, label in (
             (ax_loss, loss, history.epoch_train_loss, history.test_loss, "cross-entropy loss"),
             (ax_acc, accuracy, history.epoch_train_accuracy, history.test_accuracy, "accuracy"),
         ):
             ax.plot(iterations, raw, color=BLUE, alpha=0.18, linewidth=0.6, label="train, per iteration")
-            ax.plot(iterations, _ema(raw, span), color=BLUE, linewidth=1.2, label=f"train, smoothed (EMA {span})")
+            ax.plot(iterations, _trailing_mean(raw, window), color=BLUE, linewidth=1.2,
+                    label=f"train, mean of the last {window} batches")
             ax.plot(epochs, per_epoch_values, "s", color=BLUE, markersize=4, markerfacecolor="white",
                     label="train, epoch mean")
             ax.plot(history.eval_epoch, test, "o-", color=ORANGE, markersize=3.5, linewidth=1.2, label="test")
@@ -61,8 +59,9 @@ def draw_training_curves(history, figures_dir: Path, name: str) -> Figure:
         ax_acc.axhline(0.99, color=RED, linestyle="--", linewidth=0.9, label="99% requirement")
         ax_acc.set_ylim(0.9, 1.0)
         ax_acc.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
-        ax_acc.legend(frameon=False, loc="lower right")
-        fig.tight_layout(w_pad=1.5)
+        # Below the panels, never on a curve.
+        fig.legend(*ax_acc.get_legend_handles_labels(), frameon=False, loc="lower center", ncol=3)
+        fig.tight_layout(w_pad=1.5, rect=(0, 0.13, 1, 1))
         return save_figure(fig, figures_dir, name)
 
 
@@ -74,7 +73,9 @@ def draw(stored, artifacts_dir: Path, figures_dir: Path) -> dict[str, Figure]:
         fig, ax = plt.subplots(figsize=(4.4, 3.9))  # cells wide enough for a four-digit count
         off_diagonal = confusion * (1 - np.eye(10, dtype=int))
         # Colour only the errors: the diagonal (about 1,000 per digit) would drown everything else.
-        image = ax.imshow(off_diagonal, cmap="Reds", norm=colors.Normalize(0, max(off_diagonal.max(), 1)))
+        # Cells with no error are left white (masked), as the caption says.
+        image = ax.imshow(np.ma.masked_equal(off_diagonal, 0), cmap="Reds",
+                          norm=colors.Normalize(0, max(off_diagonal.max(), 1)))
         for i in range(10):
             for j in range(10):
                 if confusion[i, j]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from ...toolkit.train_config import TrainHistory
@@ -20,6 +21,11 @@ class ArchitectureRow:
     description: str  # its settings, e.g. "1 -> 32, 5x5, padding 2"
     output_shape: list[int]  # (channels, height, width) or (features,), without the batch
     parameters: int  # trainable parameters
+
+    @property
+    def typeset_description(self) -> str:
+        """The settings as a reader's text: "5x5" as 5×5, "576 -> 64" as 576 → 64."""
+        return re.sub(r"(\d)\s*x\s*(\d)", "\\1×\\2", self.description).replace("->", "→")
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,7 @@ def draw(stored, artifacts_dir: Path, figures_dir: Path) -> dict[str, Figure]:
         # Distributions over every attacked image (successful attacks only).
         is_targeted = saved["target"] >= 0
         success = saved["success"]
-        fig, axes = plt.subplots(1, 4, figsize=(6.7, 1.9))
+        fig, axes = plt.subplots(1, 4, figsize=(6.7, 2.15))
         series = (("untargeted", ~is_targeted & success, BLUE), ("targeted", is_targeted & success, ORANGE))
         panels = (
             ("steps", np.arange(0, stored.config.max_steps + 2, max(1, (stored.config.max_steps + 1) // 30)), "steps to stop"),
@@ -90,8 +90,9 @@ def draw(stored, artifacts_dir: Path, figures_dir: Path) -> dict[str, Figure]:
             ax.set_xlabel(label)
             ax.tick_params(labelsize=SMALLEST)
         axes[0].set_ylabel("images")
-        axes[0].legend(frameon=False, fontsize=SMALLEST)
-        fig.tight_layout(pad=0.3, w_pad=0.6)
+        # Above the panels: inside one it sat on the bars.
+        fig.legend(*axes[0].get_legend_handles_labels(), frameon=False, fontsize=SMALLEST, loc="upper center", ncol=2)
+        fig.tight_layout(pad=0.3, w_pad=0.6, rect=(0, 0, 1, 0.87))
         figures["distributions"] = save_figure(fig, figures_dir, "part4_distributions")
 
         # 10 x 10 grid: source digit (rows) x target digit (columns); the diagonal shows originals.
