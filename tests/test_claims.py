@@ -20,13 +20,15 @@ import math
 import os
 import re
 from dataclasses import dataclass
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 import pytest
 
-from hw1.rendering.report_macros import count, num, pct
+from hw1.rendering.mathtex import EXPONENT_CLOSE, EXPONENT_OPEN
+from hw1.rendering.report_macros import count, num, pct, sig
 from report_text import report_text
 
 pytestmark = pytest.mark.slow  # quick runs of every part and of Part 2 for five seeds
@@ -115,11 +117,27 @@ def _p2_step0_separable(out, r):
     return ([yes], [no]) if ok else ([no], [yes])
 
 
+def as_text(formatted: str) -> str:
+    """A number as the report's text shows it (a power of ten's markers gone: 3.0×10−4)."""
+    return formatted.replace(EXPONENT_OPEN, "").replace(EXPONENT_CLOSE, "")
+
+
+def _bound(value: float, step: str, up: bool) -> float:
+    """`value` (as Python prints it) rounded outward to a multiple of `step`, by decimal arithmetic (not the
+    product's round_up / round_down)."""
+    return float(Decimal(repr(value)).quantize(Decimal(step), rounding=ROUND_CEILING if up else ROUND_FLOOR))
+
+
 def _p2_start_linear(out, r):
     largest = max(abs(v) for h in r["snapshot_hidden"][0] for v in h)
-    yes, no = "The hidden layer is close to a linear map", "curved range"
-    bound = num(math.ceil(largest * 100) / 100, 2)  # a bound, so rounded up: 0.2528 is "within 0.26"
-    return ([yes, f"within {bound} of the origin"], [no]) if largest < 0.5 else ([no, num(largest, 2)], [yes])
+    yes, no = "The hidden layer is close to an affine map", "curved range"
+    neutral = "near the edge of tanh’s almost straight range"
+    bound = num(_bound(largest, "0.01", up=True), 2)  # a bound, so rounded up: 0.2528 is "within 0.26"
+    if largest < 0.45:
+        return [yes, f"within {bound} of the origin"], [no, neutral]
+    if largest > 0.55:
+        return [no, num(largest, 2)], [yes, neutral]
+    return [neutral, num(largest, 2)], [yes, no]  # within the margin of 0.5: no claim either way
 
 
 def _p2_corners(out, r):
@@ -159,12 +177,43 @@ def _p2_stuck(out, r):
     must.append(f"have loss {low} (all of them)" if low == high else f"have loss between {low} and {high}")
     shrinking = sum(d["grad_norm"][-1] < d["grad_norm"][-2] for d in stuck)
     must.append("shrinks for every one of them" if shrinking == len(stuck) else f"shrinks for {shrinking} of the")
+    grad_top = max(d["grad_norm"][-1] for d in stuck)  # bounds round outward at the precision printed
+    grad_step = f"1e{math.floor(math.log10(grad_top)) - 1}"  # 2 significant digits
+    weight_bottom = min(d["weight_norm"][-1] for d in stuck)
+    must.append(f"gradient norm is at most {as_text(sig(_bound(grad_top, grad_step, up=True), 2))}")
+    must.append(f"(at least {num(_bound(weight_bottom, '0.1', up=False), 1)})")
     eigen = [d["hessian_min_eigenvalue"] for d in stuck]
     if min(eigen) > 0:
         must.append("positive for every seed but tiny")
     else:
         must_not.append("positive for every seed")
     return must, must_not
+
+
+def _p2_identity_floor(out, r):
+    """The network without activation: no seed below log 2 only if none is (beyond float rounding)."""
+    lowest = min(r["robustness_identity_loss"])
+    if lowest >= math.log(2) - 1e-9:
+        return ["no seed goes below"], ["the lowest final loss of any seed"]
+    return [f"the lowest final loss of any seed is {num(lowest, 4)}"], ["no seed goes below"]
+
+
+def _p1_l2_corner(out, r):
+    """The L2 gradient at the saturated corner w = b = half_range, from the saved surface."""
+    arrays = np.load(out / "artifacts" / "part1.npz")
+    corner = abs(float(arrays["l2_grad_w"][-1, -1]))
+    return [f"in both saturated corners ({as_text(sig(corner, 2))} at"], ["same z-axis", "same axes and colour scale"]
+
+
+def _p3_first_eval_training(out, r):
+    """The training accuracy quoted beside the first test evaluation: the mean of the batches before it, which is
+    the smoothed curve's value there (the curve is that trailing mean, checked in test_part3)."""
+    history = r["history"]
+    window = max(5, history["iterations_per_epoch"] // 10)
+    first = history["eval_iteration"][0]
+    batches = history["iteration_accuracy"][max(0, first - window):first]
+    return [f"against {pct(float(np.mean(batches)), 1)} on the last {window} training batches before it (their mean, the "
+            "value of the smoothed"], ["the window of the smoothed"]
 
 
 def _p3_largest_gain(out, r):
@@ -368,6 +417,11 @@ CLAIMS = [
     Claim("p2-corners", "part2", "which corner of the hidden plane each input ends at", _p2_corners),
     Claim("p2-reported-network", "part2", "the saved network solves XOR; which seed it is", _p2_reported_network),
     Claim("p2-stuck", "part2", "where the failing seeds stand (loss range, gradient trend, curvature)", _p2_stuck),
+    Claim("p2-identity-floor", "part2", "whether any seed without activation ends below log 2", _p2_identity_floor),
+    Claim("p1-l2-corner", "part1", "the L2 gradient at the saturated corner; each gradient on its own scale",
+          _p1_l2_corner),
+    Claim("p3-first-eval-training", "part3", "the training accuracy quoted at the first evaluation, and what it is",
+          _p3_first_eval_training),
     Claim("p3-largest-gain", "part3", "where the test curve gains most", _p3_largest_gain),
     Claim("p3-curves-apart", "part3", "where the test and training curves are furthest apart", _p3_curves_apart),
     Claim("p3-largest-fall", "part3", "where test accuracy falls most", _p3_largest_fall),
