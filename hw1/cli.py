@@ -78,6 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="live preview while writing: render from saved results (like --report-only), then "
                              "re-render whenever a file in the templates folder is saved; errors are printed and "
                              "watching goes on (the previous PDF stays); Ctrl-C stops")
+    parser.add_argument("--draft", action="store_true",
+                        help="proofreading copy: render saved results (like --report-only) to hw1-draft.pdf, where "
+                             "each paragraph, caption and table names in the margin the template file:line that "
+                             "wrote it; hw1.pdf and the hand-ins are left as they are (works with --watch)")
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="where MNIST is kept (fetched there on first use; default: data/)")
     parser.add_argument("--leave-out", nargs="+", type=_part_number, default=[], metavar="N",
@@ -95,10 +99,11 @@ def _interrupt_on_sigterm(signum, frame) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.watch:
+    if args.watch or args.draft:
         args.report_only = True  # a preview renders from saved results; computing is a separate run
     if args.report_only and args.force:
-        parser.error(f"--{'watch' if args.watch else 'report-only'} computes nothing and --force recomputes: "
+        mode = "watch" if args.watch else "draft" if args.draft else "report-only"
+        parser.error(f"--{mode} computes nothing and --force recomputes: "
                      "use one of them")
     if args.report_only:
         ignored = [f"--{name.replace('_', '-')}" for name in COMPUTE_FLAGS if getattr(args, name) is not None]
@@ -121,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         data_dir=args.data_dir or Path("data"),
         templates=args.templates,
         leave_out=tuple(args.leave_out),
+        draft=args.draft,
     )
     if args.watch:
         return watch(options, run_pipeline)

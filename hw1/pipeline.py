@@ -38,6 +38,7 @@ class Options:
     templates: Path = DEFAULT_TEMPLATES
     leave_out: tuple[int, ...] = ()  # parts kept in results.json but not shown in the PDF (e.g. the extra Part 5)
     progress: bool | None = None  # None: progress bars only on a terminal
+    draft: bool = False  # render hw1-draft.pdf only: each paragraph, caption and table names its template file:line
 
 
 @dataclass
@@ -84,7 +85,7 @@ def run_pipeline(options: Options, log: Callable[[str], None] = print) -> RunSum
         device = resolve_device(options.device)
         if device.type == "cuda":
             configure_determinism(device)
-    renderer = Renderer(options.templates)
+    renderer = Renderer(options.templates, draft=options.draft)
     out_dir = prepare_output_dir(out_dir)
 
     with OutputLock(out_dir):
