@@ -46,7 +46,8 @@ def _xor_points(ax, coordinates: np.ndarray, annotate: bool = True) -> None:
             inside = -1 if x > 0.3 else 1  # keep labels inside the panel
             above = 5 if y < 0.5 else -11  # below points near the top edge, above the others
             ax.annotate(" ".join(names), (x, y), textcoords="offset points", xytext=(4 * inside, above),
-                        ha="left" if inside > 0 else "right", fontsize=SMALLEST)
+                        ha="left" if inside > 0 else "right", fontsize=SMALLEST,
+                        bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.75})
 
 
 def _snapshot_title(step: int, loss: float) -> str:
@@ -57,7 +58,7 @@ def _snapshot_grid(r, draw_panel, xlabel: str, ylabel: str, columns: int = 4) ->
     """One square panel per snapshot, titled with its step and loss; axis labels on the outer panels."""
     count = len(r.snapshot_steps)
     rows = (count + columns - 1) // columns
-    fig, axes = plt.subplots(rows, columns, figsize=(6.7, 1.75 * rows + 0.3), squeeze=False,
+    fig, axes = plt.subplots(rows, columns, figsize=(6.5, 1.7 * rows + 0.3), squeeze=False,
                              sharex=True, sharey=True)
     for k, ax in enumerate(axes.flat):
         if k >= count:
@@ -68,9 +69,10 @@ def _snapshot_grid(r, draw_panel, xlabel: str, ylabel: str, columns: int = 4) ->
         ax.set_title(_snapshot_title(r.snapshot_steps[k], r.snapshot_loss[k]), fontsize=SMALLEST)
         if k % columns == 0:
             ax.set_ylabel(ylabel)
-        if k >= count - columns:
+        if k >= count - columns:  # no panel below: its own x tick labels (sharex hides them above a row)
             ax.set_xlabel(xlabel)
-    fig.tight_layout(pad=0.3, h_pad=0.6, w_pad=0.4)
+            ax.tick_params(labelbottom=True)
+    fig.tight_layout(pad=0.3, h_pad=0.6, w_pad=1.2)  # room between one panel's "1" and the next one's "-1"
     return fig
 
 
@@ -157,7 +159,7 @@ def _seeds_panel(r, ax) -> None:
 
 
 def _loss_figure(r, arrays: dict) -> plt.Figure:
-    fig, (ax_tanh, ax_id, ax_seeds) = plt.subplots(1, 3, figsize=(6.7, 2.7),
+    fig, (ax_tanh, ax_id, ax_seeds) = plt.subplots(1, 3, figsize=(6.5, 2.7),
                                                    gridspec_kw={"width_ratios": [1.3, 1.3, 0.8]})
     _loss_panels(r, arrays, ax_tanh, ax_id)
     # Below the panels: inside, the reported curve ran through it for some seeds.

@@ -38,7 +38,7 @@ def draw_training_curves(history, figures_dir: Path, name: str) -> Figure:
     epochs = np.arange(1, len(history.epoch_train_loss) + 1)
     window = history.smoothing_window
     with plt.style.context(["default", STYLE]):
-        fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(6.7, 3.0))
+        fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(6.5, 3.0))
         for ax, raw, per_epoch_values, test, label in (
             (ax_loss, loss, history.epoch_train_loss, history.test_loss, "cross-entropy loss"),
             (ax_acc, accuracy, history.epoch_train_accuracy, history.test_accuracy, "accuracy"),
@@ -95,7 +95,7 @@ def draw(stored, artifacts_dir: Path, figures_dir: Path) -> dict[str, Figure]:
         count = len(wrong["label"])
         columns = 8
         rows = max(1, (count + columns - 1) // columns)
-        fig, axes = plt.subplots(rows, columns, figsize=(6.7, 1.22 * rows + 0.1), squeeze=False)
+        fig, axes = plt.subplots(rows, columns, figsize=(6.5, 1.2 * rows + 0.1), squeeze=False)
         for k, ax in enumerate(axes.flat):
             ax.axis("off")
             if k < count:
