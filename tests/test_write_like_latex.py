@@ -125,6 +125,40 @@ def test_missing_image_names_file_and_line(part1_report, tmp_path, capsys):
     assert (part1_report / "hw1.pdf").read_bytes() == before
 
 
+@pytest.mark.parametrize("call, expected", [
+    # "\t" in a Jinja string is a tab: the caption would print "$ anh(z)$" (issue 27)
+    (r'{{ figure("sketch.png", "The $\tanh(z)$ squashes.", "fig-tanh") }}',
+     [r'has a tab where "\t" was typed', r'write "The $\\tanh(z)$ squashes."']),
+    (r'{{ table([["a", 1.0]], "Its $\frac{1}{2}$ share.", "tab-half") }}', ['has a form feed where "\\f" was typed']),
+    (r'{{ figure("sketch.png", "Where $\nabla f = 0$.", "fig-grad") }}', ['has a line break where "\\n" was typed']),
+    (r'{{ table([["a", 1.0]], "The $x^2 values.", "tab-x") }}', ["has an unbalanced $", "a literal dollar is \\$"]),
+    (r'{{ table([["$a", 1.0]], "Fine.", "tab-cell") }}', ["table 'tab-cell': the cell", "unbalanced $"]),
+    (r'{{ figure("tanh_plot.png", "A plot.", "fig-tanh") }}', ["image tanh_plot.png not found", "templates"]),
+], ids=["tab", "form-feed", "line-break", "unbalanced-caption", "unbalanced-cell", "missing-image"])
+def test_macro_argument_mistakes_name_file_and_line(part1_report, tmp_path, capsys, call, expected):
+    """A LaTeX backslash eaten by a Jinja string, an unbalanced $ or a missing image in a macro's argument:
+    one line with the file and line, exit 2, the previous PDF kept (never a silently wrong caption)."""
+    templates = _templates(tmp_path)
+    _sketch(templates / "sketch.png")
+    line = _insert_into_q1(templates, call)
+    before = (part1_report / "hw1.pdf").read_bytes()
+    _fails(["--report-only", "--out", str(part1_report), "--templates", str(templates)], capsys,
+           f"answers/part1.html.j2:{line}: ", *expected)
+    assert (part1_report / "hw1.pdf").read_bytes() == before
+
+
+def test_doubled_backslashes_and_multi_line_captions_render(part1_report, tmp_path):
+    """The fix the errors suggest works, and a caption string spanning lines (a line starting with a
+    letter) is not mistaken for an escape."""
+    templates = _templates(tmp_path)
+    _sketch(templates / "sketch.png")
+    _insert_into_q1(templates, '{{ figure("sketch.png", "The $\\\\tanh(z)$ squashes,\nand $a \\\\neq b$ costs $5.", '
+                               '"fig-tanh") }}')
+    assert main(["--report-only", "--out", str(part1_report), "--templates", str(templates)]) == 0
+    text = pdf_text(part1_report / "hw1.pdf")
+    assert "\\tanh(z)" in text and "\\neq" in text and "costs $5" in text
+
+
 def test_wrong_ref_lists_the_valid_ids(part1_report, tmp_path, capsys):
     templates = _templates(tmp_path)
     line = _insert_into_q1(templates, '<p>{{ ref("fig-p1-ce-gradient") }}</p>')
