@@ -178,3 +178,26 @@ def test_the_loss_legend_shows_the_reported_curve_as_both_panels_draw_it(quick_r
     for ax in figure.axes[:2]:
         (bold,) = [call for call in figure.of("plot", ax) if call.kwargs.get("linewidth") == 1.4]
         assert matplotlib.colors.same_color(bold.kwargs["color"], shown)
+
+
+def test_bounds_round_outward_at_the_precision_printed():
+    """An upper bound rounds up and a lower bound down, so the printed number stays a bound (5.73e-5 is "at most
+    5.8e-5", never 5.7e-5; 13.18 is "at least 13.1", never 13.2); a value already at that precision stays."""
+    from hw1.parts.part2_xor.result import round_down, round_up
+
+    assert round_up(5.73e-5, significant=2) == pytest.approx(5.8e-5)
+    assert round_down(13.18, decimals=1) == pytest.approx(13.1)
+    assert round_up(0.2528, decimals=2) == pytest.approx(0.26)
+    assert round_up(0.25, decimals=2) == pytest.approx(0.25) and round_down(13.1, decimals=1) == pytest.approx(13.1)
+    for value in np.random.default_rng(0).uniform(1e-6, 100, 500):
+        assert round_up(value, significant=2) >= value >= round_down(value, significant=2)
+        assert round_up(value, decimals=1) >= value >= round_down(value, decimals=1)
+
+
+def test_close_to_affine_is_claimed_only_outside_its_band(quick_run):
+    """'close to an affine map' (every |h| < 0.45) or 'curved range' (some |h| > 0.55); in between, no claim."""
+    import dataclasses
+
+    _, result, _ = quick_run
+    for largest, expected in ((0.3, True), (0.449, True), (0.5, None), (0.4999999, None), (0.551, False), (0.9, False)):
+        assert dataclasses.replace(result, initial_hidden_max_abs=largest).start_near_affine is expected, largest

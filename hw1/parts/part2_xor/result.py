@@ -139,6 +139,19 @@ class Part2Result:
         return round_up(self.corner_gap, decimals=2)
 
     @property
+    def final_at_corners(self) -> bool:
+        """Do the final hidden images sit at the corners of [-1, 1]^2 (every coordinate within 0.1 of its corner)?
+        The sentence otherwise says "towards" them, with the bound: true either side of 0.1."""
+        return self.corner_gap < 0.1
+
+    @property
+    def stuck_just_above_half_log2(self) -> bool:
+        """Do all failing seeds end just above (1/2) log 2, within 0.01 (otherwise the text compares without the word)?"""
+        half = self.best_linear_loss / 2
+        losses = [d.loss[-1] for d in self.stuck]
+        return min(losses) > half and max(losses) < half + 0.01
+
+    @property
     def stuck_grad_norm_bound(self) -> float:
         """Upper bound on the failing seeds' final gradient norms, rounded up to 2 significant digits."""
         return round_up(max(d.grad_norm[-1] for d in self.stuck), significant=2)
