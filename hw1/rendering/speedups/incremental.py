@@ -147,11 +147,10 @@ def install() -> bool:
 
 
 def uninstall() -> None:
-    """Put WeasyPrint's own functions back (a no-op where nothing is wrapped); forget kept renders."""
+    """Put WeasyPrint's own functions back (a no-op where nothing is wrapped). Kept renders stay: a later
+    render with the patches compares with the last render made with them."""
     for (module, name), original in _ORIGINALS.items():
         setattr(module, name, original)
-    if _ORIGINALS:
-        _PREVIOUS.clear()
     _ORIGINALS.clear()
 
 
