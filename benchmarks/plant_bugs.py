@@ -8,15 +8,18 @@ tests do not catch is a hole in the tests. The list grows with every bug found i
 
 Each bug is a list of exact text replacements in one file (each `old` must occur exactly once, so a bug that
 no longer applies after a refactor says so instead of silently planting nothing) and the tests to run:
-a list of pytest arguments, or "all". For each bug the script copies the project (hw1/, templates/,
-tests/, run_all.py, pyproject.toml) to a temporary folder, plants the bug, checks that the copy's own
-package is the one imported, runs pytest there (HW1_DATA_DIR passed through, HW1_REPORT_DIR removed) and
-prints CAUGHT (some test failed: the failures and their messages; pytest -x stops at the first unless
---every-failure) or SURVIVED. Exit status: the number
-of bugs that survived (or could not be planted).
+a list of pytest arguments, or "all". For each bug the script copies the project to a temporary folder
+(hw1/, templates/, run_all.py and pyproject.toml as committed in HEAD, so that others' unfinished edits do
+not decide the verdict, or as they stand with --worktree; tests/ always as it stands), plants the bug, checks
+that the copy's own package is the one imported, runs pytest there (HW1_DATA_DIR passed through,
+HW1_REPORT_DIR removed) and prints CAUGHT (some test failed: the failures and their messages; pytest -x stops
+at the first unless --every-failure) or SURVIVED. --baseline runs the same tests unplanted (all must
+survive). Exit status: the number of bugs not caught (survived, not planted, run failed, timed out).
 
-Bugs in parts/ re-run the session's quick pipeline inside pytest (a few minutes on 2 cores); filter and
-template bugs are quick.
+Bugs in parts/ re-run the session's quick pipeline of every part inside pytest (several minutes on 2 cores);
+with --fast, the copy computes only the parts the bug's tests read (its `parts`) and the tests read that run
+through HW1_REPORT_DIR. Filter and template bugs are quick with --report DIR (a finished quick run that the copy
+re-renders with the bug planted).
 """
 
 from __future__ import annotations
@@ -33,7 +36,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-COPIED = ("hw1", "templates", "tests", "run_all.py", "pyproject.toml")
+PRODUCT = ("hw1", "templates", "run_all.py", "pyproject.toml")  # from git HEAD (or the working tree: --worktree)
+TESTS = ("tests",)  # always from the working tree: the tests being judged
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,8 @@ class Bug:
     tests: tuple[str, ...] | str  # pytest arguments, or "all"
     what: str  # what a reader of the PDF would be told wrongly
     found: str = ""  # where the bug comes from (the review, the issue)
+    parts: tuple[int, ...] = ()  # for --fast: the parts a quick run of the copy computes for these tests
+    render: bool = False  # for --report DIR: a template or filter bug, seen by re-rendering a finished quick run
 
 
 BUGS: list[Bug] = [
@@ -54,26 +60,26 @@ BUGS: list[Bug] = [
          ("test_labels = data.test_labels[: config.test_subset or None]",
           "test_labels = data.train_labels[: config.test_subset or None]")),
         ("tests/test_rederive.py", "-k", "part3"),
-        "Part 3's test accuracy, confusion matrix and misclassified digits come from training images", "issue 29"),
+        "Part 3's test accuracy, confusion matrix and misclassified digits come from training images", "issue 29",
+        (3,)),
     Bug("pct-truncates", "hw1/rendering/report_macros.py",
         (('return f"{100 * float(value):.{digits}f}%"',
           'return f"{math.floor(100 * float(value) * 10**digits) / 10**digits:.{digits}f}%"'),),
         ("tests/test_filters.py", "tests/test_report_numbers.py"),
-        "every percentage rounded down (99.96% printed as 99.9%)", "issue 29"),
-    Bug("xor-other-seed-handed-in", "hw1/parts/part2_xor/compute.py",
-        (('model = save_xor_weights(reported["final"], row, ctx.artifact(WEIGHTS))',
-          'model = save_xor_weights(reported["final"], (row + 1) % len(reported["final"]["b2"]), ctx.artifact(WEIGHTS))'),),
+        "every percentage rounded down (99.96% printed as 99.9%)", "issue 29", render=True),
+    Bug("xor-other-seed-handed-in", "hw1/parts/part2_xor/export.py",
+        (('    model = XorNet("tanh")\n', '    run = (run + 1) % len(params["b2"])\n    model = XorNet("tanh")\n'),),
         ("tests/test_rederive.py", "-k", "part2"),
-        "xor_tanh.pt holds the next seed's network, not the reported one", "issue 29"),
+        "xor_tanh.pt holds the next seed's network, not the reported one", "issue 29", (2,)),
     # ---- more of the same kinds
     Bug("part3-confusion-transposed", "hw1/parts/part3_cnn/compute.py",
         (("confusion.index_put_((test_labels, predictions)", "confusion.index_put_((predictions, test_labels)"),),
         ("tests/test_rederive.py", "-k", "part3"),
-        "the confusion matrix's rows are predictions, and the per-digit counts and accuracies follow it"),
+        "the confusion matrix's rows are predictions, and the per-digit counts and accuracies follow it", parts=(3,)),
     Bug("part3-least-confident-errors", "hw1/parts/part3_cnn/compute.py",
         (("torch.argsort(confidence, descending=True)", "torch.argsort(confidence, descending=False)"),),
         ("tests/test_rederive.py", "-k", "part3"),
-        "the figure of 'most confidently misclassified' digits shows the least confident ones"),
+        "the figure of 'most confidently misclassified' digits shows the least confident ones", parts=(3,)),
     Bug("num-half-up", "hw1/rendering/report_macros.py",
         (('return f"{float(value):.{digits}f}"',
           'return f"{math.floor(float(value) * 10**digits + 0.5) / 10**digits:.{digits}f}"'),),
@@ -91,21 +97,27 @@ BUGS: list[Bug] = [
         (("{{ r.robustness_tanh_solved|select|list|length }} / {{ r.robustness_identity_solved|select|list|length }}",
           "{{ r.robustness_identity_solved|select|list|length }} / {{ r.robustness_tanh_solved|select|list|length }}"),),
         ("tests/test_report_numbers.py",),
-        "the front page's seeds solving XOR: tanh and no-activation counts swapped"),
+        "the front page's seeds solving XOR: tanh and no-activation counts swapped", render=True),
     Bug("part1-grad-max-on-loss", "hw1/parts/part1_neuron/compute.py",
         (('ce_abs = np.abs(arrays["ce_grad_w"])', 'ce_abs = np.abs(arrays["ce_loss"])'),),
         ("tests/test_rederive.py", "-k", "part1"),
-        "the largest cross-entropy gradient is the largest cross-entropy loss"),
+        "the largest cross-entropy gradient is the largest cross-entropy loss", parts=(1,)),
     Bug("course-weights-untrained", "hw1/parts/part3_cnn/compute.py",
         (("save_weights(model, ctx.artifact(COURSE_WEIGHTS))",
           "save_weights(type(model)(), ctx.artifact(COURSE_WEIGHTS))"),),
-        ("tests/test_rederive.py", "-k", "course_weights"),
-        "model.pth, the file the course loads, holds an untrained network"),
+        ("tests/test_rederive.py", "-k", "part3_course_weights"),
+        "model.pth, the file the course loads, holds an untrained network", parts=(3,)),
 ]
 
 
-def copy_project(target: Path) -> None:
-    for name in COPIED:
+def copy_project(target: Path, worktree: bool = False) -> None:
+    """The product as committed (HEAD), so that others' unfinished edits in the checkout do not decide the verdict,
+    or as it stands in the working tree; the tests always as they stand."""
+    if not worktree:
+        archive = subprocess.run(["git", "archive", "--format=tar", "HEAD", *PRODUCT], cwd=REPO, capture_output=True,
+                                 check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    for name in (TESTS if not worktree else PRODUCT + TESTS):
         source = REPO / name
         if source.is_dir():
             shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
@@ -138,13 +150,14 @@ def _env(project: Path) -> dict:
     return env
 
 
-def run_bug(bug: Bug, all_tests: bool, keep: bool, timeout: int, exitfirst: bool = True) -> tuple[str, str, float]:
+def run_bug(bug: Bug, all_tests: bool, keep: bool, timeout: int, exitfirst: bool = True, fast: bool = False,
+            worktree: bool = False, baseline: bool = False, finished: Path | None = None) -> tuple[str, str, float]:
     """(CAUGHT / SURVIVED / NOT PLANTED / TIMEOUT, details, seconds)."""
     start = time.perf_counter()
     folder = Path(tempfile.mkdtemp(prefix=f"hw1-bug-{bug.name}-"))
     try:
-        copy_project(folder)
-        problem = plant(bug, folder)
+        copy_project(folder, worktree)
+        problem = None if baseline else plant(bug, folder)
         if problem:
             return "NOT PLANTED", problem, time.perf_counter() - start
         env = _env(folder)
@@ -152,6 +165,28 @@ def run_bug(bug: Bug, all_tests: bool, keep: bool, timeout: int, exitfirst: bool
                                capture_output=True, text=True)
         if not where.stdout.strip().startswith(str(folder)):
             return "NOT PLANTED", f"the copy imports another hw1: {where.stdout.strip() or where.stderr[-500:]}", 0.0
+        if fast and bug.parts and not all_tests:
+            # The copy's own quick run of the parts these tests read; the tests read it through HW1_REPORT_DIR
+            # (test_rederive.py, test_report_numbers.py) instead of running every part in the session fixture.
+            report = folder / "report-bug"
+            made = subprocess.run([sys.executable, "run_all.py", "--quick", "--device", "cpu", "--out", str(report),
+                                   "--parts", *map(str, bug.parts)], cwd=folder, env=env, capture_output=True,
+                                  text=True, timeout=timeout)
+            if made.returncode != 0:
+                # Not a verdict: a crash is no test catching the bug (and may be the checkout's own breakage).
+                return "RUN FAILED", "(the planted copy's quick run failed)\n" + made.stderr[-1500:], \
+                    time.perf_counter() - start
+            env["HW1_REPORT_DIR"] = str(report)
+        if finished is not None and bug.render and not all_tests:
+            # A finished quick run of every part, re-rendered by the copy (--report-only): the PDF the bug changes.
+            report = folder / "report-bug"
+            shutil.copytree(finished, report, ignore=shutil.ignore_patterns("checkpoints"))
+            made = subprocess.run([sys.executable, "run_all.py", "--quick", "--report-only", "--out", str(report)],
+                                  cwd=folder, env=env, capture_output=True, text=True, timeout=timeout)
+            if made.returncode != 0:
+                return "RUN FAILED", "(re-rendering the finished run failed)\n" + made.stderr[-1500:], \
+                    time.perf_counter() - start
+            env["HW1_REPORT_DIR"] = str(report)
         tests = [] if all_tests or bug.tests == "all" else list(bug.tests)
         command = [sys.executable, "-m", "pytest", "-q", "-rf", "-p", "no:cacheprovider", "--tb=line", *(["-x"] if exitfirst else []), *tests]
         try:
@@ -182,6 +217,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep each planted copy (its folder is printed)")
     parser.add_argument("--every-failure", action="store_true",
                         help="run every test of the bug instead of stopping at the first failure (pytest -x)")
+    parser.add_argument("--fast", action="store_true",
+                        help="for bugs in parts/: a quick run of only the parts they need, read by the tests through "
+                             "HW1_REPORT_DIR, instead of the session's quick run of every part")
+    parser.add_argument("--baseline", action="store_true",
+                        help="run each bug's tests on the copy without planting it: they must all pass (SURVIVED)")
+    parser.add_argument("--report", type=Path, default=None, metavar="DIR",
+                        help="a finished quick run of every part (run_all.py --quick --out DIR): template and filter "
+                             "bugs re-render it in the copy, read by the tests through HW1_REPORT_DIR")
+    parser.add_argument("--worktree", action="store_true",
+                        help="copy the product from the working tree instead of git HEAD")
     parser.add_argument("--timeout", type=int, default=1800, help="seconds per bug (default 1800)")
     args = parser.parse_args(argv)
     bugs = BUGS
@@ -198,7 +243,8 @@ def main(argv: list[str] | None = None) -> int:
     survived = 0
     for bug in bugs:
         print(f"{bug.name}: {bug.what} ...", flush=True)
-        verdict, detail, seconds = run_bug(bug, args.all_tests, args.keep, args.timeout, not args.every_failure)
+        verdict, detail, seconds = run_bug(bug, args.all_tests, args.keep, args.timeout, not args.every_failure, args.fast,
+                                           args.worktree, args.baseline, args.report)
         print(f"  {verdict} ({seconds:.0f} s)")
         for line in detail.splitlines():
             print(f"    {line}")

@@ -205,3 +205,31 @@ def test_count_takes_numpy_and_torch_integers():
 ])
 def test_secs(value, expected):
     assert secs(value) == expected
+
+
+# ------------------------------------------------- against an independent implementation, on many values
+
+def _values():
+    """Values of every kind the report prints: shares k/n (accuracies of n images), halves, negatives, small
+    and large magnitudes, and values a hair either side of a rounding edge."""
+    import random
+
+    rng = random.Random(29)
+    values = [k / n for n in (64, 100, 1000, 10_000) for k in range(0, n + 1, max(1, n // 97))]
+    values += [k / 8 for k in range(-40, 41)] + [k + 0.5 for k in range(-5, 130)]
+    values += [rng.uniform(-1, 1) * 10 ** rng.randint(-4, 4) for _ in range(600)]
+    values += [v * (1 + s * 1e-12) for v in (0.125, 0.995, 9.995, 59.95, 119.5) for s in (-1, 1)]
+    return values
+
+
+def test_num_pct_count_secs_agree_with_the_tests_own_decimal_formatting():
+    """tests/helpers.py formats with exact decimal arithmetic, half to even: the filters must print the same."""
+    from helpers import duration, fixed, percent, thousands
+
+    for value in _values():
+        for digits in (0, 1, 2, 3, 4):
+            assert num(value, digits) == fixed(value, digits), (value, digits)
+            assert pct(value, digits) == percent(value, digits), (value, digits)
+        assert count(value * 1000) == thousands(value * 1000), value
+        if value >= 0:
+            assert secs(value * 100) == duration(value * 100), value

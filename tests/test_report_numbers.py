@@ -1,42 +1,119 @@
 """The numbers a reader sees in the PDF are the numbers in results.json, each bound to the right field:
-a template that swaps untargeted and targeted, or the original and retrained network, fails here."""
+a template that swaps untargeted and targeted, or the original and retrained network, fails here.
+
+The expectations are formatted by the test's own code (tests/helpers.py: fixed, percent, thousands, duration:
+exact decimal rounding, half to even), never by the product's filters: a filter that rounds the wrong way
+would print the same wrong text on both sides and cancel out. The values in results.json are in turn
+re-derived from the saved artifacts in test_rederive.py, test_part4_independent.py and test_part5*.py."""
 
 import json
+import os
+import re
+from pathlib import Path
 
 import pytest
 
-from helpers import pdf_text
-from hw1.rendering.report_macros import num, pct
+from helpers import duration, fixed, pdf_text, percent, thousands
 
 pytestmark = pytest.mark.slow  # reads the quick run of every part
 
 
-def test_headline_numbers_in_the_pdf_equal_the_saved_results(quick_report):
-    out, _, _ = quick_report
-    parts = json.loads((out / "results.json").read_text())["parts"]
-    text = pdf_text(out / "hw1.pdf")
+@pytest.fixture(scope="module")
+def report(request):
+    """(results.json's parts, the PDF's text with whitespace collapsed): of the session's quick run, or of the
+    finished report in $HW1_REPORT_DIR (e.g. report/, to check the real hand-in)."""
+    out = (Path(os.environ["HW1_REPORT_DIR"]) if os.environ.get("HW1_REPORT_DIR")
+           else request.getfixturevalue("quick_report")[0])
+    return json.loads((out / "results.json").read_text())["parts"], pdf_text(out / "hw1.pdf")
+
+
+def _summary(text: str) -> str:
+    """The front page's "Results at a glance" table: the text from its heading to its total time (or, without
+    that row, the next 2,000 characters)."""
+    start = text.index("Results at a glance")
+    end = text.find("Total computation time", start)
+    return text[start:end + 200 if end >= 0 else start + 2000]
+
+
+def test_headline_numbers_in_the_pdf_equal_the_saved_results(report):
+    parts, text = report
     r2, r3, r4 = (parts[name]["result"] for name in ("part2", "part3", "part4"))
     u, t = r4["untargeted"], r4["targeted"]
 
-    outputs = ", ".join(num(o, 4) for o in r2["final_outputs"])
+    outputs = ", ".join(fixed(o, 4) for o in r2["final_outputs"])
     assert f"(tanh network) {outputs}" in text
-    assert f"CNN test accuracy (requirement 99%) {pct(r3['test_accuracy'], 2)}" in text
-    assert f"untargeted / targeted {pct(u['success_rate'], 1)} / {pct(t['success_rate'], 1)}" in text
-    assert (f"hits the target (targeted) {pct(u['retrained_misclassified'], 1)} / "
-            f"{pct(t['retrained_hit_target'], 1)}") in text
+    assert f"CNN test accuracy (requirement 99%) {percent(r3['test_accuracy'], 2)}" in text
+    assert f"untargeted / targeted {percent(u['success_rate'], 1)} / {percent(t['success_rate'], 1)}" in text
+    assert (f"hits the target (targeted) {percent(u['retrained_misclassified'], 1)} / "
+            f"{percent(t['retrained_hit_target'], 1)}") in text
 
     # Part 4's statistics table: untargeted column first, then targeted.
-    steps = (f"Steps: median / mean / 90th percentile / max {num(u['steps']['median'], 0)} / {num(u['steps']['mean'], 1)}"
-             f" / {num(u['steps']['p90'], 0)} / {num(u['steps']['max'], 0)} {num(t['steps']['median'], 0)} /")
+    steps = (f"Steps: median / mean / 90th percentile / max {fixed(u['steps']['median'], 0)} / "
+             f"{fixed(u['steps']['mean'], 1)} / {fixed(u['steps']['p90'], 0)} / {fixed(u['steps']['max'], 0)} "
+             f"{fixed(t['steps']['median'], 0)} /")
     assert steps in text
     # The two networks' clean accuracies are where the report names them.
-    assert pct(r4["original_test_accuracy"], 2) in text and pct(r4["retrained_test_accuracy"], 2) in text
+    assert percent(r4["original_test_accuracy"], 2) in text and percent(r4["retrained_test_accuracy"], 2) in text
 
 
-def test_the_quick_run_can_tell_the_swaps_apart(quick_report):
-    """The test above only catches a swap if the swapped numbers differ; make sure they do."""
-    out, _, _ = quick_report
-    r4 = json.loads((out / "results.json").read_text())["parts"]["part4"]["result"]
+def test_every_row_of_the_front_page_summary_shows_its_saved_value(report):
+    """Each row of "Results at a glance", its label and its value(s), in order; formatted here."""
+    parts, text = report
+    summary = _summary(text)
+    r1, r2, r3, r4 = (parts[f"part{n}"]["result"] for n in (1, 2, 3, 4))
+
+    rows = [
+        f"L2 vs cross-entropy {fixed(r1['l2_grad_abs_max'], 3)} vs {fixed(r1['ce_grad_abs_max'], 3)}",
+        f"(tanh network) {', '.join(fixed(o, 4) for o in r2['final_outputs'])}",
+        (f"Seeds solving XOR: tanh / no activation {sum(r2['robustness_tanh_solved'])} / "
+         f"{sum(r2['robustness_identity_solved'])} of {len(r2['robustness_seeds'])}"),
+        f"CNN test accuracy (requirement 99%) {percent(r3['test_accuracy'], 2)}",
+        (f"Attack success on {thousands(r4['images'])} test images: untargeted / targeted "
+         f"{percent(r4['untargeted']['success_rate'], 1)} / {percent(r4['targeted']['success_rate'], 1)}"),
+        (f"hits the target (targeted) {percent(r4['untargeted']['retrained_misclassified'], 1)} / "
+         f"{percent(r4['targeted']['retrained_hit_target'], 1)}"),
+    ]
+    if "part5" in parts and "(extra)" in summary:  # Part 5 may be left out of the PDF (--leave-out)
+        r5 = parts["part5"]["result"]
+        untargeted = [row for row in r5["confidence"] if row["attack"] == "untargeted"]
+        rows.append(f"{percent(untargeted[0]['transfer_misclassified'], 1)} / "
+                    f"{percent(untargeted[-1]['transfer_misclassified'], 1)}")
+        budget = r5["robust_settings"]["headline"]
+        robust = {row["network"]: row["robust"][row["budgets"].index(budget)] for row in r5["robustness"]}
+        rows.append(f"{percent(robust['original'], 1)} / {percent(robust['adversarially trained'], 1)}")
+        universal = r5["universal_headline"]
+        (random_rate,) = [row["random_fooling_rate"] for row in r5["universal"] if row["budget"] == universal["budget"]]
+        rows.append(f"random control {percent(universal['fooling_rate'], 1)} / {percent(random_rate, 1)}")
+    position = 0
+    for row in rows:
+        found = summary.find(row, position)
+        assert found >= 0, f"{row!r} not in the summary table (after {summary[position:position + 80]!r}): {summary!r}"
+        position = found + len(row)
+    total = duration(sum(part["seconds"] for part in parts.values()))
+    if "Total computation time" in summary:
+        assert re.search(r"Total computation time \(appendix Table \d+\) " + re.escape(total), summary[position:]), \
+            (total, summary[position:])
+    # The appendix's timing table ends with the same total.
+    assert re.search(r"\bTotal " + re.escape(total), text[text.index("Results at a glance") + len(summary):]), total
+
+
+def test_part3_numbers_in_the_pdf_equal_the_saved_results(report):
+    """Part 3's result sentence and per-digit table: errors, test images, loss, per-digit accuracy."""
+    parts, text = report
+    r3 = parts["part3"]["result"]
+    assert (f"({thousands(r3['misclassified'])} errors on {thousands(r3['test_images'])} test images; "
+            f"test loss {fixed(r3['test_loss'], 4)})") in text
+    counts = " ".join(thousands(n) for n in r3["per_class_count"])
+    assert f"Test images {counts} {thousands(r3['test_images'])}" in text
+    accuracies = " ".join(percent(a, 1) for a in r3["per_class_accuracy"])
+    assert f"Accuracy {accuracies} {percent(r3['test_accuracy'], 2)}" in text
+
+
+def test_the_quick_run_can_tell_the_swaps_apart(report):
+    """The tests above only catch a swap if the swapped numbers differ; make sure they do."""
+    parts, _ = report
+    r2, r4 = parts["part2"]["result"], parts["part4"]["result"]
     u, t = r4["untargeted"], r4["targeted"]
     assert u["steps"]["median"] != t["steps"]["median"] or u["steps"]["mean"] != t["steps"]["mean"]
     assert u["retrained_misclassified"] != t["retrained_hit_target"]
+    assert sum(r2["robustness_tanh_solved"]) != sum(r2["robustness_identity_solved"])
