@@ -178,6 +178,30 @@ def test_part2_handed_in_xor_network_is_the_reported_seeds_network(saved, xor_st
     assert r["course_check_pass"] == [abs(o - y) <= 0.01 for o, y in zip(outputs, XOR_LABELS)]
 
 
+def test_part2_figures_draw_the_reported_network(saved, xor_study):
+    """The figures' saved data: the final decision regions are the reported seed's trained networks (with and
+    without tanh) on the input grid, and the first loss curve is theirs, ending at the reported final loss."""
+    out, parts = saved
+    c, r = parts["part2"]["config"], parts["part2"]["result"]
+    figures = np.load(out / "artifacts" / r["artifact"])
+    axis = figures["grid_axis"]
+    np.testing.assert_allclose(axis, np.linspace(-0.5, 1.5, c["grid_points"]))
+    x1, x2 = np.meshgrid(axis, axis)  # rows: x2
+    grid = np.stack([x1.ravel(), x2.ravel()], axis=1)
+    for tanh, name in ((True, "tanh"), (False, "identity")):
+        p = xor_study.get((r["reported_seed"], tanh)) or _xor_train(r["reported_seed"], c["init_std"],
+                                                                     c["learning_rate"], c["steps"], tanh)
+        _, outputs = _xor_forward(p, tanh, grid)
+        regions = figures[f"{name}_regions"][-1]
+        gap = float(np.abs(regions - outputs.reshape(len(axis), len(axis))).max())
+        assert gap < 1e-6, f"the final {name} decision regions are not the reported seed's network (off by {gap:.3g})"
+        curve = figures[f"{name}_loss_curves"][0]
+        assert len(curve) == c["steps"] + 1
+        assert curve[-1] == pytest.approx(_bce(_xor_forward(p, tanh)[1]), rel=1e-5), f"{name} loss curve"
+        assert curve[0] == pytest.approx(_bce(_xor_forward(_xor_start(r["reported_seed"], c["init_std"]), tanh)[1]),
+                                         rel=1e-5), f"{name} loss curve starts elsewhere"
+
+
 # ---------------------------------------------------------------------------------------------- Part 3
 
 def _logits(network, images: torch.Tensor) -> torch.Tensor:
@@ -316,3 +340,26 @@ def test_part5_transfer_of_high_confidence_attacks_rederived_with_the_retrained_
         slack = (int(unsure.sum()) + 1e-9) / max(int(reached.sum()) - int(unsure.sum()), 1)
         assert row["transfer_misclassified"] == pytest.approx(rate, abs=slack + 1e-6), row
         assert row["success_rate"] == pytest.approx(float(reached.float().mean()), abs=int(unsure.sum()) / len(label) + 1e-6)
+
+
+def test_part5_original_networks_robust_accuracy_rederived_with_the_tests_own_attack(saved, mnist):
+    """Summary row 5.2, its first number: the Part 3 network's robust accuracy at the headline budget, re-derived
+    with the one-sided PGD written in test_part5_robustness.py (the defended network's is checked there)."""
+    from test_part5_robustness import _independent_robust_accuracy
+
+    out, parts = saved
+    if "part5" not in parts:
+        pytest.skip("no Part 5 in this report")
+    r5 = parts["part5"]["result"]
+    settings = r5["robust_settings"]
+    curve = next(row for row in r5["robustness"] if row["network"] == "original")
+    budget = settings["headline"]
+    assert budget in curve["budgets"], (budget, curve["budgets"])
+    saved_rate = curve["robust"][curve["budgets"].index(budget)]
+    assert curve["robust_count"][curve["budgets"].index(budget)] == round(saved_rate * curve["images"])
+    n = min(200, settings["images"])
+    x, y = _model_input(mnist.test_images[:n]), mnist.test_labels[:n]
+    network = load_network(out / "artifacts" / "cnn.pt")
+    mine = _independent_robust_accuracy(network, x, y, budget, settings["steps"], budget * settings["step_fraction"], 0)
+    # Other random starts (and a subset when the run used more images): agreement within a few points.
+    assert mine == pytest.approx(saved_rate, abs=0.06), f"saved robust accuracy {saved_rate}, re-derived here {mine}"
