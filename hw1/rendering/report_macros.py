@@ -6,7 +6,6 @@ numbered figures and tables, cross-references, citations and the bibliography (`
 from __future__ import annotations
 
 import difflib
-import math
 import re
 import sys
 from dataclasses import dataclass, field
@@ -43,10 +42,17 @@ def sig(value: float, digits: int = 3) -> str:
     A power of ten is marked (mathtex.power_of_ten), not written as HTML: replace_math sets it as
     1.2×10<sup>−5</sup> in the text and as 1.2\\times 10^{-5} inside a formula."""
     value = float(value)
-    if value == 0 or 1e-3 <= abs(value) < 1e5:
-        return f"{value:.{digits}g}"
-    exponent = int(math.floor(math.log10(abs(value))))
-    return mathtex.power_of_ten(f"{value / 10**exponent:.{digits - 1}f}", exponent)
+    if value == 0:
+        return "0"
+    # Round to `digits` significant digits first, so a mantissa that rounds up to 10 moves the exponent
+    # (0.0009996 -> 0.001, not 10.0×10^-4), then choose the notation from the rounded value.
+    mantissa, exponent = f"{value:.{digits - 1}e}".split("e")
+    rounded, exponent = float(f"{mantissa}e{exponent}"), int(exponent)
+    if not -3 <= exponent < 5:
+        return mathtex.power_of_ten(mantissa, exponent)
+    if exponent >= digits:  # more integer digits than significant ones: 1234.5 -> 1230 (g would print 1.23e+03)
+        return f"{round(rounded):d}"
+    return f"{rounded:.{digits}g}"
 
 
 def count(value: float) -> str:
