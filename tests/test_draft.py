@@ -32,7 +32,7 @@ def _words(text: str) -> list[str]:
 
 def _rendered_words(inner_html: str) -> list[str]:
     """The words a reader sees in a paragraph of the HTML twin (formulas' hidden LaTeX left out)."""
-    inner_html = re.sub(r'<span class="math-text">.*?</span>', " ", inner_html, flags=re.S)
+    inner_html = re.sub(r'<span class="math-text"[^>]*>.*?</span>', " ", inner_html, flags=re.S)
     return _words(html.unescape(re.sub(r"<[^>]+>", " ", inner_html)))
 
 

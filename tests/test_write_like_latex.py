@@ -159,6 +159,23 @@ def test_doubled_backslashes_and_multi_line_captions_render(part1_report, tmp_pa
     assert "\\tanh(z)" in text and "\\neq" in text and "costs $5" in text
 
 
+def test_pdftotext_reads_each_formula_between_the_words_around_it(part1_report, tmp_path):
+    """Each formula's hidden LaTeX sits in the sentence's reading order (issue 27): pdftotext, plain and
+    -layout, gives the sentence whole, the formula's source between the words before and after it."""
+    templates = _templates(tmp_path)
+    _insert_into_q1(templates, r"<p>Words before $\tanh(z) = \frac{1}{2}$ words after, then a long one "
+                               r"$\hat{y} = \sigma(wx + b) = 1/(1 + e^{-(wx+b)})$ and $x_i \le \epsilon$ to close.</p>"
+                               "\n" r"<p>Displayed: $$\frac{\partial L}{\partial w} = (\hat{y} - y)x$$ and after it.</p>")
+    assert main(["--report-only", "--out", str(part1_report), "--templates", str(templates)]) == 0
+    for option in ([], ["-layout"]):
+        text = subprocess.run(["pdftotext", *option, str(part1_report / "hw1.pdf"), "-"], capture_output=True,
+                              text=True, check=True).stdout
+        text = " ".join(text.split())
+        assert (r"Words before \tanh(z) = \frac{1}{2} words after, then a long one "
+                r"\hat{y} = \sigma(wx + b) = 1/(1 + e^{-(wx+b)}) and x_i \le \epsilon to close.") in text, option
+        assert r"Displayed: \frac{\partial L}{\partial w} = (\hat{y} - y)x and after it." in text, option
+
+
 def test_wrong_ref_lists_the_valid_ids(part1_report, tmp_path, capsys):
     templates = _templates(tmp_path)
     line = _insert_into_q1(templates, '<p>{{ ref("fig-p1-ce-gradient") }}</p>')
@@ -276,6 +293,8 @@ def test_watch_rerenders_after_a_save_and_survives_an_error(part1_report, tmp_pa
 
 
 def test_long_inline_formula_may_break_after_a_relation_and_keeps_its_text():
+    import re
+
     from hw1.rendering.mathtex import _split_at_relations, replace_math
 
     tex = r"\hat{y} = \sigma(wx + b) = 1/(1 + e^{-(wx+b)})"
@@ -285,7 +304,9 @@ def test_long_inline_formula_may_break_after_a_relation_and_keeps_its_text():
     assert _split_at_relations("x = 1") == ["x = 1"]  # short: never split
     html = replace_math(f"<p>${tex}$</p>")
     assert html.count("<img") == 3 and html.count("<wbr>") == 2
-    assert html.count('class="math-text"') == 1 and "\\sigma(wx + b) = 1/(1 + e^{-(wx+b)})</span>" in html
+    # each piece carries its own LaTeX, just before its drawing: the text layer reads the whole formula in order
+    hidden = re.findall(r'<span class="math-text"[^>]*>([^<]*)</span><img', html)
+    assert hidden == [r"\hat{y} = ", r"\sigma(wx + b) = ", r"1/(1 + e^{-(wx+b)})"]
 
 
 def _normalised_text(pdf: Path) -> str:

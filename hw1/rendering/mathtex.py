@@ -17,6 +17,7 @@ by a digit ("costs $5 or $10" is text); `\\$` is always a literal dollar sign.
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import json
 import re
@@ -232,23 +233,52 @@ def _split_at_relations(tex: str) -> list[str]:
     return [piece for piece in pieces if piece] or [tex]
 
 
+_TEXT_FONT = Path(__file__).resolve().parent.parent / "fonts" / "lmroman10-regular.otf"  # the body text's font
+# The hidden LaTeX: in the flow just before its drawing, at the text's size and on its baseline, squeezed
+# (scaleX) to the drawing's width and taking no room (width and line height 0). So PDF readers and
+# `pdftotext` read it in the sentence, between the words before and after the formula. The inline style
+# overrides the stylesheet's older rule for .math-text (absolute, 2 pt, off the line).
+_HIDDEN_STYLE = ("position:static;display:inline-block;width:0;line-height:0;font-size:1em;white-space:pre;"
+                 "hyphens:manual;transform-origin:0 0;transform:scaleX({scale:.4f})")
+
+
+@functools.lru_cache(maxsize=1)
+def _text_advances() -> tuple[dict[int, float], float]:
+    """Advance widths (em) of the body font's characters, and a width for a character it lacks."""
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(_TEXT_FONT, lazy=True)
+    units, metrics = font["head"].unitsPerEm, font["hmtx"]
+    advances = {code: metrics[glyph][0] / units for code, glyph in font.getBestCmap().items()}
+    return advances, 0.5
+
+
+def _hidden_text(tex: str, width_em: float) -> str:
+    """The formula's LaTeX as invisible text over its drawing, `width_em` wide (see _HIDDEN_STYLE)."""
+    advances, missing = _text_advances()
+    natural = sum(advances.get(ord(c), missing) for c in tex) or 1.0
+    style = _HIDDEN_STYLE.format(scale=max(width_em, 0.05) / natural)
+    return f'<span class="math-text" style="{style}">{html.escape(tex, quote=True)}</span>'
+
+
 def math_html(tex: str, display: bool = False) -> str:
     """The typeset formula: an <img> aligned on the text baseline (inline) or centred (display).
 
     Sizes are in em of the surrounding text (typeset at FONT_SIZE_PT), so math in an 8.5 pt caption
     is as small as the caption's words. The drawing is paths, which no PDF reader can search or copy,
-    so the LaTeX source rides along as invisible text over it (class math-text, transparent): it is in
-    the PDF's text layer (pdftotext, search, copy, screen readers) without changing the look. A long
-    inline formula is drawn in pieces that may break after a relation (see _split_at_relations).
+    so the LaTeX source rides along as invisible text over it (class math-text, transparent), in reading
+    order (see _HIDDEN_STYLE): it is in the PDF's text layer (pdftotext, search, copy, screen readers)
+    without changing the look. A long inline formula is drawn in pieces that may break after a relation
+    (see _split_at_relations), each with its own piece of the LaTeX.
     """
     tex = " ".join(_powers_of_ten_as_tex(tex).split())
     alt = html.escape(tex, quote=True)
     em = FONT_SIZE_PT
-    text = f'<span class="math-text">{alt}</span>'
     if display:
         uri, width, height, depth = tex_to_svg(tex, display)
         size = f"width:{width / em:.3f}em;height:{height / em:.3f}em"
-        return f'<span class="math-display"><img class="math" alt="{alt}" src="{uri}" style="{size}">{text}</span>'
+        return (f'<span class="math-display">{_hidden_text(tex, width / em)}'
+                f'<img class="math" alt="{alt}" src="{uri}" style="{size}"></span>')
     pieces = _split_at_relations(tex)
     try:
         drawn = [tex_to_svg(piece) for piece in pieces]
@@ -257,10 +287,14 @@ def math_html(tex: str, display: bool = False) -> str:
         raise
     images = []
     for k, (uri, width, height, depth) in enumerate(drawn):
-        piece_alt = alt if len(pieces) == 1 else html.escape(pieces[k], quote=True)
-        images.append(f'<img class="math" alt="{piece_alt}" src="{uri}" style="width:{width / em:.3f}em;'
-                      f'height:{height / em:.3f}em;vertical-align:-{depth / em:.3f}em">')
-    return f'<span class="math-inline">{images[0]}{text}</span>' + "".join(f"<wbr>{image}" for image in images[1:])
+        piece = tex if len(pieces) == 1 else pieces[k]
+        said = piece if k == len(pieces) - 1 else piece + " "  # the pieces' text reads as the whole formula
+        images.append(f'{_hidden_text(said, width / em)}<img class="math" alt="{html.escape(piece, quote=True)}" '
+                      f'src="{uri}" style="width:{width / em:.3f}em;height:{height / em:.3f}em;'
+                      f'vertical-align:-{depth / em:.3f}em">')
+    # no line break between a piece's hidden text and its drawing (nowrap); the pieces may break apart (<wbr>)
+    return (f'<span class="math-inline" style="white-space:nowrap">{images[0]}</span>'
+            + "".join(f'<wbr><span style="white-space:nowrap">{image}</span>' for image in images[1:]))
 
 
 def formula_spans(text: str) -> list[tuple[int, int]]:
