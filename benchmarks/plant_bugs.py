@@ -93,18 +93,18 @@ BUGS: list[Bug] = [
         (("minutes, seconds = divmod(round(value), 60)", "minutes, seconds = divmod(int(value), 60)"),),
         ("tests/test_filters.py",),
         "times above a minute lose their fraction of a second by truncation"),
-    Bug("sig-plain-range-without-abs", "hw1/rendering/report_macros.py",
-        (("if value == 0 or 1e-3 <= abs(value) < 1e5:", "if value == 0 or 1e-3 <= value < 1e5:"),),
-        ("tests/test_filters.py",),
-        "negative values of ordinary size printed with a power of ten"),
     Bug("sig-lower-edge-exclusive", "hw1/rendering/report_macros.py",
-        (("if value == 0 or 1e-3 <= abs(value) < 1e5:", "if value == 0 or 1e-3 < abs(value) < 1e5:"),),
+        (("if not -3 <= exponent < 5:", "if not -3 < exponent < 5:"),),
         ("tests/test_filters.py",),
         "0.001 printed as 1.00×10^-3"),
-    Bug("sig-mantissa-one-digit-more", "hw1/rendering/report_macros.py",
-        (('f"{value / 10**exponent:.{digits - 1}f}"', 'f"{value / 10**exponent:.{digits}f}"'),),
+    Bug("sig-integer-digits-edge", "hw1/rendering/report_macros.py",
+        (("if exponent >= digits:", "if exponent > digits:"),),
         ("tests/test_filters.py",),
-        "tiny and huge values get one significant figure too many"),
+        "1234.5 to 3 significant digits printed as Python's 1.23e+03"),
+    Bug("sig-mantissa-one-digit-more", "hw1/rendering/report_macros.py",
+        (('mantissa, exponent = f"{value:.{digits - 1}e}".split("e")', 'mantissa, exponent = f"{value:.{digits}e}".split("e")'),),
+        ("tests/test_filters.py",),
+        "every sig value gets one significant figure too many"),
     Bug("secs-minutes-from-unrounded", "hw1/rendering/report_macros.py",
         (("if round(value, 1) < 60:", "if value < 60:"),),
         ("tests/test_filters.py",),
@@ -162,9 +162,9 @@ def plant(bug: Bug, project: Path) -> str | None:
         if found != 1:
             return f"{bug.file}: the text to replace occurs {found} times (the code moved on; update the bug): {old!r}"
         text = text.replace(old, new)
-    if "math." in text and not re.search(r"^import math|^from math", text, re.M) and bug.file.endswith(".py"):
-        text = "import math\n" + text if not text.startswith("from __future__") else \
-            text.replace("from __future__ import annotations\n", "from __future__ import annotations\nimport math\n", 1)
+    if bug.file.endswith(".py") and "math." in text and not re.search(r"^import math$", text, re.M):
+        future = "from __future__ import annotations\n"  # must stay the first statement
+        text = text.replace(future, future + "import math\n", 1) if future in text else "import math\n" + text
     path.write_text(text)
     return None
 
@@ -227,8 +227,10 @@ def run_bug(bug: Bug, all_tests: bool, keep: bool, timeout: int, exitfirst: bool
             return "SURVIVED", summary, time.perf_counter() - start
         failed = [line for line in output.splitlines() if line.startswith(("FAILED", "ERROR"))]
         detail = "\n".join(failed[:6]) if failed else output[-2000:]
-        if done.returncode not in (1,):
-            detail = f"(pytest exit {done.returncode})\n" + detail
+        if done.returncode != 1 or any(line.startswith("ERROR") for line in failed):
+            # Collection errors, crashes in fixtures, a planted bug that does not even import: not a test
+            # catching the bug (and perhaps the bug's edit itself is broken).
+            return "BROKEN", f"(pytest exit {done.returncode})\n" + detail, time.perf_counter() - start
         return "CAUGHT", detail, time.perf_counter() - start
     finally:
         if keep:

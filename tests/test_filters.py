@@ -137,15 +137,26 @@ def test_sig_defaults_to_three_significant_digits():
     assert sig(3.14159) == "3.14"
 
 
-@pytest.mark.parametrize("value, digits, expected", [(1234.5, 3, "1.23×10^(3)"), (99999.4, 3, "1.00×10^(5)")])
+@pytest.mark.parametrize("value, digits, expected", [
+    (1234.5, 3, "1230"),  # more integer digits than significant ones: rounded, never Python's 1.23e+03
+    (12345.6, 3, "12300"),
+    (-1234.5, 2, "-1200"),
+    (1234.5, 4, "1234"),  # exactly halfway (binary 1234.5 is exact): to even
+    (99999.4, 3, "1.00×10^(5)"),  # rounds up to 100000: the power of ten takes over
+])
 def test_sig_never_prints_pythons_e_notation(value, digits, expected):
-    assert "e+" not in sig(value, digits)
-    assert _readable(sig(value, digits)) in (expected, {1234.5: "1230", 99999.4: "100000"}[value])
+    assert "e+" not in sig(value, digits) and "e-" not in sig(value, digits)
+    assert _readable(sig(value, digits)) == expected
 
 
-@pytest.mark.parametrize("value, digits, expected", [(0.0009996, 3, "1.00×10^(−3)"), (9.9996e5, 2, "1.0×10^(6)")])
+@pytest.mark.parametrize("value, digits, expected", [
+    (0.0009996, 3, "0.001"),  # the mantissa rounds up to 10: the exponent moves (not 10.00×10^-4), plain again
+    (0.00099949, 3, "9.99×10^(−4)"),
+    (9.9996e5, 2, "1.0×10^(6)"),
+    (-9.9996e-5, 2, "−1.0×10^(−4)"),
+])
 def test_sig_mantissa_carry_moves_the_exponent(value, digits, expected):
-    assert _readable(sig(value, digits)) in (expected, "0.001")
+    assert _readable(sig(value, digits)) == expected
 
 
 # --------------------------------------------------------------------------------------------- count
