@@ -198,8 +198,8 @@ def run_bug(bug: Bug, all_tests: bool, keep: bool, timeout: int, exitfirst: bool
             # (test_rederive.py, test_report_numbers.py) instead of running every part in the session fixture.
             report = folder / "report-bug"
             made = subprocess.run([sys.executable, "run_all.py", "--quick", "--device", "cpu", "--out", str(report),
-                                   "--parts", *map(str, bug.parts)], cwd=folder, env=env, capture_output=True,
-                                  text=True, timeout=timeout)
+                                   "--data-dir", env["HW1_DATA_DIR"], "--parts", *map(str, bug.parts)],
+                                  cwd=folder, env=env, capture_output=True, text=True, timeout=timeout)
             if made.returncode != 0:
                 # Not a verdict: a crash is no test catching the bug (and may be the checkout's own breakage).
                 return "RUN FAILED", "(the planted copy's quick run failed)\n" + made.stderr[-1500:], \
@@ -209,14 +209,15 @@ def run_bug(bug: Bug, all_tests: bool, keep: bool, timeout: int, exitfirst: bool
             # A finished quick run of every part, re-rendered by the copy (--report-only): the PDF the bug changes.
             report = folder / "report-bug"
             shutil.copytree(finished, report, ignore=shutil.ignore_patterns("checkpoints"))
-            made = subprocess.run([sys.executable, "run_all.py", "--quick", "--report-only", "--out", str(report)],
-                                  cwd=folder, env=env, capture_output=True, text=True, timeout=timeout)
+            made = subprocess.run([sys.executable, "run_all.py", "--quick", "--report-only", "--out", str(report),
+                                   "--data-dir", env["HW1_DATA_DIR"]], cwd=folder, env=env, capture_output=True, text=True, timeout=timeout)
             if made.returncode != 0:
                 return "RUN FAILED", "(re-rendering the finished run failed)\n" + made.stderr[-1500:], \
                     time.perf_counter() - start
             env["HW1_REPORT_DIR"] = str(report)
         tests = [] if all_tests or bug.tests == "all" else list(bug.tests)
-        command = [sys.executable, "-m", "pytest", "-q", "-rf", "-p", "no:cacheprovider", "--tb=line", *(["-x"] if exitfirst else []), *tests]
+        command = [sys.executable, "-m", "pytest", "-q", "-rf", "-p", "no:cacheprovider", "--tb=line",
+                   *(["-x"] if exitfirst else []), *tests]
         try:
             done = subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True, timeout=timeout)
         except subprocess.TimeoutExpired:
