@@ -204,7 +204,16 @@ def test_font_subset_without_layout_tables_is_the_same_font():
     plain, stripped = Font(content), Font(content)
     fonttools_subset(plain, glyphs, False)
     _without_layout_tables(fonttools_subset)(stripped, glyphs, False)
-    assert stripped.file_content == plain.file_content and len(plain.file_content) < len(content) / 3
+
+    def timeless(data: bytes) -> bytes:  # fontTools stamps each subset with the time: two calls may straddle a second
+        font = TTFont(io.BytesIO(data), recalcTimestamp=False)
+        font["head"].modified = 0
+        out = io.BytesIO()
+        font.save(out)
+        return out.getvalue()
+
+    assert timeless(stripped.file_content) == timeless(plain.file_content)
+    assert len(plain.file_content) < len(content) / 3
 
 
 def test_svg_drawings_that_are_not_plain_paths_are_drawn_the_ordinary_way(tmp_path):
