@@ -183,8 +183,12 @@ def _p2_stuck(out, r):
     must.append(f"gradient norm is at most {as_text(sig(_bound(grad_top, grad_step, up=True), 2))}")
     must.append(f"(at least {num(_bound(weight_bottom, '0.1', up=False), 1)})")
     eigen = [d["hessian_min_eigenvalue"] for d in stuck]
-    if min(eigen) > 0:
+    largest = max(d["hessian_max_eigenvalue"] for d in stuck)
+    if min(eigen) > 0 and max(eigen) < 0.01 * largest:  # "tiny": below 1% of the largest curvature
         must.append("positive for every seed but tiny")
+    elif min(eigen) > 0:
+        must.append("positive for every seed")
+        must_not.append("but tiny")
     else:
         must_not.append("positive for every seed")
     return must, must_not
