@@ -152,6 +152,16 @@ class Part2Result:
         return min(losses) > half and max(losses) < half + 0.01
 
     @property
+    def stuck_curvature(self) -> str:
+        """The sign of the Hessian's smallest eigenvalue over the failing seeds: "positive, tiny" (every one
+        positive and below 1% of the largest eigenvalue), "positive", "negative" (every one) or "mixed"."""
+        smallest = [d.hessian_min_eigenvalue for d in self.stuck]
+        largest = max(d.hessian_max_eigenvalue for d in self.stuck)
+        if min(smallest) > 0:
+            return "positive, tiny" if max(smallest) < 0.01 * largest else "positive"
+        return "negative" if max(smallest) < 0 else "mixed"
+
+    @property
     def stuck_grad_norm_bound(self) -> float:
         """Upper bound on the failing seeds' final gradient norms, rounded up to 2 significant digits."""
         return round_up(max(d.grad_norm[-1] for d in self.stuck), significant=2)
