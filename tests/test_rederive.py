@@ -357,7 +357,7 @@ def test_part5_original_networks_robust_accuracy_rederived_with_the_tests_own_at
     assert budget in curve["budgets"], (budget, curve["budgets"])
     saved_rate = curve["robust"][curve["budgets"].index(budget)]
     assert curve["robust_count"][curve["budgets"].index(budget)] == round(saved_rate * curve["images"])
-    n = min(200, settings["images"])
+    n = min(100, settings["images"])  # half the quick run's images: a few seconds
     x, y = _model_input(mnist.test_images[:n]), mnist.test_labels[:n]
     network = load_network(out / "artifacts" / "cnn.pt")
     mine = _independent_robust_accuracy(network, x, y, budget, settings["steps"], budget * settings["step_fraction"], 0)
