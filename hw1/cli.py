@@ -87,6 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--leave-out", nargs="+", type=_part_number, default=[], metavar="N",
                         help="parts to leave out of the PDF, e.g. --leave-out 5 for a report of the assignment's "
                              "parts only; their results stay saved (works with --report-only, recomputes nothing)")
+    parser.add_argument("--run-record", action="store_true",
+                        help="append the run record (time per part, devices, every setting, environment) to the "
+                             "combined hw1.pdf; the hand-ins never carry it (it is always in run-record.html)")
     parser.add_argument("--templates", type=Path, default=DEFAULT_TEMPLATES,
                         help="folder of the Jinja2 templates and stylesheet (default: the project's templates/)")
     return parser
@@ -127,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
         templates=args.templates,
         leave_out=tuple(args.leave_out),
         draft=args.draft,
+        run_record=args.run_record,
+        command=" ".join(["python run_all.py", *(sys.argv[1:] if argv is None else argv)]),
     )
     if args.watch:
         return watch(options, run_pipeline)

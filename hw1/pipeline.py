@@ -39,6 +39,9 @@ class Options:
     leave_out: tuple[int, ...] = ()  # parts kept in results.json but not shown in the PDF (e.g. the extra Part 5)
     progress: bool | None = None  # None: progress bars only on a terminal
     draft: bool = False  # render hw1-draft.pdf only: each paragraph, caption and table names its template file:line
+    run_record: bool = False  # append the run record (timings, devices, settings) to the combined PDF
+    command: str = "run_all.py"  # the command line, for the run record
+
 
 
 @dataclass
@@ -66,6 +69,8 @@ class RunSummary:
     computed: list[str] = field(default_factory=list)
     reused: list[str] = field(default_factory=list)
     rendered: list[str] = field(default_factory=list)
+    handins: list[Path] = field(default_factory=list)  # hw1a.pdf, hw1b.pdf (those with parts)
+    run_record: Path | None = None
 
 
 def run_pipeline(options: Options, log: Callable[[str], None] = print) -> RunSummary:
@@ -106,9 +111,11 @@ def run_pipeline(options: Options, log: Callable[[str], None] = print) -> RunSum
         else:
             _check_mode(store, options, out_dir, log)
             _compute_parts(options, device, out_dir, store, summary, log)
+            from .rendering.run_record import cpu_description
             from .toolkit.runtime import environment
 
             env = environment(device)
+            env["cpu"] = cpu_description()
             env["seconds_per_part"] = {name: entry["seconds"] for name, entry in store.data["parts"].items()}
             store.set_environment(env)
             store.save()
@@ -119,20 +126,48 @@ def run_pipeline(options: Options, log: Callable[[str], None] = print) -> RunSum
         if not views:
             raise UserError(f"no usable saved results in {out_dir}; run without --report-only to compute them")
         summary.rendered = [f"part{v.number}" for v in views.values()]
-        started = time.perf_counter()
-        context = {
-            "parts": views,
-            "environment": store.environment,
-            "quick": store.mode == "quick",
-            "generated_at": time.strftime("%Y-%m-%d %H:%M"),  # render time (differs after --report-only)
-            "computed_at": max(v.finished_at for v in views.values())[:16],
-        }
-        summary.html, summary.pdf = renderer.write(context, out_dir)
-        for warning in renderer.info.warnings:
-            log(f"warning: {warning}")
-        log(f"report rendered in {time.perf_counter() - started:.1f} s: {summary.pdf}")
-        log(renderer.info.summary())
+        _render_documents(renderer, views, store, options, out_dir, summary, log)
         return summary
+
+
+def _render_documents(renderer: Renderer, views: dict[str, PartView], store: ResultStore, options: Options,
+                      out_dir: Path, summary: RunSummary, log: Callable[[str], None]) -> None:
+    """The combined hw1.pdf and, laid out meanwhile, each hand-in that has parts (hw1/rendering/handins.py); then
+    the run record beside them."""
+    from .rendering import handins
+    from .rendering.run_record import write_run_record
+
+    started = time.perf_counter()
+    context = {
+        "parts": views,
+        "shown": list(views),
+        "handin": None,
+        "run_record": options.run_record,
+        "environment": store.environment,
+        "quick": store.mode == "quick",
+        "generated_at": time.strftime("%Y-%m-%d %H:%M"),  # render time (differs after --report-only)
+        "computed_at": max(v.finished_at for v in views.values())[:16],
+    }
+    wait_for_handins = None if options.draft else handins.start(renderer, context, out_dir)  # laid out meanwhile
+    try:
+        summary.html, summary.pdf = renderer.write(context, out_dir)
+    except BaseException:
+        if wait_for_handins is not None:
+            with contextlib.suppress(Exception):  # the same mistake stops them: report the combined report's error
+                wait_for_handins()
+        raise
+    for warning in renderer.info.warnings:
+        log(f"warning: {warning}")
+    log(f"report rendered in {time.perf_counter() - started:.1f} s: {summary.pdf}")
+    log(renderer.info.summary())
+    if wait_for_handins is None:  # a proofreading copy (hw1-draft.pdf): no hand-ins, no run record
+        return
+    for handin in wait_for_handins():
+        summary.handins.append(Path(handin["pdf"]))
+        for line in handin["lines"]:
+            log(line)
+    summary.run_record = write_run_record(out_dir, views, store.environment, options.command)
+    log(f"run record (timings, devices, settings, environment): {summary.run_record}")
 
 
 def _check_mode(store: ResultStore, options: Options, out_dir: Path, log: Callable[[str], None]) -> None:

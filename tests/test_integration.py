@@ -18,18 +18,21 @@ HEADINGS = [
     "3.1 The network of the assignment's Table 1", "3.2 Training and testing curves",
     "4.1 Untargeted adversarial images", "4.2 Targeted adversarial images", "4.3 A retrained network",
     "5.1 Does attacking past 90% confidence raise transfer?", "5.2 Adversarial training", "5.3 One perturbation for every digit",
-    "A. Configuration, environment and timings",
 ]
 
 
 def test_quick_run_renders_every_section(quick_report):
     out, summary, lines = quick_report
     assert summary.computed == ["part1", "part2", "part3", "part4", "part5"]
-    # the render's closing lines: timing, (a warning about the placeholder name), the PDF, then the page map
-    assert lines[-1].startswith(f"{len(PdfReader(out / 'hw1.pdf').pages)} pages; questions -> pages")
-    assert lines[-2].startswith("report rendered")
-    assert any(line.startswith("figures ready") for line in lines[-5:-2])
+    # the render's closing lines: the combined PDF and its page map, each hand-in and its map, the run record
+    assert lines[-1].startswith("run record") and lines[-1].endswith("run-record.html")
+    assert lines[-2].startswith(f"{len(PdfReader(out / 'hw1b.pdf').pages)} pages; questions -> pages")
+    assert lines[-3].startswith("hand-in b rendered") and lines[-5].startswith("hand-in a rendered")
+    assert lines[-6].startswith(f"{len(PdfReader(out / 'hw1.pdf').pages)} pages; questions -> pages")
+    assert lines[-7].startswith("report rendered")
+    assert any(line.startswith("figures ready") for line in lines[-10:-7])
     text = pdf_text(out / "hw1.pdf")
+    assert "Run record" not in text  # only with --run-record
     html = (out / "hw1.html").read_text()
     for heading in HEADINGS:
         assert heading in text, heading
