@@ -270,3 +270,4 @@ def test_each_figure_draws_the_saved_curves_confusion_and_misclassified_digits(q
     for k, call in enumerate(shown):
         np.testing.assert_allclose(np.asarray(call.args[0]), wrong["image"][k].astype(np.float64) * 2 / 255 - 1, atol=1e-12)
         assert call.ax.get_title().startswith(f"true {wrong['label'][k]} → {wrong['prediction'][k]}")
+        assert "(100%)" not in call.ax.get_title()  # a wrong answer's confidence is never rounded up to certainty

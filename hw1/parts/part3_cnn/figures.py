@@ -30,6 +30,11 @@ def _trailing_mean(values: np.ndarray, window: int) -> np.ndarray:
     return (sums[ends] - sums[starts]) / (ends - starts)
 
 
+def _confidence(probability: float) -> str:
+    """A softmax confidence in whole percent, never rounded up to a certainty it is not: 0.996 is ">99%"."""
+    return f"{probability:.0%}" if probability < 0.995 else ">99%"
+
+
 def draw_training_curves(history, figures_dir: Path, name: str) -> Figure:
     """Loss and accuracy against epochs: per iteration (raw and smoothed), per epoch, and test."""
     per_epoch = history.iterations_per_epoch
@@ -70,7 +75,7 @@ def draw(stored, artifacts_dir: Path, figures_dir: Path) -> dict[str, Figure]:
     figures = {"curves": draw_training_curves(result.curves, figures_dir, "part3_curves")}
     with plt.style.context(["default", STYLE]):
         confusion = np.asarray(result.confusion)
-        fig, ax = plt.subplots(figsize=(4.4, 3.9))  # cells wide enough for a four-digit count
+        fig, ax = plt.subplots(figsize=(5.0, 4.3))  # cells wide enough for a four-digit count in bold
         off_diagonal = confusion * (1 - np.eye(10, dtype=int))
         # Colour only the errors: the diagonal (about 1,000 per digit) would drown everything else.
         # Cells with no error are left white (masked), as the caption says.
@@ -102,7 +107,7 @@ def draw(stored, artifacts_dir: Path, figures_dir: Path) -> dict[str, Figure]:
                 image = wrong["image"][k].astype(float) / 127.5 - 1.0  # the model's input scale
                 ax.imshow(image, cmap="gray", vmin=-1, vmax=1)
                 ax.set_title(f"true {wrong['label'][k]} → {wrong['prediction'][k]}\n"
-                             f"({wrong['confidence'][k]:.0%})", fontsize=SMALLEST, pad=2)
+                             f"({_confidence(wrong['confidence'][k])})", fontsize=SMALLEST, pad=2)
         fig.tight_layout(pad=0.2, h_pad=0.8, w_pad=0.2)
         figures["misclassified"] = save_figure(fig, figures_dir, "part3_misclassified")
     return figures

@@ -55,6 +55,34 @@ class Part3Result:
         return self.history
 
     @property
+    def curves_apart(self) -> dict:
+        """Where test accuracy and the smoothed training accuracy (the mean of the batches before each evaluation)
+        differ most: {"index": evaluation, "gap": |difference|, "within_a_point": gap <= 0.01}."""
+        train = self.history.train_accuracy_at_eval
+        gaps = [abs(t - s) for t, s in zip(self.history.test_accuracy, train)]
+        k = max(range(len(gaps)), key=gaps.__getitem__) if gaps else 0
+        gap = gaps[k] if gaps else 0.0
+        return {"index": k, "gap": gap, "within_a_point": gap <= 0.01}
+
+    @property
+    def largest_test_fall(self) -> dict | None:
+        """The largest fall of test accuracy between two consecutive evaluations when it exceeds half a point
+        (smaller ones are noise the text does not mention): {"index": the evaluation after it, "drop": ...}."""
+        accuracy = self.history.test_accuracy
+        drops = [(accuracy[k - 1] - accuracy[k], k) for k in range(1, len(accuracy))]
+        drop, k = max(drops, key=lambda d: (d[0], -d[1])) if drops else (0.0, 0)
+        return {"index": k, "drop": drop} if drop > 0.005 else None
+
+    @property
+    def overfitting(self) -> str:
+        """The final test loss against the last epoch's mean training loss: "same size" (within a factor of 2),
+        "test lower" (below it by more), or "test higher" (above it by more: the network starts to overfit)."""
+        test, train = self.history.test_loss[-1], self.history.epoch_train_loss[-1]
+        if test <= 2 * train and train <= 2 * test:
+            return "same size"
+        return "test lower" if test < train else "test higher"
+
+    @property
     def top_confusions(self) -> dict:
         """The most frequent (true digit, predicted digit) errors, up to three, without hiding ties: `listed` are the
         pairs named one by one (most frequent first); if the pairs at the third-highest count do not all fit, they are
