@@ -61,3 +61,16 @@ def test_displayed_fraction_is_display_size():
     _, _, inline_height, _ = tex_to_svg(r"\frac{a}{b}", display=False)
     _, _, display_height, _ = tex_to_svg(r"\frac{a}{b}", display=True)
     assert display_height > 1.3 * inline_height
+
+
+def test_the_hidden_text_widths_are_the_body_fonts():
+    """The formulas' hidden LaTeX is squeezed to each drawing's width using the body font's advance widths,
+    kept in mathtex as a table: it must be the font's."""
+    from fontTools.ttLib import TTFont
+
+    from hw1.rendering import mathtex
+
+    font = TTFont(mathtex._TEXT_FONT)
+    cmap, metrics = font.getBestCmap(), font["hmtx"]
+    assert font["head"].unitsPerEm == 1000
+    assert list(mathtex._ASCII_ADVANCES) == [metrics[cmap[code]][0] for code in range(32, 127)]

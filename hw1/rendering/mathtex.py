@@ -17,7 +17,6 @@ by a digit ("costs $5 or $10" is text); `\\$` is always a literal dollar sign.
 from __future__ import annotations
 
 import base64
-import functools
 import html
 import json
 import re
@@ -242,22 +241,26 @@ _HIDDEN_STYLE = ("position:static;display:inline-block;width:0;line-height:0;fon
                  "hyphens:manual;transform-origin:0 0;transform:scaleX({scale:.4f})")
 
 
-@functools.lru_cache(maxsize=1)
-def _text_advances() -> tuple[dict[int, float], float]:
-    """Advance widths (em) of the body font's characters, and a width for a character it lacks."""
-    from fontTools.ttLib import TTFont
+# Advance widths (1/1000 em) of printable ASCII (space to ~) in the body font (_TEXT_FONT, Latin Modern Roman
+# 10 Regular), what LaTeX source is written in; read from the font once and kept here, since loading the
+# font costs a quarter second of every cold render (tests/test_mathtex.py checks them against the font).
+_ASCII_ADVANCES = (
+    333, 278, 374, 833, 500, 833, 778, 278, 389, 389, 500, 778, 278, 333, 278, 500, 500, 500, 500, 500, 500, 500, 500,
+    500, 500, 500, 278, 278, 778, 778, 778, 472, 778, 750, 708, 722, 764, 681, 653, 785, 750, 361, 514, 778, 625, 917,
+    750, 778, 681, 778, 736, 556, 722, 750, 750, 1028, 750, 750, 611, 278, 500, 278, 556, 750, 500, 500, 556, 444, 556,
+    444, 306, 500, 556, 278, 306, 528, 278, 833, 556, 500, 556, 528, 392, 394, 389, 556, 528, 722, 528, 528, 444, 500,
+    278, 500, 556)
+_OTHER_ADVANCE = 500  # any other character: about an average letter
 
-    font = TTFont(_TEXT_FONT, lazy=True)
-    units, metrics = font["head"].unitsPerEm, font["hmtx"]
-    advances = {code: metrics[glyph][0] / units for code, glyph in font.getBestCmap().items()}
-    return advances, 0.5
+
+def _text_width_em(text: str) -> float:
+    """The width of `text` in the body font, in em (kerning aside)."""
+    return sum(_ASCII_ADVANCES[ord(c) - 32] if 32 <= ord(c) < 127 else _OTHER_ADVANCE for c in text) / 1000
 
 
 def _hidden_text(tex: str, width_em: float) -> str:
     """The formula's LaTeX as invisible text over its drawing, `width_em` wide (see _HIDDEN_STYLE)."""
-    advances, missing = _text_advances()
-    natural = sum(advances.get(ord(c), missing) for c in tex) or 1.0
-    style = _HIDDEN_STYLE.format(scale=max(width_em, 0.05) / natural)
+    style = _HIDDEN_STYLE.format(scale=max(width_em, 0.05) / (_text_width_em(tex) or 1.0))
     return f'<span class="math-text" style="{style}">{html.escape(tex, quote=True)}</span>'
 
 
