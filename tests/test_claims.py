@@ -182,6 +182,15 @@ def _p2_stuck(out, r):
     weight_bottom = min(d["weight_norm"][-1] for d in stuck)
     must.append(f"gradient norm is at most {as_text(sig(_bound(grad_top, grad_step, up=True), 2))}")
     must.append(f"(at least {num(_bound(weight_bottom, '0.1', up=False), 1)})")
+    eigen_top = max(d["hessian_max_eigenvalue"] for d in stuck)
+    eigen_step = f"1e{math.floor(math.log10(eigen_top)) - 1}"
+    must.append(f"largest eigenvalues of up to {as_text(sig(_bound(eigen_top, eigen_step, up=True), 2))}")
+    if not any(d["longer_solved"] for d in stuck):
+        longer_loss = min(d["longer_loss"] for d in stuck)
+        longer_grad = max(d["longer_grad_norm"] for d in stuck)
+        longer_step = f"1e{math.floor(math.log10(longer_grad)) - 1}"
+        must.append(f"the loss stays at or above {num(_bound(longer_loss, '0.00001', up=False), 5)} while the gradient "
+                    f"norm falls to at most {as_text(sig(_bound(longer_grad, longer_step, up=True), 2))}")
     eigen = [d["hessian_min_eigenvalue"] for d in stuck]
     largest = max(d["hessian_max_eigenvalue"] for d in stuck)
     if min(eigen) > 0 and max(eigen) < 0.01 * largest:  # "tiny": below 1% of the largest curvature
