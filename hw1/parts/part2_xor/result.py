@@ -167,6 +167,21 @@ class Part2Result:
         return round_up(max(d.grad_norm[-1] for d in self.stuck), significant=2)
 
     @property
+    def stuck_max_eigenvalue_bound(self) -> float:
+        """Upper bound on the failing seeds' largest Hessian eigenvalues ("up to"), rounded up to 2 significant digits."""
+        return round_up(max(d.hessian_max_eigenvalue for d in self.stuck), significant=2)
+
+    @property
+    def stuck_longer_loss_bound(self) -> float:
+        """Lower bound on the failing seeds' loss after the longer training ("no lower than"), rounded down to 5 decimals."""
+        return round_down(min(d.longer_loss for d in self.stuck), decimals=5)
+
+    @property
+    def stuck_longer_grad_norm_bound(self) -> float:
+        """Upper bound on their gradient norms after the longer training, rounded up to 2 significant digits."""
+        return round_up(max(d.longer_grad_norm for d in self.stuck), significant=2)
+
+    @property
     def stuck_weight_norm_bound(self) -> float:
         """Lower bound on the failing seeds' final weight norms, rounded down to 1 decimal (13.18 -> 13.1)."""
         return round_down(min(d.weight_norm[-1] for d in self.stuck), decimals=1)
