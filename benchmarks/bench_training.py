@@ -7,9 +7,14 @@ Prints, for this machine and in one run:
   * the same for a baseline written the way pytorch/examples/mnist/main.py trains (DataLoader over
     torchvision's MNIST with ToTensor+Normalize transforms, per-batch device copies, batch 64,
     Adadelta lr=1.0 with StepLR(gamma=0.7)), on the same network, for one epoch;
-  * the final test accuracy of the report's recipe (hw1.parts.part3_cnn.config.Part3Config) over several seeds.
+  * the final test accuracy of the report's recipe (hw1.parts.part3_cnn.config.Part3Config) over several seeds;
+  * with --precision: float32 against bfloat16 autocast on the same machine, alternating, --repeats runs each
+    of the Part 3 recipe: training images/s and the training seconds until its first test evaluation at >= 99%
+    (median of the runs), and every run's final accuracy. bfloat16 is used only where `native_bfloat16` says
+    the hardware multiplies it natively (this prints which unit).
 
 Usage: python benchmarks/bench_training.py [--seeds 3] [--device cpu] [--data-dir data]
+       python benchmarks/bench_training.py --precision [--repeats 3] [--device cpu] [--data-dir data]
 """
 
 from __future__ import annotations
@@ -35,6 +40,33 @@ def fast_time_to_99(data, device, seed: int, channels_last: bool = True) -> dict
     return {"seconds_to_99": history.seconds_to_99, "epochs_to_99": history.epochs_to_99,
             "images_per_second": len(data.train_images) / history.train_seconds,
             "final_accuracy": history.test_accuracy[-1], "train_seconds": history.train_seconds}
+
+
+def precision_comparison(data, device, repeats: int) -> None:
+    """Part 3's recipe in float32 and under bfloat16 autocast, alternating (load drifts alike for both)."""
+    import dataclasses
+
+    from hw1.toolkit.training import bfloat16_unit, native_bfloat16
+
+    unit = "CUDA" if device.type == "cuda" else bfloat16_unit()
+    print(f"native bfloat16 here: {native_bfloat16(device)} ({unit or 'none'})")
+    if not native_bfloat16(device):
+        return
+    recipe = Part3Config()
+    runs: dict[str, list] = {"float32": [], "bfloat16": []}
+    for repeat in range(repeats):
+        for name, bf16 in (("float32", False), ("bfloat16", True)):
+            _, history = train_cnn(dataclasses.replace(recipe, bf16_where_native=bf16), data, device, seed=0)
+            images = len(data.train_images) * recipe.epochs / history.train_seconds
+            runs[name].append((history.seconds_to_99, images, history.test_accuracy[-1], history.epochs_to_99))
+            print(f"  run {repeat + 1} {name:8s}: 99% after {fmt(history.seconds_to_99)} "
+                  f"({history.epochs_to_99} epochs), {images:,.0f} images/s, final {history.test_accuracy[-1]:.2%}",
+                  flush=True)
+    for name, rows in runs.items():
+        to_99 = [r[0] for r in rows if r[0] is not None]
+        print(f"{name:8s}: median 99% after {statistics.median(to_99) if to_99 else float('nan'):.1f} s "
+              f"({len(to_99)}/{len(rows)} runs reached 99%), median {statistics.median(r[1] for r in rows):,.0f} "
+              f"images/s, final accuracies {', '.join(f'{r[2]:.2%}' for r in rows)}")
 
 
 def baseline_time_to_99(data_dir, data, device, seed: int) -> dict:
@@ -78,10 +110,26 @@ def main() -> None:
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--data-dir", default="data")
     parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--precision", action="store_true", help="only compare float32 and bfloat16 training")
+    parser.add_argument("--repeats", type=int, default=3, help="runs of each precision with --precision")
+    parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's)")
+    parser.add_argument("--cpu-clock", action="store_true",
+                        help="time training in CPU seconds of this process, not wall seconds: a measure of work that "
+                             "other jobs sharing the CPU disturb far less (use with --threads 1; CPU only)")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.cpu_clock:
+        import hw1.toolkit.training as training
+
+        training._clock = lambda device: time.process_time()
+        print("clock: CPU seconds of this process (time.process_time), not wall seconds")
     device = torch.device(args.device)
     data = load_mnist(args.data_dir)
     print(f"device {device}, torch {torch.__version__}, {torch.get_num_threads()} threads")
+    if args.precision:
+        precision_comparison(data, device, args.repeats)
+        return
 
     fast = fast_time_to_99(data, device, seed=0)
     print(f"hw1 loop      : 99% after {fmt(fast['seconds_to_99'])} of training "

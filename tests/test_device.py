@@ -74,7 +74,7 @@ def test_pipeline_applies_determinism_for_cuda(monkeypatch, tmp_path):
     calls = []
     monkeypatch.setattr(runtime, "resolve_device", lambda requested: torch.device("cuda"))
     monkeypatch.setattr(runtime, "configure_determinism", lambda device: calls.append(device))
-    monkeypatch.setattr(pipeline, "Renderer", lambda templates: (_ for _ in ()).throw(RuntimeError("stop here")))
+    monkeypatch.setattr(pipeline, "Renderer", lambda templates, **options: (_ for _ in ()).throw(RuntimeError("stop here")))
     with pytest.raises(RuntimeError, match="stop here"):
         pipeline.run_pipeline(pipeline.Options(device="cuda", out=tmp_path / "out"), log=lambda _: None)
     assert calls == [torch.device("cuda")]
@@ -90,3 +90,17 @@ def test_no_cuda_message_names_the_cuda_version_torch_was_built_for(monkeypatch)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     with pytest.raises(runtime.UserError, match="CPU-only build"):
         runtime.resolve_device("cuda")
+
+
+@pytest.mark.parametrize("capabilities, expected", [
+    ({"amx_bf16": True, "amx_tile": True, "avx512_bf16": True}, True),  # Sapphire Rapids and later
+    ({"amx_bf16": False, "amx_tile": False, "avx512_bf16": True}, True),  # AMD Zen 4, Intel Cooper Lake
+    ({"amx_bf16": False, "amx_tile": False, "avx512_bf16": False, "avx2": True}, False),  # would emulate bfloat16
+    ({}, False),
+])
+def test_native_bfloat16_follows_the_public_cpu_capability_query(monkeypatch, capabilities, expected):
+    from hw1.toolkit.training import native_bfloat16
+
+    monkeypatch.setattr(torch.cpu, "get_capabilities", lambda: capabilities)
+    monkeypatch.delattr(torch.cpu, "_is_amx_tile_supported", raising=False)  # the private query is not asked
+    assert native_bfloat16(torch.device("cpu")) is expected

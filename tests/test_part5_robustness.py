@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from hw1.toolkit.attacks import OneSidedPGD, random_start_fgsm
+from hw1.toolkit.attacks import APGD, BoundedEvaluation, OneSidedPGD, SignPGD, dlr_loss, noisy_fgsm, random_start_fgsm
 from hw1.toolkit.data import to_model_input
 from hw1.toolkit.models import Table1CNN
 from hw1.toolkit.training import RobustnessGuard
@@ -120,7 +120,169 @@ def test_saved_defended_network_robust_accuracy_is_rederived_independently(reque
     n = min(300, settings["images"])
     x, y = to_model_input(mnist.test_images[:n]), mnist.test_labels[:n]
     mine = _independent_robust_accuracy(model, x, y, budget, settings["steps"], budget * settings["step_fraction"], 0)
-    # A subset of the saved images and other random starts: agreement within a few points.
-    assert mine == pytest.approx(saved, abs=0.06), (mine, saved)
+    # The saved number is the worst case over PGD and the APGD attacks after it; this file's PGD alone (two starts)
+    # can only find fewer adversarial images than all of them, and at most those the run's PGD found plus those its
+    # later attacks found first at this budget or a smaller one. A subset of the saved images and other random
+    # starts: a few points either way.
+    k = curve["budgets"].index(budget)
+    later = sum(sum(row[1:]) for row in curve["first_fooled"][: k + 1]) / curve["images"]
+    assert saved - 0.06 <= mine <= saved + later + 0.06, (mine, saved, later)
     assert r5["defended_weights"] == "cnn_adversarially_trained.pt" and r5["goodfellow_weights"] != r5["defended_weights"]
     assert (out / "artifacts" / r5["goodfellow_weights"]).is_file()
+
+
+# ------------------------------------------------------------------ APGD and the bounded evaluation
+
+class Digits(nn.Module):
+    """Ten classes from a linear map of the image: fooling needs many pixels to move (a small 'network of our own')."""
+
+    def __init__(self, seed=0):
+        super().__init__()
+        torch.manual_seed(seed)
+        self.linear = nn.Linear(784, 10)
+        self.seen: list[torch.Tensor] = []
+
+    def forward(self, x):
+        self.seen.append(x.detach().clone())
+        return 20 * self.linear(x.flatten(1))
+
+
+@pytest.mark.parametrize("attack", [APGD("ce", 30), APGD("dlr", 30), SignPGD(10, 0.1, True)], ids=lambda a: a.name)
+def test_every_bounded_attack_stays_in_the_one_sided_box(attack):
+    model = Digits()
+    images = torch.rand(12, 1, 28, 28) * 2 - 1
+    images[0] = 1.0  # no pixel may move at all
+    labels = model(images).argmax(1)
+    for budget in (0.3, 0.8):
+        model.seen.clear()
+        attack.fooled(model, images, labels, budget, torch.Generator().manual_seed(0), False)
+        assert model.seen
+        for seen in model.seen:  # every image the network was shown, at every iterate
+            x = images[:len(seen)] if len(seen) == len(images) else None
+            if x is None:
+                continue  # fooled images left the batch: the full-batch passes suffice for the check
+            delta = seen - x
+            assert (delta >= -1e-6).all() and (delta <= budget + 1e-6).all() and seen.max() <= 1 + 1e-6
+
+
+def test_apgd_fools_exactly_the_images_the_budget_allows():
+    p = torch.tensor([-1.0, -0.7, -0.45, -0.25, -0.05])
+    images = torch.full((5, 1, 28, 28), -1.0)
+    images[:, 0, 0, 0] = p
+    labels = torch.zeros(5, dtype=torch.int64)
+    budgets = [0.1, 0.3, 0.6, 1.0]
+    mask = BoundedEvaluation(Threshold(), [APGD("ce", 25)]).robust_mask(images, labels, budgets)
+    assert torch.equal(mask, torch.stack([p + b <= 0 for b in budgets]))
+
+
+def test_dlr_loss_is_the_papers_formula_and_scale_invariant():
+    logits = torch.tensor([[3.0, 1.0, 0.5, -2.0], [0.0, 4.0, 2.0, 1.0]])
+    labels = torch.tensor([0, 0])
+    # -(z_y - max_{i != y} z_i) / (z_pi1 - z_pi3): first row y is the top class, second it is not.
+    expected = torch.tensor([-(3.0 - 1.0) / (3.0 - 0.5), -(0.0 - 4.0) / (4.0 - 1.0)])
+    assert torch.allclose(dlr_loss(logits, labels), expected)
+    assert torch.allclose(dlr_loss(5 * logits + 7, labels), expected)
+
+
+class _Counting:
+    """A stand-in attack that fools the images listed for each budget and records what it was asked to attack."""
+
+    def __init__(self, name, fools):
+        self.name, self.fools, self.asked = name, fools, []
+
+    def fooled(self, model, x, y, budget, generator, channels_last):
+        ids = x.flatten(1)[:, 0].round().long()  # pixel (0, 0) carries the image's id
+        self.asked.append((budget, sorted(ids.tolist())))
+        return torch.tensor([int(i) in self.fools.get(budget, ()) for i in ids])
+
+
+def test_evaluation_attacks_only_what_is_still_robust():
+    images = torch.zeros(6, 1, 28, 28)
+    images[:, 0, 0, 0] = torch.arange(6).float()
+    labels = torch.zeros(6, dtype=torch.int64)
+
+    class AlwaysZero(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = nn.Parameter(torch.zeros(()))
+
+        def forward(self, x):
+            return torch.cat([torch.ones(len(x), 1), torch.zeros(len(x), 1)], dim=1) + self.w
+
+    first = _Counting("first", {0.3: {1}, 0.6: {2}})
+    second = _Counting("second", {0.3: {3}, 0.6: {4}})
+    evaluation = BoundedEvaluation(AlwaysZero(), [first, second])
+    mask = evaluation.robust_mask(images, labels, [0.3, 0.6])
+    assert first.asked == [(0.3, [0, 1, 2, 3, 4, 5]), (0.6, [0, 2, 4, 5])]  # never again what 0.3 fooled
+    assert second.asked == [(0.3, [0, 2, 3, 4, 5]), (0.6, [0, 4, 5])]  # only what the first attack missed
+    assert mask.tolist() == [[True, False, True, False, True, True], [True, False, False, False, False, True]]
+    assert evaluation.first_fooled == [[1, 1], [1, 1]]
+
+
+def test_n_fgsm_keeps_the_assignments_constraint_but_not_the_budget():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(784, 16), nn.ReLU(), nn.Linear(16, 10))
+    images = torch.rand(32, 1, 28, 28) * 2 - 1
+    images[0] = 1.0
+    labels = torch.arange(32) % 10
+    adversarial = noisy_fgsm(model, images, labels, 0.3, noise=2.0, step=1.0, generator=torch.Generator().manual_seed(0))
+    delta = adversarial - images
+    assert (delta >= 0).all() and adversarial.max() <= 1 and torch.equal(adversarial[0], images[0])
+    assert delta.max() <= 0.9 + 1e-6  # noise up to 2 budgets, one step of one budget
+    assert delta.max() > 0.3  # not clipped back to the budget
+
+
+def test_pgd_drops_images_fooled_at_its_last_step():
+    """An image first fooled at the last iterate leaves the batch with the others still in it (no gradient there)."""
+    p = torch.tensor([-1.0, -0.58, -0.05])  # fooled by b = 0.6 only at the end of the climb, never, at once
+    images = torch.full((3, 1, 28, 28), -1.0)
+    images[:, 0, 0, 0] = p
+    labels = torch.zeros(3, dtype=torch.int64)
+    fooled = SignPGD(steps=10, step_fraction=0.1).fooled(Threshold(), images, labels, 0.6, None, False)
+    assert fooled.tolist() == [False, True, True]
+
+
+def _mlp_trained(mnist, single_step_eps: float | None, steps: int = 600):
+    """A 784-256-10 ReLU network of our own, trained with Adam on 20,000 training images; with `single_step_eps`,
+    Goodfellow et al.'s objective (half clean, half one constrained sign step of that size, no budget), as 5.2's
+    single-step network is trained, only smaller and shorter."""
+    from hw1.toolkit.attacks import constrained_fgsm
+
+    torch.manual_seed(0)
+    x_all, y_all = to_model_input(mnist.train_images[:20000]), mnist.train_labels[:20000]
+    model = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
+    optimiser = torch.optim.Adam(model.parameters(), 1e-3)
+    generator = torch.Generator().manual_seed(0)
+    for _ in range(steps):
+        index = torch.randint(0, len(x_all), (128,), generator=generator)
+        x, y = x_all[index], y_all[index]
+        loss = F.cross_entropy(model(x), y)
+        if single_step_eps is not None:
+            loss = 0.5 * loss + 0.5 * F.cross_entropy(model(constrained_fgsm(model, x, y, single_step_eps)), y)
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+    return model.eval()
+
+
+@pytest.mark.slow
+def test_apgd_finds_at_least_what_pgd_finds_and_more_on_a_single_step_network(mnist):
+    x, y = to_model_input(mnist.test_images[:500]), mnist.test_labels[:500]
+    pgd = [SignPGD(40, 0.1, False), SignPGD(40, 0.1, True)]  # the old evaluation: PGD-40, two starts
+    apgd = [APGD("ce"), APGD("dlr")]
+    # A network of our own, trained on clean images only.
+    plain = _mlp_trained(mnist, None, steps=300)
+    for budget in (0.1, 0.2):
+        by_pgd = BoundedEvaluation(plain, pgd).robust_mask(x, y, [budget])[0]
+        by_apgd = BoundedEvaluation(plain, apgd).robust_mask(x, y, [budget])[0]
+        assert by_apgd.sum() <= by_pgd.sum(), (budget, int(by_apgd.sum()), int(by_pgd.sum()))
+    # A single-step-trained network at a budget where it is partly robust: APGD fools strictly more.
+    single = _mlp_trained(mnist, 0.6)
+    budget = 0.4
+    by_pgd = BoundedEvaluation(single, pgd).robust_mask(x, y, [budget])[0]
+    by_apgd = BoundedEvaluation(single, apgd).robust_mask(x, y, [budget])[0]
+    assert 0.3 < by_pgd.float().mean() < 0.95  # partly robust
+    assert by_apgd.sum() < by_pgd.sum(), (int(by_apgd.sum()), int(by_pgd.sum()))
+    # And the ensemble (PGD, then APGD on what PGD missed) is never weaker than either alone.
+    both = BoundedEvaluation(single, [pgd[0], *apgd]).robust_mask(x, y, [budget])[0]
+    assert both.sum() <= min(by_pgd.sum(), by_apgd.sum())

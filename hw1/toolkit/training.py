@@ -3,7 +3,7 @@
 Why it is fast: the whole dataset lives on the device as one float tensor in [-1, 1] and batches are
 taken by index (no DataLoader, no PIL, no per-batch host-to-device copies); on CPU the model runs in
 channels_last layout, and training runs under bfloat16 autocast where the hardware has native bfloat16
-(CUDA, CPUs with AMX; see `native_bfloat16`); per-iteration metrics stay on the device and
+(CUDA, CPUs with AMX or AVX512-BF16; see `native_bfloat16`); per-iteration metrics stay on the device and
 are read back once per epoch. A one-cycle learning-rate schedule lets Adam converge in few epochs.
 """
 
@@ -55,16 +55,29 @@ def _clock(device: torch.device) -> float:
 
 
 def native_bfloat16(device: torch.device) -> bool:
-    """Whether bfloat16 matrix products run natively here: CUDA GPUs, and CPUs with AMX tiles.
+    """Whether bfloat16 matrix products run natively here: CUDA GPUs, and CPUs with AMX or AVX512-BF16.
 
-    Measured on a 2-core Sapphire Rapids (AMX): training under bfloat16 autocast ran 2.4x faster than
-    float32 (benchmarks/bench_training.py). Without AMX the CPU would emulate bfloat16 and run slower,
-    so such CPUs train in float32. Evaluations and attacks always run in float32 (`full_float32`).
+    Asked the way PyTorch itself dispatches (`torch.cpu.get_capabilities()`, its public CPU feature query):
+    AMX tiles (Intel Sapphire Rapids and later) or the AVX512-BF16 dot-product instructions (Intel Cooper
+    Lake, AMD Zen 4 and later). Measured (benchmarks/bench_training.py): a 2-core Sapphire Rapids (AMX)
+    trained 2.4x faster under bfloat16 autocast than in float32, and a 2-core AMD EPYC with AVX512-BF16
+    (no AMX) 1.9x faster. Without either the CPU would emulate bfloat16 and run slower, so such CPUs train in
+    float32. Evaluations and attacks always run in float32 (`full_float32`).
     """
     if device.type == "cuda":
         return True
-    is_amx = getattr(torch.cpu, "_is_amx_tile_supported", None)
-    return device.type == "cpu" and bool(is_amx and is_amx())
+    return device.type == "cpu" and bfloat16_unit() is not None
+
+
+def bfloat16_unit() -> str | None:
+    """The CPU's native bfloat16 multiplier, in words ("AMX units", "AVX512-BF16 instructions"), or None."""
+    query = getattr(torch.cpu, "get_capabilities", None)
+    capabilities = query() if query is not None else {}
+    if capabilities.get("amx_bf16") or capabilities.get("amx_tile"):
+        return "AMX units"
+    if capabilities.get("avx512_bf16"):
+        return "AVX512-BF16 instructions"
+    return None
 
 
 def warm_up_cuda(device: torch.device) -> None:
@@ -97,7 +110,7 @@ def train_cnn(config: TrainConfig, data: MNIST, device: torch.device, seed: int,
     With `adversary(model, x, y) -> x_adv`, the loss is Goodfellow et al.'s adversarial objective
     alpha * J(x, y) + (1 - alpha) * J(x_adv, y), with x_adv made from the current network at every
     step (clean and adversarial halves go through the network as one batch; with alpha = 0 only the
-    adversarial images do, as in Madry et al. 2018 and Wong et al. 2020).
+    adversarial images do, as in Madry et al. 2018 and Wong et al. 2020). See `_loss`.
 
     `initial`: a state_dict to start from (fine-tuning) instead of a fresh initialisation.
     `guard(model) -> bool`: called at every test evaluation; True stops training there (the guard may
@@ -107,104 +120,121 @@ def train_cnn(config: TrainConfig, data: MNIST, device: torch.device, seed: int,
     giving the same final numbers as an uninterrupted run (model, optimiser, schedule, shuffling RNG
     and curves are all restored).
     """
-    train_images, train_labels = _subset(data.train_images, data.train_labels, config.train_subset)
-    test_images, test_labels = _subset(data.test_images, data.test_labels, config.test_subset)
-    train_x = to_model_input(train_images).to(device)  # (N, 1, 28, 28) in [-1, 1]
-    train_y = train_labels.to(device)
-    test_x = to_model_input(test_images).to(device)
-    test_y = test_labels.to(device)
-
-    torch.manual_seed(seed)
-    channels_last = config.channels_last and prefers_channels_last(device)
-    model = Table1CNN().to(device)
-    if initial is not None:
-        model.load_state_dict(initial)
-    if channels_last:
-        model = model.to(memory_format=torch.channels_last)
-    shuffle = torch.Generator().manual_seed(seed)
-    n = len(train_x)
-    per_epoch = (n + config.batch_size - 1) // config.batch_size
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.max_lr)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer, max_lr=config.max_lr, total_steps=config.epochs * per_epoch, pct_start=config.warmup_fraction
-    )
-    history = TrainHistory(iterations_per_epoch=per_epoch)
-    eval_points = {round(per_epoch * k / config.evals_per_epoch) for k in range(1, config.evals_per_epoch + 1)}
-    autocast = torch.autocast(device.type, dtype=torch.bfloat16,
-                              enabled=config.bf16_where_native and native_bfloat16(device))
-
-    warm_up_cuda(device)
+    run = _Run(config, data, device, seed, initial)
     first_epoch = 0
     if checkpoint is not None and checkpoint.is_file():
         state = _read_checkpoint(checkpoint, reporter)
         if state is not None:
-            first_epoch = _resume(state, model, optimizer, schedule, shuffle, history)
-
-    bar = reporter.bar(total=config.epochs * per_epoch, initial=first_epoch * per_epoch, desc="training CNN",
+            first_epoch = _resume(state, run.model, run.optimizer, run.schedule, run.shuffle, run.history)
+    bar = reporter.bar(total=config.epochs * run.per_epoch, initial=first_epoch * run.per_epoch, desc="training CNN",
                        unit="batch", leave=False, dynamic_ncols=True)
-    stopped = False
     for epoch in range(first_epoch, config.epochs):
+        bar.set_description(f"training CNN, epoch {epoch + 1}/{config.epochs}")
+        stopped = run.epoch(epoch, adversary, alpha, guard, bar)
+        if checkpoint is not None and epoch + 1 < config.epochs and not stopped:
+            _save_checkpoint(checkpoint, epoch + 1, run.model, run.optimizer, run.schedule, run.shuffle, run.history)
         if stopped:
             break
-        bar.set_description(f"training CNN, epoch {epoch + 1}/{config.epochs}")
-        model.train()
-        order = torch.randperm(n, generator=shuffle).to(device)
+    bar.close()
+    if checkpoint is not None:
+        checkpoint.unlink(missing_ok=True)  # finished: the caller saves the final weights
+    run.model.eval()
+    return run.model, run.history
+
+
+def _loss(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, adversary: Callable | None,
+          alpha: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """(logits of the clean batch, or of the adversarial one when alpha = 0; the training loss) of one step."""
+    if adversary is None:
+        logits = model(x)
+        return logits, F.cross_entropy(logits.float(), y)
+    if alpha == 0:
+        logits = model(adversary(model, x, y))
+        return logits, F.cross_entropy(logits.float(), y)
+    x_adv = adversary(model, x, y)
+    both = model(torch.cat([x, x_adv]))
+    logits = both[: len(x)]
+    return logits, alpha * F.cross_entropy(logits.float(), y) + (1 - alpha) * F.cross_entropy(both[len(x):].float(), y)
+
+
+class _Run:
+    """One training run's state: data on the device, the network, Adam with its one-cycle schedule, the
+    shuffling RNG, bfloat16 autocast where native, and the curves being recorded."""
+
+    def __init__(self, config: TrainConfig, data: MNIST, device: torch.device, seed: int, initial: dict | None):
+        train_images, train_labels = _subset(data.train_images, data.train_labels, config.train_subset)
+        test_images, test_labels = _subset(data.test_images, data.test_labels, config.test_subset)
+        self.train_x = to_model_input(train_images).to(device)  # (N, 1, 28, 28) in [-1, 1]
+        self.train_y = train_labels.to(device)
+        self.test_x = to_model_input(test_images).to(device)
+        self.test_y = test_labels.to(device)
+        self.config, self.device = config, device
+        torch.manual_seed(seed)
+        self.channels_last = config.channels_last and prefers_channels_last(device)
+        model = Table1CNN().to(device)
+        if initial is not None:
+            model.load_state_dict(initial)
+        self.model = model.to(memory_format=torch.channels_last) if self.channels_last else model
+        self.shuffle = torch.Generator().manual_seed(seed)
+        self.per_epoch = (len(self.train_x) + config.batch_size - 1) // config.batch_size
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.max_lr)
+        self.schedule = torch.optim.lr_scheduler.OneCycleLR(
+            self.optimizer, max_lr=config.max_lr, total_steps=config.epochs * self.per_epoch,
+            pct_start=config.warmup_fraction)
+        self.history = TrainHistory(iterations_per_epoch=self.per_epoch)
+        self.eval_points = {round(self.per_epoch * k / config.evals_per_epoch) for k in range(1, config.evals_per_epoch + 1)}
+        self.autocast = torch.autocast(device.type, dtype=torch.bfloat16,
+                                       enabled=config.bf16_where_native and native_bfloat16(device))
+        warm_up_cuda(device)
+
+    def epoch(self, epoch: int, adversary, alpha: float, guard, bar) -> bool:
+        """One pass over the shuffled training images; True if the guard stopped training."""
+        config, history = self.config, self.history
+        self.model.train()
+        order = torch.randperm(len(self.train_x), generator=self.shuffle).to(self.device)
         losses, corrects = [], []
-        started = _clock(device)
-        for step in range(per_epoch):
+        stopped = False
+        started = _clock(self.device)
+        for step in range(self.per_epoch):
             index = order[step * config.batch_size:(step + 1) * config.batch_size]
-            x, y = in_layout(train_x[index], channels_last), train_y[index]
-            with autocast:
-                if adversary is None:
-                    logits = model(x)
-                    loss = F.cross_entropy(logits.float(), y)
-                elif alpha == 0:
-                    logits = model(adversary(model, x, y))
-                    loss = F.cross_entropy(logits.float(), y)
-                else:
-                    x_adv = adversary(model, x, y)
-                    both = model(torch.cat([x, x_adv]))
-                    logits = both[: len(x)]
-                    loss = (alpha * F.cross_entropy(logits.float(), y)
-                            + (1 - alpha) * F.cross_entropy(both[len(x):].float(), y))
-            optimizer.zero_grad(set_to_none=True)
+            x, y = in_layout(self.train_x[index], self.channels_last), self.train_y[index]
+            with self.autocast:
+                logits, loss = _loss(self.model, x, y, adversary, alpha)
+            self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
-            optimizer.step()
-            schedule.step()
+            self.optimizer.step()
+            self.schedule.step()
             losses.append(loss.detach())
             corrects.append((logits.argmax(dim=1) == y).float().mean())
             bar.update(1)
-            if step + 1 in eval_points:
-                history.train_seconds += _clock(device) - started
-                test_loss, test_accuracy, _, _ = evaluate(model, test_x, test_y, channels_last=channels_last)
-                iteration = epoch * per_epoch + step + 1
-                history.eval_iteration.append(iteration)
-                history.eval_epoch.append(iteration / per_epoch)
-                history.test_loss.append(test_loss)
-                history.test_accuracy.append(test_accuracy)
-                if history.seconds_to_99 is None and test_accuracy >= 0.99:
-                    history.seconds_to_99 = history.train_seconds
-                    history.epochs_to_99 = iteration / per_epoch
-                bar.set_postfix(loss=f"{float(loss.detach()):.3f}", test_acc=f"{test_accuracy:.2%}")
-                if guard is not None and guard(model):
-                    stopped = True
-                    started = _clock(device)
+            if step + 1 in self.eval_points:
+                history.train_seconds += _clock(self.device) - started
+                stopped = self._evaluate(epoch * self.per_epoch + step + 1, loss, guard, bar)
+                started = _clock(self.device)
+                if stopped:
                     break
-                started = _clock(device)
-        history.train_seconds += _clock(device) - started
+        history.train_seconds += _clock(self.device) - started
         epoch_losses = torch.stack(losses).float().cpu()
         epoch_accuracy = torch.stack(corrects).float().cpu()
         history.iteration_loss.extend(epoch_losses.tolist())
         history.iteration_accuracy.extend(epoch_accuracy.tolist())
         history.epoch_train_loss.append(float(epoch_losses.mean()))
         history.epoch_train_accuracy.append(float(epoch_accuracy.mean()))
-        if checkpoint is not None and epoch + 1 < config.epochs and not stopped:
-            _save_checkpoint(checkpoint, epoch + 1, model, optimizer, schedule, shuffle, history)
-    bar.close()
-    if checkpoint is not None:
-        checkpoint.unlink(missing_ok=True)  # finished: the caller saves the final weights
-    model.eval()
-    return model, history
+        return stopped
+
+    def _evaluate(self, iteration: int, loss: torch.Tensor, guard, bar) -> bool:
+        """A test evaluation (untimed) recorded in the curves, then the guard's check; True: stop training."""
+        history = self.history
+        test_loss, test_accuracy, _, _ = evaluate(self.model, self.test_x, self.test_y, channels_last=self.channels_last)
+        history.eval_iteration.append(iteration)
+        history.eval_epoch.append(iteration / self.per_epoch)
+        history.test_loss.append(test_loss)
+        history.test_accuracy.append(test_accuracy)
+        if history.seconds_to_99 is None and test_accuracy >= 0.99:
+            history.seconds_to_99 = history.train_seconds
+            history.epochs_to_99 = iteration / self.per_epoch
+        bar.set_postfix(loss=f"{float(loss.detach()):.3f}", test_acc=f"{test_accuracy:.2%}")
+        return guard is not None and bool(guard(self.model))
 
 
 class RobustnessGuard:

@@ -3,14 +3,15 @@
 All under Part 4's constraints (I_pert >= I, -1 <= I_pert <= 1), on Part 4's test images:
   5.1  the Part 4 attacks continued past the 0.90 stop to higher confidences, and their transfer to
        the retrained network (Carlini and Wagner 2017: high-confidence examples transfer better);
-  5.2  adversarial training: Goodfellow et al.'s single-step network (the historical baseline) and a
-       defence under a budget (FGSM with random start in the one-sided box, Wong et al. 2020, with
-       the catastrophic-overfitting guard), both attacked like Part 4's and measured the way the field
-       measures robustness: robust accuracy under a bounded one-sided PGD (Madry et al. 2018) per budget;
+  5.2  adversarial training: a Goodfellow-style single-step network we train (the historical baseline) and a
+       defence under a budget (training attacks in the one-sided box with a random start, Wong et al. 2020,
+       or N-FGSM, de Jorge et al. 2022, with the catastrophic-overfitting guard), both attacked like Part 4's
+       and measured the way the field measures robustness: robust accuracy per budget under the one-sided
+       PGD (Madry et al. 2018), APGD-CE and APGD-DLR (Croce and Hein 2020), robust only if all fail;
   5.3  one universal perturbation v >= 0 for every image (Moosavi-Dezfooli et al. 2017), computed on
        training images and measured on test images, against random perturbations of the same norm.
-The algorithms are in hw1/toolkit/attacks.py (`at_confidences`, `constrained_fgsm`, `random_start_fgsm`, `OneSidedPGD`,
-`universal_perturbation`).
+The algorithms are in hw1/toolkit/attacks.py (`at_confidences`, `constrained_fgsm`, `random_start_fgsm`, `noisy_fgsm`,
+`BoundedEvaluation`, `SignPGD`, `APGD`, `universal_perturbation`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import time
 from dataclasses import asdict
 
 from ...lazy import torch
-from ...paths import PACKAGE_DIR
 from ...store.storage import atomic_path
 from ...toolkit.networks import load_cnn, predict, save_weights
 from ...toolkit.runtime import RunContext
@@ -44,7 +44,6 @@ from .result import (
     UniversalRow,
 )
 
-TRADEOFF = PACKAGE_DIR.parent / "benchmarks" / "defence_tradeoff.json"  # written by benchmarks/bench_defence.py --save
 
 
 def _median(values: torch.Tensor) -> float:
@@ -94,7 +93,7 @@ def run(config: Part5Config, ctx: RunContext, part3: StoredPart, part4: StoredPa
 
     started = time.perf_counter()
     test_x, test_y = to_model_input(data.test_images), data.test_labels
-    networks = {"original": original, "retrained": retrained, "single-step (Goodfellow)": goodfellow,
+    networks = {"original": original, "retrained": retrained, "single-step (Goodfellow-style)": goodfellow,
                 "adversarially trained": defended}
     clean = {name: predict(net, test_x, device)[1] for name, net in networks.items()}
     accuracy = {name: float((pred == test_y).float().mean()) for name, pred in clean.items()}
@@ -107,34 +106,20 @@ def run(config: Part5Config, ctx: RunContext, part3: StoredPart, part4: StoredPa
         test_x, clean = test_x[: config.test_subset], {k: v[: config.test_subset] for k, v in clean.items()}
     universal, headline = timed("universal", _universal_study, config, ctx, data, networks, test_x, clean, images,
                                 labels)
+    guard_record = {"budget": config.robust_headline, "steps": config.guard_steps, "images": config.guard_images,
+                    "collapse": config.guard_collapse, "history": guard.history, "collapsed": guard.collapsed,
+                    "epochs_trained": len(history.epoch_train_loss)}
     return Part5Result(
-        attack_eps=part4.config.eps,
-        attack_max_steps=part4.config.max_steps,
-        attack_confidence=part4.config.confidence,
-        part4_median_linf=p4.untargeted.linf.median,
-        images_confidence=min(config.transfer_images, n4),
-        universal_test_images=len(test_x),
-        confidence=confidence,
-        defended_test_accuracy=accuracy["adversarially trained"],
-        original_test_accuracy=accuracy["original"],
-        retrained_test_accuracy=accuracy["retrained"],
-        defended_train_seconds=history.train_seconds,
-        goodfellow_test_accuracy=accuracy["single-step (Goodfellow)"],
-        goodfellow_train_seconds=goodfellow_history.train_seconds,
-        robustness=robustness,
-        robust_settings=robust_settings,
-        guard=from_data(GuardRecord, {"budget": config.robust_headline, "steps": config.guard_steps,
-                                      "images": config.guard_images, "collapse": config.guard_collapse,
-                                      "history": guard.history, "collapsed": guard.collapsed,
-                                      "epochs_trained": len(history.epoch_train_loss)}),
-        tradeoff=load_tradeoff(),
-        defended_images=len(common),
-        defended=defended_stats,
-        transfer=transfer,
-        networks=list(networks),
-        universal=universal,
-        universal_headline=headline,
-        seconds=seconds,
+        attack_eps=part4.config.eps, attack_max_steps=part4.config.max_steps,
+        attack_confidence=part4.config.confidence, part4_median_linf=p4.untargeted.linf.median,
+        images_confidence=min(config.transfer_images, n4), universal_test_images=len(test_x), confidence=confidence,
+        defended_test_accuracy=accuracy["adversarially trained"], original_test_accuracy=accuracy["original"],
+        retrained_test_accuracy=accuracy["retrained"], defended_train_seconds=history.train_seconds,
+        goodfellow_test_accuracy=accuracy["single-step (Goodfellow-style)"],
+        goodfellow_train_seconds=goodfellow_history.train_seconds, robustness=robustness,
+        robust_settings=robust_settings, guard=from_data(GuardRecord, guard_record), tradeoff=load_tradeoff(),
+        defended_images=len(common), defended=defended_stats, transfer=transfer, networks=list(networks),
+        universal=universal, universal_headline=headline, seconds=seconds,
     )
 
 
@@ -161,7 +146,8 @@ def _confidence_study(config: Part5Config, ctx: RunContext, attack_settings, ori
 
 
 def _train_goodfellow(config: Part5Config, ctx: RunContext, data):
-    """5.2 (a): Goodfellow et al.'s single-step network, the historical baseline (saved, and its curves)."""
+    """5.2 (a): a Goodfellow-style single-step network (Goodfellow et al.'s objective, trained here): the historical
+    baseline (saved, and its curves)."""
     from ...toolkit.attacks import constrained_fgsm
     from ...toolkit.training import train_cnn
 
@@ -220,20 +206,32 @@ def _attack_every_network(config: Part5Config, ctx: RunContext, attack_settings,
 
 
 def _bounded_evaluation(config: Part5Config, ctx: RunContext, networks: dict, bounded_x, bounded_y):
-    """5.2 (c): robust accuracy of every network under the bounded one-sided PGD, per budget."""
-    from ...toolkit.attacks import OneSidedPGD
+    """5.2 (c): robust accuracy of every network per budget, the worst case over PGD, APGD-CE and APGD-DLR."""
+    from ...toolkit.attacks import BoundedEvaluation, standard_attacks
 
+    attacks = _robust_attacks(config)
     robustness = []
     for name, net in networks.items():
         budgets = config.robust_budgets if name == "adversarially trained" else config.robust_budgets_others
-        curve = OneSidedPGD(net, config.robust_steps, config.robust_step_fraction,
-                            seed=ctx.seed).curve(bounded_x, bounded_y, budgets)
+        curve = BoundedEvaluation(net, attacks, seed=ctx.seed).curve(bounded_x, bounded_y, budgets)
         robustness.append({"network": name, **asdict(curve)})
+    starts = {"zero": "zero", "random": "uniform random in the one-sided box"}
     robust_settings = {"steps": config.robust_steps, "step_fraction": config.robust_step_fraction,
-                       "starts": ["zero", "uniform random in the one-sided box"], "images": len(bounded_x),
+                       "starts": [starts[s] for s in config.robust_pgd_starts], "images": len(bounded_x),
+                       "attacks": [attack.name for attack in attacks], "apgd_iterations": config.robust_apgd_iterations,
                        "headline": config.robust_headline, "images_from": "the first test images",
                        "constraint": "0 <= delta <= budget, I + delta <= 1, inputs in [-1, 1]"}
     return from_data(list[NetworkRobustness], robustness), from_data(RobustSettings, robust_settings)
+
+
+def _robust_attacks(config: Part5Config) -> list:
+    """The ensemble of the bounded evaluation, in the order it runs: PGD (each start), then APGD-CE and APGD-DLR."""
+    from ...toolkit.attacks import APGD, SignPGD
+
+    pgd = [SignPGD(config.robust_steps, config.robust_step_fraction, start == "random")
+           for start in config.robust_pgd_starts]
+    apgd = [APGD(loss, config.robust_apgd_iterations) for loss in ("ce", "dlr")] if config.robust_apgd_iterations else []
+    return pgd + apgd
 
 
 def _universal_study(config: Part5Config, ctx: RunContext, data, networks: dict, test_x, clean: dict, images, labels):
@@ -297,10 +295,10 @@ def _universal_study(config: Part5Config, ctx: RunContext, data, networks: dict,
 
 
 def load_tradeoff() -> dict:
-    """The defence benchmark's saved table (benchmarks/bench_defence.py --save), or {} if it was never run."""
-    import json
+    """The defence benchmark's saved table (benchmarks/bench_defence.py --save writes tradeoff.py of this package)."""
+    from .tradeoff import TABLE
 
-    return json.loads(TRADEOFF.read_text()) if TRADEOFF.is_file() else {}
+    return TABLE
 
 
 def _perturbed_predictions(network, test_x, v, device) -> torch.Tensor:

@@ -32,6 +32,8 @@ class Part5Config:
     defence_budget: float = 0.7  # training budget, input units; a little above the evaluated 0.6
     defence_step: float = 0.5  # size of each sign step as a multiple of defence_budget (Wong et al.'s FGSM: 1.25)
     defence_steps: int = 3  # sign steps per training example (1: FGSM); 3 measured 95.6%/96.5% robust on seeds 0/1 (GPU)
+    defence_attack: str = "pgd"  # "pgd": random start in the box + defence_steps sign steps; "nfgsm": N-FGSM (one step)
+    defence_noise: float = 2.0  # N-FGSM only: noise up to this multiple of defence_budget (de Jorge et al.'s k = 2)
     defence_alpha: float = 0.5  # weight of the clean loss (0: adversarial images only)
     defence_epochs: int = 3  # training epochs of the defended network
     defence_seed_offset: int = 3  # the defended network is trained with seed + this
@@ -41,8 +43,11 @@ class Part5Config:
     guard_images: int = 512  # (> 0) held-out training images the guard attacks at every check
     guard_steps: int = 10  # PGD steps of each guard check
     guard_collapse: float = 0.2  # robust-accuracy drop from the best check that counts as a collapse
-    # 5.2, the bounded evaluation: one-sided PGD, 40 steps of budget/10, zero and random start.
+    # 5.2, the bounded evaluation: one-sided PGD (40 steps of budget/10 from a zero start), then APGD-CE and
+    # APGD-DLR (Croce and Hein 2020, 100 iterations each) on the images PGD did not fool: robust only if all fail.
     robust_images: int = 1000  # the first test images
+    robust_pgd_starts: tuple[str, ...] = ("zero",)  # PGD's starts ("zero", "random"): APGD starts at random itself
+    robust_apgd_iterations: int = 100  # per APGD attack (0: PGD alone)
     robust_budgets: tuple[float, ...] = (0.3, 0.6, 0.8, 1.0)  # the defended network's curve
     robust_budgets_others: tuple[float, ...] = (0.3, 0.6, 1.0)  # the three other networks (fewer: cost)
     robust_headline: float = 0.6  # = 0.3 on [0, 1]: Madry et al.'s MNIST budget
@@ -64,5 +69,5 @@ class Part5Config:
                        defended_images=32, universal_budgets=(0.5, 1.0), universal_steps=10,
                        defence_epochs=1, defence_subset=4096, guard_images=128, guard_steps=5,
                        robust_images=200, robust_budgets=(0.3, 0.6), robust_budgets_others=(0.6,),
-                       robust_steps=10)
+                       robust_steps=10, robust_apgd_iterations=20)
         return cls()

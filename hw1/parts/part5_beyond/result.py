@@ -30,7 +30,7 @@ class ConfidenceRow:
 class AttackedNetwork:
     """The Part 4 attack (no budget) on one network, on the Part 4 images every network classifies correctly."""
 
-    network: str  # "original", "retrained", "single-step (Goodfellow)" or "adversarially trained"
+    network: str  # "original", "retrained", "single-step (Goodfellow-style)" or "adversarially trained"
     clean_accuracy: float  # on the whole test set (or test_subset)
     success_rate: float  # share of images fooled within max_steps
     median_steps: float  # medians over the successful attacks
@@ -41,19 +41,31 @@ class AttackedNetwork:
 
 @dataclass(frozen=True)
 class NetworkRobustness:
-    """Robust accuracy of one network under the bounded one-sided PGD, per budget (ascending)."""
+    """Robust accuracy of one network under the bounded attacks, per budget (ascending): the worst case over
+    the attacks (an image is robust only if every attack fails on it)."""
 
     network: str  # which network
     budgets: list[float]  # L-inf budgets in input units ([-1, 1] spans 2; halve for [0, 1] units)
-    robust: list[float]  # share of the evaluated images classified correctly after both starts
+    robust: list[float]  # share of the evaluated images classified correctly after every attack
     robust_count: list[int]  # robust images per budget
     images: int  # images evaluated (a misclassified clean image is never robust)
     clean_accuracy: float  # on the same images
     seconds: float  # time the evaluation took
+    attacks: list[str]  # the attacks, in the order they ran (each on the images the ones before it did not fool)
+    first_fooled: list[list[int]]  # [budget][attack]: images that attack was the first to fool at that budget
 
     def at(self, budget: float) -> float:
         """Robust accuracy at `budget` (one of `budgets`)."""
         return self.robust[self.budgets.index(budget)]
+
+    def standard_error(self, budget: float) -> float:
+        """Binomial standard error of the robust accuracy at `budget`, sqrt(p (1 - p) / images)."""
+        p = self.at(budget)
+        return (p * (1 - p) / max(self.images, 1)) ** 0.5
+
+    def fooled_after_first(self, budget: float) -> int:
+        """Images at `budget` that the first attack (PGD) did not fool and a later one (APGD) did."""
+        return sum(self.first_fooled[self.budgets.index(budget)][1:])
 
 
 @dataclass(frozen=True)
@@ -62,7 +74,9 @@ class RobustSettings:
 
     steps: int  # PGD sign steps per start
     step_fraction: float  # step size as a fraction of the budget
-    starts: list[str]  # the starts tried per image (robust only if all fail)
+    starts: list[str]  # PGD's starts per image
+    attacks: list[str]  # every attack, in the order they ran (robust only if all fail)
+    apgd_iterations: int  # iterations of each APGD attack (0: none ran)
     images: int  # test images evaluated
     headline: float  # the budget the report leads with, input units
     images_from: str  # which test images
@@ -130,12 +144,12 @@ class Part5Result:
     original_test_accuracy: float  # Part 3's network's clean test accuracy
     retrained_test_accuracy: float  # Part 4's retrained network's clean test accuracy
     defended_train_seconds: float  # training time of the defended network, s
-    goodfellow_test_accuracy: float  # Goodfellow et al.'s single-step network (the old 5.2 network)
+    goodfellow_test_accuracy: float  # the Goodfellow-style single-step network we trained (the old 5.2 network)
     goodfellow_train_seconds: float  # training time of the single-step network, s
     robustness: list[NetworkRobustness]  # per network
     robust_settings: RobustSettings  # how robust accuracy was measured
     guard: GuardRecord  # the catastrophic-overfitting guard's checks
-    tradeoff: dict  # benchmarks/defence_tradeoff.json as measured (command, CPU, rows), or {} if absent
+    tradeoff: dict  # defence_tradeoff.json of this package, as measured by benchmarks/bench_defence.py (or {})
     defended_images: int  # Part 4 images every network classifies correctly (attacked in 5.2)
     defended: list[AttackedNetwork]  # per network (the order of `networks`)
     transfer: list[list[float]]  # [source][target]: share of source's adversarials the target misclassifies

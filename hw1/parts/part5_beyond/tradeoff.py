@@ -1,3 +1,10 @@
+"""The defence benchmark's table (benchmarks/bench_defence.py --save writes this file): the recipes compared
+for 5.2, as measured. A Python module of the part, so it belongs to Part 5's code version (the cache key):
+a new table recomputes Part 5 rather than pairing a new table with an old run."""
+
+import json
+
+TABLE = json.loads(r'''
 {
  "command": "python benchmarks/bench_defence.py --device cuda --seeds 0 1 2 --images 1000 --recipes ...",
  "device": "NVIDIA H200",
@@ -177,3 +184,4 @@
  ],
  "note": "rows marked 'full run': Part 5 of python run_all.py --device cuda --seed N when that recipe was the product's (before the 3-step recipe was adopted); the other rows are read from the benchmark's printed table, so they are rounded as printed"
 }
+''')
