@@ -48,8 +48,11 @@ class Part5Config:
     robust_images: int = 1000  # the first test images
     robust_pgd_starts: tuple[str, ...] = ("zero",)  # PGD's starts ("zero", "random"): APGD starts at random itself
     robust_apgd_iterations: int = 100  # per APGD attack (0: PGD alone)
-    robust_budgets: tuple[float, ...] = (0.3, 0.6, 0.8, 1.0)  # the defended network's curve
-    robust_budgets_others: tuple[float, ...] = (0.3, 0.6, 1.0)  # the three other networks (fewer: cost)
+    # Curve points that tell the reader something, since every robust image costs the whole ensemble: the defended
+    # network from the headline budget up, past its training budget (below the headline its robustness is not in
+    # question); the other networks at 0.3 and 0.6 (the undefended ones are near 0% by 0.6: 1.0 said nothing).
+    robust_budgets: tuple[float, ...] = (0.6, 0.8, 1.0)  # the defended network's curve
+    robust_budgets_others: tuple[float, ...] = (0.3, 0.6)  # the three other networks
     robust_headline: float = 0.6  # = 0.3 on [0, 1]: Madry et al.'s MNIST budget
     robust_steps: int = 40  # PGD sign steps per start in the bounded evaluation
     robust_step_fraction: float = 0.1  # PGD step size as a fraction of the budget
