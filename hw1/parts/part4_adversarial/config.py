@@ -16,8 +16,18 @@ class Part4Config:
     examples: int = 2  # worked examples per question
     eps_sweep: tuple[float, ...] = (0.01, 0.02, 0.05, 0.1)  # step sizes compared to justify `eps`
     sweep_images: int = 200  # untargeted attacks per step size in the comparison
+    # Question 3, second reading: the Part 3 network fine-tuned with adversarial images added to its training data.
+    finetune_share: float = 0.5  # share of the attacked test images whose adversarial images (both attacks) are trained on
+    # Clean training images in the fine-tuning set; the control gets as many more as there are adversarial images.
+    finetune_clean_images: int = 3000
+    finetune_epochs: int = 3  # passes over the fine-tuning set, starting from the Part 3 weights
+    finetune_batch_size: int = 128  # images per step
+    finetune_lr: float = 1e-3  # peak learning rate of the one-cycle schedule (Adam)
+    fresh_attack_images: int = 200  # held-back test images each fine-tuned network is attacked on afresh
 
     @classmethod
     def preset(cls, quick: bool) -> "Part4Config":
         # Quick: fewer images, the full eps and step budget (so attacks succeed as in the real run).
-        return cls(images=64, sweep_images=32) if quick else cls()
+        return (cls(images=64, sweep_images=32, finetune_clean_images=256, finetune_epochs=2,
+                    finetune_batch_size=32, fresh_attack_images=16)
+                if quick else cls())
