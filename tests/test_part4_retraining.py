@@ -130,3 +130,24 @@ def test_the_numbers_are_recomputed_from_the_saved_networks_and_shown_in_the_tex
                    f"{count(g['fed_untargeted'])} untargeted and {count(g['fed_targeted'])} targeted successful",
                    f"for {g['epochs']} epochs"):
         assert phrase in text, phrase
+
+
+def test_a_wrong_retraining_number_is_caught_by_the_claims_register(quick_report, tmp_path):
+    """Plant the bug: the saved accuracies of the two fine-tuned networks swapped. The register recomputes them from
+    the saved networks, so the re-rendered text no longer states what the data say."""
+    import shutil
+
+    from hw1.cli import main
+    from test_claims import check_claims
+
+    out, _, _ = quick_report
+    copy = tmp_path / "report"
+    shutil.copytree(out, copy)
+    results = json.loads((copy / "results.json").read_text())
+    g = results["parts"]["part4"]["result"]["retraining"]
+    for field in ("untargeted_accuracy", "targeted_accuracy"):
+        g["finetuned"][field], g["control"][field] = g["control"][field], g["finetuned"][field]
+    (copy / "results.json").write_text(json.dumps(results))
+    assert main(["--report-only", "--out", str(copy)]) == 0
+    assert check_claims(out, only=("part4",)) == []
+    assert any(f.startswith("p4-finetune") for f in check_claims(copy, only=("part4",)))
