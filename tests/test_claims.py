@@ -494,6 +494,22 @@ def _p5_papers_direction(out, r):
     return ([above], [below]) if ours >= trades else ([below], [above])
 
 
+def _p5_worst_case(out, r):
+    """5.2 names every attack that ran and reports the worst case over them; what APGD added after PGD is counted
+    from the saved per-attack tallies (images each attack was the first to fool)."""
+    settings = r["robust_settings"]
+    b = settings["headline"]
+    must = [", ".join(settings["attacks"]), "this worst case over the attacks"]
+    if settings.get("apgd_iterations"):
+        rows = {n["network"]: n for n in r["robustness"]}
+        single, defended = rows["single-step (Goodfellow-style)"], rows["adversarially trained"]
+        if b in single["budgets"]:
+            extra = [sum(n["first_fooled"][n["budgets"].index(b)][1:]) for n in (single, defended)]
+            must.append(f"APGD fooled {count(extra[0])} of the single-step network's images that PGD had not fooled, "
+                        f"and {count(extra[1])} of the defended network's")
+    return must, ["neither run ever fools", "Goodfellow et al.'s single-step network"]
+
+
 def _p5_universal_share(out, r):
     into = r["universal_headline"]["fooled_into"]
     top, total = max(into), sum(into)
@@ -543,6 +559,8 @@ CLAIMS = [
     Claim("p5-papers-direction", "part5", "ours against TRADES' number, compared the right way round",
           _p5_papers_direction),
     Claim("p5-universal-share", "part5", "how many fooled images one class takes", _p5_universal_share),
+    Claim("p5-worst-case", "part5", "5.2 names the attacks that ran, reports their worst case, and counts what APGD "
+          "found after PGD", _p5_worst_case),
 ]
 
 
