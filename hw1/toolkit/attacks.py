@@ -528,13 +528,6 @@ class BoundedEvaluation:
                                attacks=[attack.name for attack in self.attacks], first_fooled=self.first_fooled)
 
 
-def standard_attacks(pgd_steps: int = 40, step_fraction: float = 0.1, apgd_iterations: int = 100,
-                     pgd_starts: tuple[bool, ...] = (False,)) -> list:
-    """Part 5.2's ensemble: the one-sided PGD (zero start unless told), then APGD-CE and APGD-DLR (Croce and Hein 2020)."""
-    return [*(SignPGD(pgd_steps, step_fraction, random_start) for random_start in pgd_starts),
-            APGD("ce", apgd_iterations), APGD("dlr", apgd_iterations)]
-
-
 class OneSidedPGD(BoundedEvaluation):
     """The bounded evaluation with the one-sided PGD alone, from two starts (zero and uniform random in the box):
     `steps` sign steps of budget * step_fraction each. The catastrophic-overfitting guard's cheap check."""

@@ -207,7 +207,7 @@ def _attack_every_network(config: Part5Config, ctx: RunContext, attack_settings,
 
 def _bounded_evaluation(config: Part5Config, ctx: RunContext, networks: dict, bounded_x, bounded_y):
     """5.2 (c): robust accuracy of every network per budget, the worst case over PGD, APGD-CE and APGD-DLR."""
-    from ...toolkit.attacks import BoundedEvaluation, standard_attacks
+    from ...toolkit.attacks import BoundedEvaluation
 
     attacks = _robust_attacks(config)
     robustness = []
