@@ -19,12 +19,14 @@ survive). Exit status: the number of bugs not caught (survived, not planted, run
 Bugs in parts/ re-run the session's quick pipeline of every part inside pytest (several minutes on 2 cores);
 with --fast, the copy computes only the parts the bug's tests read (its `parts`) and the tests read that run
 through HW1_REPORT_DIR. Filter and template bugs are quick with --report DIR (a finished quick run that the copy
-re-renders with the bug planted).
+re-renders with the bug planted; give --commit the commit that made it, and check with --baseline that the
+unplanted copy passes).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import re
 import shutil
@@ -138,11 +140,11 @@ BUGS: list[Bug] = [
 ]
 
 
-def copy_project(target: Path, worktree: bool = False) -> None:
+def copy_project(target: Path, worktree: bool = False, commit: str = "HEAD") -> None:
     """The product as committed (HEAD), so that others' unfinished edits in the checkout do not decide the verdict,
     or as it stands in the working tree; the tests always as they stand."""
     if not worktree:
-        archive = subprocess.run(["git", "archive", "--format=tar", "HEAD", *PRODUCT], cwd=REPO, capture_output=True,
+        archive = subprocess.run(["git", "archive", "--format=tar", commit, *PRODUCT], cwd=REPO, capture_output=True,
                                  check=True).stdout
         subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
     for name in (TESTS if not worktree else PRODUCT + TESTS):
@@ -179,12 +181,13 @@ def _env(project: Path) -> dict:
 
 
 def run_bug(bug: Bug, all_tests: bool, keep: bool, timeout: int, exitfirst: bool = True, fast: bool = False,
-            worktree: bool = False, baseline: bool = False, finished: Path | None = None) -> tuple[str, str, float]:
+            worktree: bool = False, baseline: bool = False, finished: Path | None = None,
+            commit: str = "HEAD") -> tuple[str, str, float]:
     """(CAUGHT / SURVIVED / NOT PLANTED / TIMEOUT, details, seconds)."""
     start = time.perf_counter()
     folder = Path(tempfile.mkdtemp(prefix=f"hw1-bug-{bug.name}-"))
     try:
-        copy_project(folder, worktree)
+        copy_project(folder, worktree, commit)
         problem = None if baseline else plant(bug, folder)
         if problem:
             return "NOT PLANTED", problem, time.perf_counter() - start
@@ -256,6 +259,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report", type=Path, default=None, metavar="DIR",
                         help="a finished quick run of every part (run_all.py --quick --out DIR): template and filter "
                              "bugs re-render it in the copy, read by the tests through HW1_REPORT_DIR")
+    parser.add_argument("--tests", nargs="+", default=None, metavar="ARG",
+                        help="run these pytest arguments for every bug instead of each bug's own tests")
+    parser.add_argument("--commit", default="HEAD",
+                        help="copy the product as of this commit (default HEAD); with --report, the commit that made "
+                             "the finished run, or the re-render leaves its parts out as made by other code")
     parser.add_argument("--worktree", action="store_true",
                         help="copy the product from the working tree instead of git HEAD")
     parser.add_argument("--timeout", type=int, default=1800, help="seconds per bug (default 1800)")
@@ -266,6 +274,8 @@ def main(argv: list[str] | None = None) -> int:
         if unknown:
             parser.error(f"no bug named {', '.join(sorted(unknown))}; see --list")
         bugs = [bug for bug in BUGS if bug.name in args.only]
+    if args.tests:
+        bugs = [dataclasses.replace(bug, tests=tuple(args.tests)) for bug in bugs]
     if args.list:
         for bug in bugs:
             tests = bug.tests if isinstance(bug.tests, str) else " ".join(bug.tests)
@@ -275,12 +285,17 @@ def main(argv: list[str] | None = None) -> int:
     for bug in bugs:
         print(f"{bug.name}: {bug.what} ...", flush=True)
         verdict, detail, seconds = run_bug(bug, args.all_tests, args.keep, args.timeout, not args.every_failure, args.fast,
-                                           args.worktree, args.baseline, args.report)
+                                           args.worktree, args.baseline, args.report,
+                                           args.commit)
         print(f"  {verdict} ({seconds:.0f} s)")
         for line in detail.splitlines():
             print(f"    {line}")
-        survived += verdict != "CAUGHT"
-    print(f"{len(bugs) - survived} of {len(bugs)} caught")
+        survived += verdict != ("SURVIVED" if args.baseline else "CAUGHT")
+    if args.baseline:
+        print(f"baseline: {len(bugs) - survived} of {len(bugs)} test runs pass unplanted"
+              + ("" if not survived else " (a failure here means the harness or the tests are wrong, not a bug caught)"))
+    else:
+        print(f"{len(bugs) - survived} of {len(bugs)} caught")
     return survived
 
 
