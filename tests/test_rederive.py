@@ -361,5 +361,10 @@ def test_part5_original_networks_robust_accuracy_rederived_with_the_tests_own_at
     x, y = _model_input(mnist.test_images[:n]), mnist.test_labels[:n]
     network = load_network(out / "artifacts" / "cnn.pt")
     mine = _independent_robust_accuracy(network, x, y, budget, settings["steps"], budget * settings["step_fraction"], 0)
-    # Other random starts (and a subset when the run used more images): agreement within a few points.
-    assert mine == pytest.approx(saved_rate, abs=0.06), f"saved robust accuracy {saved_rate}, re-derived here {mine}"
+    # Other random starts (and a subset when the run used more images): agreement within a few points. Where
+    # the run added stronger attacks (APGD) and reports the worst case, that can only be lower than PGD's.
+    assert saved_rate <= mine + 0.06, f"saved robust accuracy {saved_rate}, re-derived here with PGD {mine}"
+    if len(settings.get("attacks", ["pgd"])) == 1 or not settings.get("apgd_iterations", 0):
+        assert mine == pytest.approx(saved_rate, abs=0.06), f"saved robust accuracy {saved_rate}, re-derived here {mine}"
+    else:
+        assert saved_rate >= mine - 0.25, f"saved worst case {saved_rate} far below PGD's {mine}"
