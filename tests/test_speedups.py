@@ -82,6 +82,7 @@ def test_changed_internals_are_left_alone_at_install(monkeypatch, capsys):
     from weasyprint.images import SVGImage
     from weasyprint.layout import page
 
+    speedups._SAID.clear()
     pdf_cache.uninstall()
     incremental.uninstall()
     try:

@@ -44,10 +44,16 @@ def active() -> bool:
     reason = plain_reason()
     if reason is None:
         return True
-    if reason not in _SAID and os.getpid() == _IMPORTED_BY:
-        _SAID.add(reason)
-        print(f"note: {reason}", file=sys.stderr, flush=True)
+    say_once(reason)
     return False
+
+
+def say_once(message: str) -> None:
+    """One line on stderr ("note: ..."), once per process and message; a forked child (the hand-ins render
+    in one) leaves it to its parent."""
+    if message not in _SAID and os.getpid() == _IMPORTED_BY:
+        _SAID.add(message)
+        print(f"note: {message}", file=sys.stderr, flush=True)
 
 
 def prepare() -> bool:

@@ -136,8 +136,9 @@ def install() -> bool:
 
     problem = _shape_problem()
     if problem:
-        print(f"note: WeasyPrint's layout differs from what incremental layout reads ({problem}); "
-              "every page is laid out", file=sys.stderr, flush=True)
+        from . import say_once
+
+        say_once(f"WeasyPrint's layout differs from what incremental layout reads ({problem}); every page is laid out")
         return False
     for module, name, wrap in ((layout, "make_all_pages", _wrapped_make_all_pages),
                                (block, "block_level_layout", _wrapped_block_level_layout)):

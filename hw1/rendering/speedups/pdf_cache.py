@@ -19,7 +19,6 @@ then `save(cache_file)`.
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 
 from .formula_files import FORMULA_FOLDER, _file_of, formula_file_name, formulas_as_files, svg_identity  # noqa: F401 (re-exported)
@@ -98,7 +97,7 @@ def install() -> bool:
     """Wrap WeasyPrint's font subsetting, SVG drawing and image encoding with the caches of this module
     (once). Only on a checked WeasyPrint (speedups.active()); elsewhere every wrapper is removed and
     WeasyPrint renders the ordinary way. Returns whether the wrappers are installed."""
-    from . import active
+    from . import active, say_once
 
     if not active():
         uninstall()
@@ -110,8 +109,7 @@ def install() -> bool:
 
     problem = _shape_problem()
     if problem:  # a WeasyPrint that differs from the checked one where the wrappers rely on it
-        print(f"note: WeasyPrint's internals differ from what hw1's PDF caches expect ({problem}); "
-              "rendering without them", file=sys.stderr, flush=True)
+        say_once(f"WeasyPrint's internals differ from what hw1's PDF caches expect ({problem}); rendering without them")
         return False
     for cls, name, wrap in ((Font, "subset", _cached_subset), (Font, "_fonttools_subset", _without_layout_tables),
                             (SVGImage, "draw", _replayed_svg_drawing),
