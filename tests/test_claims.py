@@ -321,6 +321,8 @@ def _p4_examples_visible(out, r):
 
 def _share_word(value):
     """Written here (not the product's): the share words, each true across its band."""
+    if value in (0, 1):
+        return "all" if value == 1 else "none"
     for bound, word in ((0.6, "most"), (0.4, "about half"), (0.2, "a substantial share"), (0.1, "some")):
         if value >= bound:
             return word

@@ -205,8 +205,7 @@ class Part4Result:
     @property
     def transfer_share_word(self) -> str:
         """How many of the successful untargeted images also fool the freshly trained network, in words true for the
-        value with a margin: 'most' from 60%, 'about half' from 40%, 'a substantial share' from 20%, 'some' from 10%,
-        'only a small share' below."""
+        value with a margin (`share_word`)."""
         return share_word(self.untargeted.retrained_misclassified)
 
     @property
@@ -291,7 +290,11 @@ L2_FACTOR = 1.1  # median perturbation sizes within a factor of 1.1: "about the 
 
 def share_word(value: float) -> str:
     """A share in words that stay true across each band: 'most' (from 60%), 'about half' (40-60%), 'a substantial
-    share' (20-40%), 'some' (10-20%), 'only a small share' (below 10%)."""
+    share' (20-40%), 'some' (10-20%), 'only a small share' (below 10%); 'all' and 'none' at exactly 100% and 0%."""
+    if value >= 1:
+        return "all"
+    if value <= 0:
+        return "none"
     if value >= 0.6:
         return "most"
     if value >= 0.4:
