@@ -127,14 +127,13 @@ class Retraining:
     fed_untargeted: int  # held-back successful untargeted adversarial images fed to every network
     fed_targeted: int  # held-back successful targeted adversarial images fed
     clean_test_images: int  # test images the clean accuracies are measured on (all but the training share)
-    fresh_attack_test_images: int  # held-back test images the fresh attacks start from (before each network's
-    #                                own correctly-classified filter)
+    fresh_attack_test_images: int  # held-back test images the fresh attacks start from (each network: those it reads right)
     original: NetworkOnHeldBack  # the Part 3 network (its fresh attacks: the Part 4 attacks on the same images)
     control: NetworkOnHeldBack  # fine-tuned from the Part 3 weights on clean images only
     finetuned: NetworkOnHeldBack  # fine-tuned from the Part 3 weights with the adversarial images added
-    transfer_clean_accuracy: float  # the freshly trained network of the first reading: clean accuracy as above,
-    transfer_untargeted_accuracy: float  # ... and its accuracy on the same held-back
-    transfer_targeted_accuracy: float  # ... untargeted and targeted adversarial images
+    transfer_clean_accuracy: float  # the freshly trained network of reading (a): clean accuracy, same test images
+    transfer_untargeted_accuracy: float  # the freshly trained network: accuracy on the held-back untargeted images
+    transfer_targeted_accuracy: float  # the freshly trained network: accuracy on the held-back targeted images
     seconds: float  # both fine-tunings, their evaluations and the fresh attacks
 
 
