@@ -149,7 +149,7 @@ class Part5Result:
     robustness: list[NetworkRobustness]  # per network
     robust_settings: RobustSettings  # how robust accuracy was measured
     guard: GuardRecord  # the catastrophic-overfitting guard's checks
-    tradeoff: dict  # defence_tradeoff.json of this package, as measured by benchmarks/bench_defence.py (or {})
+    tradeoff: dict  # TABLE of this package's tradeoff.py, as benchmarks/bench_defence.py --save measured it
     defended_images: int  # Part 4 images every network classifies correctly (attacked in 5.2)
     defended: list[AttackedNetwork]  # per network (the order of `networks`)
     transfer: list[list[float]]  # [source][target]: share of source's adversarials the target misclassifies
