@@ -254,7 +254,7 @@ def test_results_are_typed_records_not_dicts():
 
     from hw1.parts import PARTS
 
-    free_form = {("Part5Result", "tradeoff")}  # benchmarks/defence_tradeoff.json as saved by the benchmark
+    free_form = {("Part5Result", "tradeoff")}  # hw1/parts/part5_beyond/tradeoff.py as saved by the benchmark
     for part in PARTS.values():
         hints = typing.get_type_hints(part.result_cls)
         for field in dataclasses.fields(part.result_cls):
@@ -265,10 +265,14 @@ def test_results_are_typed_records_not_dicts():
         assert part.result_cls.__dataclass_params__.frozen, part.result_cls
 
 
-def test_files_the_parts_read_beside_the_package_are_found():
-    """Moving a module must not lose a file it finds relative to itself: Part 5 shows the defence benchmark's table
-    (its path was computed from the old module's location once, and the report silently lost the table)."""
-    from hw1.parts.part5_beyond.compute import TRADEOFF, load_tradeoff
+def test_the_defence_table_part5_shows_is_part_of_its_code_version():
+    """Part 5 shows the defence benchmark's table: it lives in the part's own package as a module (tradeoff.py), so it
+    is part of the code version that keys the cache, and a moved module cannot lose a file beside it."""
+    from hw1.parts import PARTS
+    from hw1.parts.part5_beyond.compute import load_tradeoff
+    from hw1.store.cache import computing_code
 
-    assert TRADEOFF == REPO / "benchmarks" / "defence_tradeoff.json"
     assert load_tradeoff()["rows"]  # the table the report prints
+    part5 = next(spec for spec in PARTS.values() if spec.folder.name == "part5_beyond")
+    assert (part5.folder / "tradeoff.py").resolve() in {Path(p).resolve() for p in computing_code(part5)}
+    assert not (REPO / "benchmarks" / "defence_tradeoff.json").exists()

@@ -75,8 +75,10 @@ def _device_notes(config: Part3Config, device, bfloat16: bool) -> str:
 
     notes = []
     if config.bf16_where_native and bfloat16:
-        notes.append("bfloat16 autocast for training (native on this " + ("GPU" if device.type == "cuda" else "CPU's AMX units")
-                     + "; evaluation in float32)")
+        from ...toolkit.training import bfloat16_unit
+
+        unit = "GPU" if device.type == "cuda" else f"CPU's {bfloat16_unit()}"
+        notes.append(f"bfloat16 autocast for training (native on this {unit}; evaluation in float32)")
     if config.channels_last and prefers_channels_last(device):
         notes.append("channels_last memory layout")
     return "; ".join(notes) or "float32"
