@@ -22,7 +22,7 @@ from ..store.storage import write_text_atomic
 RUN_RECORD = "run-record.html"
 
 # Result fields that describe the machine or the cost of a run rather than the science: listed in the record.
-_PROVENANCE = re.compile(r"(seconds|per_second|device|threads|date|machine|cpu|gpu)", re.I)
+_PROVENANCE = re.compile(r"(seconds|per_second|device|threads|date|machine|cpu|gpu|command|note)", re.I)
 
 
 def cpu_description() -> str:
