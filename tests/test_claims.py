@@ -312,10 +312,10 @@ def _p4_examples_visible(out, r):
     if len(set(looks)) == 1:
         phrase = {"plainly visible": "the added grey is plainly visible on the black background",
                   "faint": "the added grey is faint, a dark grey",
-                  "dim": "grey is dim: neither plainly visible nor faint"}[looks[0]]
+                  "dim": "the added grey is dim in"}[looks[0]]
         return [phrase], ["we count 0.4"]
     ordinals = ["first", "second", "third", "fourth"]
-    words = {"plainly visible": "plainly visible", "faint": "faint", "dim": "dim (neither plainly visible nor faint)"}
+    words = {"plainly visible": "plainly visible", "faint": "faint", "dim": "dim, neither plainly visible nor faint"}
     return [f"in the {ordinals[k]} the added grey is {words[look]}" for k, look in enumerate(looks)], ["we count 0.4"]
 
 
