@@ -18,6 +18,8 @@ def html_text(page: str, drop_code: bool = False) -> str:
     if drop_code:
         page = re.sub(r"<code\b.*?</code>", " ", page, flags=re.S)
     page = re.sub(r"<(style|head)\b.*?</\1>", " ", page, flags=re.S)
+    # each formula's LaTeX also rides as transparent text beside its drawing (for pdftotext): read it once, from alt
+    page = re.sub(r'<span class="math-text"[^>]*>.*?</span>', "", page, flags=re.S)
     page = re.sub(r'<img class="math"[^>]*?alt="([^"]*)"[^>]*>', lambda m: "$" + html.unescape(m.group(1)) + "$", page)
     page = re.sub(rf"</?(?:{_BLOCK})\b[^>]*>", " ", page)  # block boundaries separate words
     page = re.sub(r"<[^>]+>", "", page)  # inline tags (b, i, a, code, sup) do not
