@@ -65,7 +65,7 @@ def test_the_networks_were_fine_tuned_on_the_saved_sets_and_the_control_saw_no_a
     """Fine-tuning again from the saved split reproduces both saved networks: the adversarial network's set is the
     clean training images plus exactly the saved training rows (true labels); the control's is MNIST training images
     only, as many as the other set holds."""
-    from hw1.parts.part4_adversarial.compute import finetune
+    from hw1.parts.part4_adversarial.retraining import finetune
     from hw1.parts.part4_adversarial.config import Part4Config
     from hw1.store.schema import from_data
 
