@@ -55,13 +55,13 @@ def handins(quick_report):
 
 
 def test_each_handin_holds_its_problems_and_only_them(handins):
-    _, texts = handins
+    out, texts = handins
     a, b = texts["hw1a"], texts["hw1b"]
     assert "Part (a)" in a and "Part (b)" in b
-    for number in (1, 2, 3):
-        assert re.search(rf"\b{number}\.1\.? ", a), f"problem {number} missing from hw1a"
-    assert re.search(r"\b4\.1\.? ", b) and not re.search(r"\b4\.1\.? ", a)
-    assert not re.search(r"\b1\.1\.? ", b), "problem 1 leaked into hw1b"
+    for stem, problems in (("hw1a", {"1", "2", "3"}), ("hw1b", {"4", "5"})):
+        # the question -> pages map names every numbered heading of the document: "1.2 L2 loss<TAB>p. 3"
+        numbers = [line.split()[0] for line in (out / f"{stem}-pages.txt").read_text().splitlines()[1:]]
+        assert {n.split(".")[0] for n in numbers if n[0].isdigit()} == problems, (stem, numbers)
     for text in (a, b):
         assert "Contents" in text and "References" in text
 

@@ -60,7 +60,8 @@ def test_render_html_and_pdf_with_headings_bound_numbers_and_math(tmp_path):
 
 
 def test_values_from_results_are_escaped(tmp_path):
-    html = Renderer().render_html(_context(tmp_path, {"device": "<script>alert(1)</script>"}))
+    # the environment is shown in the run record's appendix (--run-record)
+    html = Renderer().render_html({**_context(tmp_path, {"device": "<script>alert(1)</script>"}), "run_record": True})
     assert "<script>alert(1)" not in html and "&lt;script&gt;" in html
 
 

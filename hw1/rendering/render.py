@@ -69,7 +69,11 @@ class Renderer:
         self.errors.check_syntax()
 
     def render_html(self, context: dict[str, Any], out_dir: Path | None = None) -> str:
-        """The page as HTML with typeset math; images next to the templates are copied into out_dir."""
+        """The page as HTML with typeset math; images next to the templates are copied into out_dir.
+
+        Without `shown`, `handin` and `run_record` in the context, the document is the combined report of every part
+        in `parts`, with no run record (the hand-ins set them: hw1/rendering/handins.py)."""
+        context = {"shown": list(context["parts"]), "handin": None, "run_record": False, **context}
         template = self.env.get_template(MAIN_TEMPLATE)
         stylesheet = (self.templates_dir / STYLESHEET).read_text(encoding="utf-8")
         page = ""
