@@ -373,10 +373,12 @@ def _p4_examples_transfer(out, r):
     transfer = [name for name, e in rows if e["retrained_prediction"] != e["label"]]
     if not transfer:
         return [f"none of the {len(rows)} worked examples transfers"], ["worked examples transfer"]
+    # "none of the N worked examples", not any "none of the" of the report ("frees none of them" is Part 2's)
     if len(transfer) == len(rows):
-        return [f"all {len(rows)} worked examples transfer"], ["none of the"]
+        return [f"all {len(rows)} worked examples transfer"], [f"none of the {len(rows)} worked examples"]
     listed = transfer[0] if len(transfer) == 1 else ", ".join(transfer[:-1]) + " and " + transfer[-1]
-    return [f"{len(transfer)} of the {len(rows)} worked examples transfer", f"({listed})"], ["none of the"]
+    return ([f"{len(transfer)} of the {len(rows)} worked examples transfer", f"({listed})"],
+            [f"none of the {len(rows)} worked examples"])
 
 
 def _retraining_truth(out, r):
