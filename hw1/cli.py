@@ -7,6 +7,7 @@ argument errors answer at once; the pipeline (and torch, when something is compu
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import signal
 import sys
 from pathlib import Path
@@ -161,6 +162,31 @@ def _relaid_pages() -> str:
 WATCH_DEBOUNCE_MS = 300  # saves closer together than this (an editor writing several files) render once
 
 
+def _render_once(options, run_pipeline) -> bool:
+    """One render of --watch: "done:" once hw1.pdf is written, then the hand-ins' lines when they are; False on an error."""
+    import gc
+    import time
+
+    started = time.perf_counter()
+    # The cyclic garbage collector is paused while rendering and run after, while the watcher waits for
+    # the next save: WeasyPrint makes millions of small objects, and collecting them mid-render delays
+    # the PDF (measured with benchmarks/bench_rerender.py).
+    gc.disable()
+    try:
+        summary = run_pipeline(options)
+        print(f"done: {summary.pdf} ({time.perf_counter() - started:.2f} s{_relaid_pages()})", flush=True)
+        finish_handins = getattr(summary, "finish_handins", None)
+        if finish_handins is not None:
+            finish_handins()
+    except UserError as exc:
+        print(f"run_all.py: error: {exc}", file=sys.stderr, flush=True)
+        print("watching: fix it and save; the previous PDF is unchanged", file=sys.stderr, flush=True)
+        return False
+    finally:
+        gc.enable()
+    return True
+
+
 def watch(options, run_pipeline, stop_event=None, on_render=None) -> int:
     """Render, then re-render on every save under the templates folder until Ctrl-C (or `stop_event`).
 
@@ -171,29 +197,14 @@ def watch(options, run_pipeline, stop_event=None, on_render=None) -> int:
     """
     import gc
     import threading
-    import time
 
     import watchfiles
 
     templates = Path(options.templates).resolve()
+    options = dataclasses.replace(options, defer_handins=True)  # "done:" as soon as hw1.pdf is written
 
     def render() -> None:
-        started = time.perf_counter()
-        # The cyclic garbage collector is paused while rendering and run after, while the watcher waits for
-        # the next save: WeasyPrint makes millions of small objects, and collecting them mid-render delays
-        # the PDF (measured with benchmarks/bench_rerender.py; see README).
-        gc.disable()
-        try:
-            summary = run_pipeline(options)
-        except UserError as exc:
-            print(f"run_all.py: error: {exc}", file=sys.stderr, flush=True)
-            print("watching: fix it and save; the previous PDF is unchanged", file=sys.stderr, flush=True)
-            ok = False
-        else:
-            print(f"done: {summary.pdf} ({time.perf_counter() - started:.2f} s{_relaid_pages()})", flush=True)
-            ok = True
-        finally:
-            gc.enable()
+        ok = _render_once(options, run_pipeline)
         if on_render is not None:
             on_render(ok)
         gc.collect()
