@@ -69,54 +69,60 @@ def draw(stored, artifacts_dir: Path, figures_dir: Path) -> dict[str, Figure]:
                                                         "part4_untargeted_examples", targeted=False)
         figures["targeted_examples"] = _draw_examples(r.targeted_examples, saved, figures_dir,
                                                       "part4_targeted_examples", targeted=True)
-
-        # Distributions over every attacked image (successful attacks only).
-        is_targeted = saved["target"] >= 0
-        success = saved["success"]
-        fig, axes = plt.subplots(1, 4, figsize=(6.7, 2.15))
-        series = (("untargeted", ~is_targeted & success, BLUE), ("targeted", is_targeted & success, ORANGE))
-        panels = (
-            ("steps", np.arange(0, stored.config.max_steps + 2, max(1, (stored.config.max_steps + 1) // 30)), "steps to stop"),
-            ("linf", np.linspace(0, 2, 31), "$L_\\infty$ of $I_\\epsilon$"),
-            ("l2", 30, "$L_2$ of $I_\\epsilon$"),
-            ("original_probability", np.linspace(stored.config.confidence, 1, 21), "final confidence"),
-        )
-        for ax, (key, bins, label) in zip(axes, panels):
-            values = saved[key].double().numpy()
-            if isinstance(bins, int):
-                bins = np.linspace(0, max(values.max(), 1e-6), bins)
-            for title, chosen, colour in series:
-                ax.hist(values[chosen.numpy()], bins=bins, color=colour, alpha=0.55, label=title)
-            ax.set_xlabel(label)
-            ax.tick_params(labelsize=SMALLEST)
-        axes[0].set_ylabel("images")
-        # Above the panels: inside one it sat on the bars.
-        fig.legend(*axes[0].get_legend_handles_labels(), frameon=False, fontsize=SMALLEST, loc="upper center", ncol=2)
-        fig.tight_layout(pad=0.3, w_pad=0.6, rect=(0, 0, 1, 0.87))
-        figures["distributions"] = save_figure(fig, figures_dir, "part4_distributions")
-
-        # 10 x 10 grid: source digit (rows) x target digit (columns); the diagonal shows originals.
-        fig, axes = plt.subplots(10, 10, figsize=(5.0, 5.3))  # fits below a half-page figure
-        for s in range(10):
-            for t in range(10):
-                ax = axes[s, t]
-                row = r.pair_grid_index[s][t]
-                if row < 0:
-                    ax.axis("off")
-                    ax.text(0.5, 0.5, "—", ha="center", va="center", transform=ax.transAxes)
-                    continue
-                draw_digit(ax, (saved["original"] if s == t else saved["adversarial"])[row].numpy())
-                if s == t:
-                    for spine in ax.spines.values():
-                        spine.set_visible(True)
-                        spine.set_edgecolor(GREEN)
-                        spine.set_linewidth(1.5)
-                if s == 0:
-                    ax.set_title(str(t), fontsize=10, pad=2)
-                if t == 0:
-                    ax.set_ylabel(str(s), fontsize=10, rotation=0, labelpad=8, va="center")
-        fig.supxlabel("target digit", fontsize=10, y=0.005)
-        fig.supylabel("true digit", fontsize=10, x=0.005)
-        fig.tight_layout(pad=0.2, w_pad=0.1, h_pad=0.1)
-        figures["target_grid"] = save_figure(fig, figures_dir, "part4_target_grid")
+        figures["distributions"] = _draw_distributions(stored.config, saved, figures_dir)
+        figures["target_grid"] = _draw_target_grid(r.pair_grid_index, saved, figures_dir)
     return figures
+
+
+def _draw_distributions(config, saved: dict, figures_dir: Path) -> Figure:
+    """Distributions over every attacked image (successful attacks only): steps, L-inf, L2, final confidence."""
+    is_targeted = saved["target"] >= 0
+    success = saved["success"]
+    fig, axes = plt.subplots(1, 4, figsize=(6.7, 2.15))
+    series = (("untargeted", ~is_targeted & success, BLUE), ("targeted", is_targeted & success, ORANGE))
+    panels = (
+        ("steps", np.arange(0, config.max_steps + 2, max(1, (config.max_steps + 1) // 30)), "steps to stop"),
+        ("linf", np.linspace(0, 2, 31), "$L_\\infty$ of $I_\\epsilon$"),
+        ("l2", 30, "$L_2$ of $I_\\epsilon$"),
+        ("original_probability", np.linspace(config.confidence, 1, 21), "final confidence"),
+    )
+    for ax, (key, bins, label) in zip(axes, panels):
+        values = saved[key].double().numpy()
+        if isinstance(bins, int):
+            bins = np.linspace(0, max(values.max(), 1e-6), bins)
+        for title, chosen, colour in series:
+            ax.hist(values[chosen.numpy()], bins=bins, color=colour, alpha=0.55, label=title)
+        ax.set_xlabel(label)
+        ax.tick_params(labelsize=SMALLEST)
+    axes[0].set_ylabel("images")
+    # Above the panels: inside one it sat on the bars.
+    fig.legend(*axes[0].get_legend_handles_labels(), frameon=False, fontsize=SMALLEST, loc="upper center", ncol=2)
+    fig.tight_layout(pad=0.3, w_pad=0.6, rect=(0, 0, 1, 0.87))
+    return save_figure(fig, figures_dir, "part4_distributions")
+
+
+def _draw_target_grid(pair_grid_index, saved: dict, figures_dir: Path) -> Figure:
+    """10 x 10 grid: source digit (rows) x target digit (columns); the diagonal shows originals."""
+    fig, axes = plt.subplots(10, 10, figsize=(5.0, 5.3))  # fits below a half-page figure
+    for s in range(10):
+        for t in range(10):
+            ax = axes[s, t]
+            row = pair_grid_index[s][t]
+            if row < 0:
+                ax.axis("off")
+                ax.text(0.5, 0.5, "—", ha="center", va="center", transform=ax.transAxes)
+                continue
+            draw_digit(ax, (saved["original"] if s == t else saved["adversarial"])[row].numpy())
+            if s == t:
+                for spine in ax.spines.values():
+                    spine.set_visible(True)
+                    spine.set_edgecolor(GREEN)
+                    spine.set_linewidth(1.5)
+            if s == 0:
+                ax.set_title(str(t), fontsize=10, pad=2)
+            if t == 0:
+                ax.set_ylabel(str(s), fontsize=10, rotation=0, labelpad=8, va="center")
+    fig.supxlabel("target digit", fontsize=10, y=0.005)
+    fig.supylabel("true digit", fontsize=10, x=0.005)
+    fig.tight_layout(pad=0.2, w_pad=0.1, h_pad=0.1)
+    return save_figure(fig, figures_dir, "part4_target_grid")
