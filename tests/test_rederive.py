@@ -64,6 +64,13 @@ def test_part1_largest_gradients_recomputed_from_the_formulas(saved):
     np.testing.assert_allclose(surfaces["ce_loss"], -(y * np.log(s) + (1 - y) * np.log(1 - s)), atol=1e-9)
     np.testing.assert_allclose(surfaces["l2_grad_w"], l2_grad, atol=1e-12)
     np.testing.assert_allclose(surfaces["ce_grad_w"], ce_grad, atol=1e-12)
+    # The sentence's shares: of the grid points where the output is badly wrong, how many have a vanishing gradient.
+    badly_wrong = np.abs(s - y) > c["badly_wrong"]
+    assert r["badly_wrong_fraction"] == pytest.approx(badly_wrong.mean(), abs=1e-12), "badly wrong share of the grid"
+    for name, grad in (("l2", l2_grad), ("ce", ce_grad)):
+        vanishing = (np.abs(grad)[badly_wrong] < c["vanishing_threshold"]).mean()
+        assert r[f"{name}_vanishing_fraction"] == pytest.approx(vanishing, abs=1e-12), \
+            f"{name}: share of the badly wrong points with a vanishing gradient"
 
 
 # ---------------------------------------------------------------------------------------------- Part 2
@@ -127,6 +134,22 @@ def test_part2_seed_counts_recounted_by_training_every_seed_again(saved, xor_stu
         np.testing.assert_allclose(r[f"robustness_{key}_loss"], [_bce(o) for o in outputs], rtol=1e-6, atol=1e-9)
     # No network without a hidden activation can solve XOR (it is affine in the inputs).
     assert not any(r["robustness_identity_solved"])
+
+
+def test_part2_scan_table_recounted_by_training_every_setting_again(saved):
+    """2.1's scan table (the choice of learning rate and initial spread): for each setting, the seeds of the study
+    that solve XOR with tanh, counted here by training each one again with the test's own gradient descent."""
+    _, parts = saved
+    c, r = parts["part2"]["config"], parts["part2"]["result"]
+    seeds = r["robustness_seeds"]
+    assert [(row["learning_rate"], row["init_std"]) for row in r["scan"]] == \
+        [(rate, std) for rate in c["scan_learning_rates"] for std in c["scan_init_stds"]] or \
+        {(row["learning_rate"], row["init_std"]) for row in r["scan"]} == \
+        {(rate, std) for rate in c["scan_learning_rates"] for std in c["scan_init_stds"]}
+    for row in r["scan"]:
+        solved = sum(_solves(_xor_forward(_xor_train(s, row["init_std"], row["learning_rate"], c["steps"], True),
+                                          True)[1], c["confident"]) for s in seeds)
+        assert (row["solved"], row["seeds"]) == (solved, len(seeds)), row
 
 
 def test_part2_reported_seed_is_the_first_that_solves_and_its_outputs_are_the_reported_ones(saved, xor_study):
@@ -368,3 +391,27 @@ def test_part5_original_networks_robust_accuracy_rederived_with_the_tests_own_at
         assert mine == pytest.approx(saved_rate, abs=0.06), f"saved robust accuracy {saved_rate}, re-derived here {mine}"
     else:
         assert saved_rate >= mine - 0.25, f"saved worst case {saved_rate} far below PGD's {mine}"
+
+
+def test_part5_universal_perturbation_fooling_and_where_the_fooled_images_go_rederived(saved, mnist):
+    """5.3's headline: the saved universal perturbation v added to every test image (the first `test_subset` in a quick
+    run; clamped at 1) fools the Part 3
+    network on the share the report says, and the fooled images go to the classes it counts (its "N of the M go to
+    the same class" sentence), recomputed here from universal.pt and cnn.pt."""
+    out, parts = saved
+    if "part5" not in parts:
+        pytest.skip("no Part 5 in this report")
+    headline = parts["part5"]["result"]["universal_headline"]
+    universal = torch.load(out / "artifacts" / "universal.pt", weights_only=True)
+    v = universal["perturbation"]
+    assert float(universal["budget"]) == pytest.approx(headline["budget"]) and v.min() >= 0
+    assert v.max() <= headline["budget"] + 1e-6
+    network = load_network(out / "artifacts" / "cnn.pt")
+    subset = parts["part5"]["config"].get("test_subset") or len(mnist.test_images)  # quick runs use the first ones
+    x = _model_input(mnist.test_images[:subset])
+    clean = _logits(network, x).argmax(dim=1)
+    perturbed = _logits(network, torch.clamp(x + v, max=1.0)).argmax(dim=1)
+    fooled = perturbed != clean
+    assert headline["fooling_rate"] == pytest.approx(float(fooled.float().mean()), abs=2e-4), "fooling rate"
+    assert headline["fooled_into"] == torch.bincount(perturbed[fooled], minlength=10).tolist(), \
+        "the classes the fooled images go to"
