@@ -137,6 +137,23 @@ BUGS: list[Bug] = [
           "save_weights(type(model)(), ctx.artifact(COURSE_WEIGHTS))"),),
         ("tests/test_rederive.py", "-k", "part3_course_weights"),
         "model.pth, the file the course loads, holds an untrained network", parts=(3,)),
+    # ---- survivors of the issue-29 audit (a reviewer's ten bugs at 5f3d88a: 7 caught, these 3 survived)
+    Bug("part1-vanishing-share-of-whole-grid", "hw1/parts/part1_neuron/compute.py",
+        (("l2_vanishing_fraction=float((l2_abs[badly_wrong] < config.vanishing_threshold).mean()),",
+          "l2_vanishing_fraction=float((l2_abs < config.vanishing_threshold).mean()),"),),
+        ("tests/test_rederive.py", "-k", "part1"),
+        "the share of badly wrong points with a vanishing L2 gradient, taken over the whole grid", "issue 29 audit",
+        parts=(1,)),
+    Bug("part2-scan-mean-not-count", "hw1/parts/part2_xor/compute.py",
+        (('"solved": int(scan_ok[i].sum())', '"solved": int(scan_ok[i].mean())'),),
+        ("tests/test_rederive.py", "-k", "scan"),
+        "the scan table's solved counts (2, 2, ... printed as 0, 0, ...)", "issue 29 audit", parts=(2,)),
+    Bug("part5-fooled-into-clean-classes", "hw1/parts/part5_beyond/compute.py",
+        (('"fooled_into": torch.bincount(perturbed_prediction[fooled], minlength=10).tolist(),',
+          '"fooled_into": torch.bincount(clean["original"][fooled], minlength=10).tolist(),'),),
+        ("tests/test_rederive.py", "-k", "universal"),
+        "5.3's 'N of the M fooled images go to the same class' counts the images' clean classes", "issue 29 audit",
+        parts=(1, 2, 3, 4, 5)),
 ]
 
 
