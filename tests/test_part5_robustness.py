@@ -286,6 +286,10 @@ def test_apgd_finds_at_least_what_pgd_finds_and_more_on_a_single_step_network(mn
     by_apgd = BoundedEvaluation(single, apgd).robust_mask(x, y, [budget])[0]
     assert 0.3 < by_pgd.float().mean() < 0.95  # partly robust
     assert by_apgd.sum() < by_pgd.sum(), (int(by_apgd.sum()), int(by_pgd.sum()))
-    # And the ensemble (PGD, then APGD on what PGD missed) is never weaker than either alone.
+    # And the ensemble (PGD, then APGD on what PGD missed) is never weaker than its PGD alone: later attacks only
+    # remove robust images. Against APGD run on every image it can differ by a few (APGD's random starts fall
+    # differently on a smaller batch: seen 354 vs 352 of 500), so that comparison allows 1% of the batch.
+    first = BoundedEvaluation(single, [pgd[0]]).robust_mask(x, y, [budget])[0]
     both = BoundedEvaluation(single, [pgd[0], *apgd]).robust_mask(x, y, [budget])[0]
-    assert both.sum() <= min(by_pgd.sum(), by_apgd.sum())
+    assert both.sum() <= first.sum() and (both <= first).all()
+    assert both.sum() <= by_apgd.sum() + len(x) // 100, (int(both.sum()), int(by_apgd.sum()))
