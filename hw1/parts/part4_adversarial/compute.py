@@ -114,51 +114,23 @@ def _pick_examples(outcome, labels, targets, count: int) -> list[int]:
 
 
 def run(config: Part4Config, ctx: RunContext, part3: StoredPart) -> Part4Result:
-    from ...toolkit.attacks import ConstrainedIFGSM
     from ...toolkit.data import load_mnist, to_model_input
-    from ...toolkit.training import train_cnn, warm_up_cuda
 
     device = ctx.device
     data = load_mnist(ctx.data_dir, log=ctx.reporter.message)
     original = load_cnn(ctx.artifacts_dir / part3.result.weights, device)
-
-    # Pick the first `images` test images the original network classifies correctly.
     test_x = to_model_input(data.test_images)  # (10000, 1, 28, 28) in [-1, 1]
     clean_probs_all, clean_pred_all = predict(original, test_x, device)
     original_accuracy = float((clean_pred_all == data.test_labels).float().mean())
-    chosen = torch.nonzero(clean_pred_all == data.test_labels).squeeze(1)[: config.images]
-    images, labels = test_x[chosen], data.test_labels[chosen]
-    clean_probs = clean_probs_all[chosen]
-    generator = torch.Generator().manual_seed(ctx.seed)
-    targets = (labels + torch.randint(1, 10, labels.shape, generator=generator)) % 10
-
-    attack = ConstrainedIFGSM(original, config.eps, config.max_steps, config.confidence, config.batch_size,
-                              reporter=ctx.reporter)
-    warm_up_cuda(device)  # no-op on the CPU; keeps CUDA start-up out of the attack timings
-    started = time.perf_counter()
-    untargeted = attack(images, labels)
-    seconds_untargeted = time.perf_counter() - started
-    started = time.perf_counter()
-    targeted = attack(images, labels, targets)
-    seconds_targeted = time.perf_counter() - started
-
+    chosen, targets = _chosen_and_targets(config, clean_pred_all, data.test_labels, ctx.seed)
+    images, labels, clean_probs = test_x[chosen], data.test_labels[chosen], clean_probs_all[chosen]
+    (untargeted, seconds_untargeted), (targeted, seconds_targeted) = _attack_both(config, ctx, original, images,
+                                                                                  labels, targets)
     # The choice of eps: the same untargeted attack with other step sizes on the first images.
     sweep = _eps_sweep(config, original, images, labels)
-
-    # Question 3: a second network, same recipe, another seed.
-    started = time.perf_counter()
-    retrained_seed = ctx.seed + config.retrain_seed_offset
-    checkpoint = ctx.checkpoints_dir / f"part4-retrain-{ctx.run_key}.pt"
-    checkpoint.parent.mkdir(parents=True, exist_ok=True)
-    retrained, _ = train_cnn(part3.config, data, device, retrained_seed, checkpoint, ctx.reporter)
-    save_weights(retrained, ctx.artifact(RETRAINED))
-    seconds_retraining = time.perf_counter() - started
-    retrained_clean_probs_all, retrained_clean_pred_all = predict(retrained, test_x, device)
-    retrained_clean_probs = retrained_clean_probs_all[chosen]
-    retrained_clean_pred = retrained_clean_pred_all[chosen]
-    retrained_accuracy = float((retrained_clean_pred_all == data.test_labels).float().mean())
-    un_probs, un_pred = predict(retrained, untargeted.adversarial, device)
-    tg_probs, tg_pred = predict(retrained, targeted.adversarial, device)
+    second = _retrained_network(config, ctx, part3, data, test_x, chosen, untargeted, targeted)
+    retrained_clean_probs, retrained_clean_pred = second["clean_probs"], second["clean_pred"]
+    (un_probs, un_pred), (tg_probs, tg_pred) = second["untargeted"], second["targeted"]
 
     n = len(labels)
     _save_attacked(ctx, images, labels, targets, chosen, clean_probs, untargeted, targeted, (un_probs, un_pred),
@@ -169,19 +141,18 @@ def run(config: Part4Config, ctx: RunContext, part3: StoredPart) -> Part4Result:
     started = time.perf_counter()
     retraining, example_rows = _retraining(config, ctx, data, original, test_x, chosen, labels, targets,
                                            clean_pred_all, untargeted, targeted,
-                                           (retrained_clean_pred_all, un_pred, tg_pred))
+                                           (second["clean_pred_all"], un_pred, tg_pred))
     retraining = dataclasses.replace(retraining, seconds=time.perf_counter() - started)
-    untargeted_examples = [dataclasses.replace(e, **example_rows(e.row)) for e in _examples(
-        _pick_examples(untargeted, labels, None, config.examples), 0, untargeted, labels, None, clean_probs, un_probs,
-        retrained_clean_probs)]
-    targeted_examples = [dataclasses.replace(e, **example_rows(e.row)) for e in _examples(
-        _pick_examples(targeted, labels, targets, config.examples), n, targeted, labels, targets, clean_probs,
-        tg_probs, retrained_clean_probs)]
+    untargeted_examples, targeted_examples = (
+        [dataclasses.replace(e, **example_rows(e.row)) for e in _examples(
+            _pick_examples(outcome, labels, goal, config.examples), offset, outcome, labels, goal, clean_probs, probs,
+            retrained_clean_probs)]
+        for outcome, goal, offset, probs in ((untargeted, None, 0, un_probs), (targeted, targets, n, tg_probs)))
 
     return Part4Result(
         images=n,
-        retrained_seed=retrained_seed,
-        retrained_test_accuracy=retrained_accuracy,
+        retrained_seed=second["seed"],
+        retrained_test_accuracy=second["accuracy"],
         original_test_accuracy=original_accuracy,
         untargeted=_summary(untargeted, images, labels, None, un_probs, un_pred, retrained_clean_pred, config.max_steps),
         targeted=_summary(targeted, images, labels, targets, tg_probs, tg_pred, retrained_clean_pred, config.max_steps),
@@ -192,9 +163,54 @@ def run(config: Part4Config, ctx: RunContext, part3: StoredPart) -> Part4Result:
         eps_sweep=sweep,
         seconds_untargeted=seconds_untargeted,
         seconds_targeted=seconds_targeted,
-        seconds_retraining=seconds_retraining,
+        seconds_retraining=second["seconds"],
         retraining=retraining,
     )
+
+
+def _chosen_and_targets(config: Part4Config, clean_pred_all, test_labels, seed: int):
+    """The first `images` test images the original network classifies correctly (their test indexes), and each
+    one's target: label + k mod 10, k uniform in 1..9 (seeded), so any source/target pair can occur."""
+    chosen = torch.nonzero(clean_pred_all == test_labels).squeeze(1)[: config.images]
+    labels = test_labels[chosen]
+    generator = torch.Generator().manual_seed(seed)
+    return chosen, (labels + torch.randint(1, 10, labels.shape, generator=generator)) % 10
+
+
+def _attack_both(config: Part4Config, ctx: RunContext, original, images, labels, targets):
+    """Questions 1 and 2: ((untargeted outcome, seconds), (targeted outcome, seconds))."""
+    from ...toolkit.attacks import ConstrainedIFGSM
+    from ...toolkit.training import warm_up_cuda
+
+    attack = ConstrainedIFGSM(original, config.eps, config.max_steps, config.confidence, config.batch_size,
+                              reporter=ctx.reporter)
+    warm_up_cuda(ctx.device)  # no-op on the CPU; keeps CUDA start-up out of the attack timings
+    done = []
+    for goal in (None, targets):
+        started = time.perf_counter()
+        outcome = attack(images, labels) if goal is None else attack(images, labels, goal)
+        done.append((outcome, time.perf_counter() - started))
+    return done[0], done[1]
+
+
+def _retrained_network(config: Part4Config, ctx: RunContext, part3: StoredPart, data, test_x, chosen, untargeted,
+                       targeted) -> dict:
+    """Question 3, first reading: a second network, Part 3's recipe with another seed, and what it makes of the
+    test images and of the adversarial images."""
+    from ...toolkit.training import train_cnn
+
+    started = time.perf_counter()
+    seed = ctx.seed + config.retrain_seed_offset
+    checkpoint = ctx.checkpoints_dir / f"part4-retrain-{ctx.run_key}.pt"
+    checkpoint.parent.mkdir(parents=True, exist_ok=True)
+    retrained, _ = train_cnn(part3.config, data, ctx.device, seed, checkpoint, ctx.reporter)
+    save_weights(retrained, ctx.artifact(RETRAINED))
+    seconds = time.perf_counter() - started
+    clean_probs_all, clean_pred_all = predict(retrained, test_x, ctx.device)
+    return {"seed": seed, "seconds": seconds, "clean_probs": clean_probs_all[chosen], "clean_pred": clean_pred_all[chosen],
+            "clean_pred_all": clean_pred_all, "accuracy": float((clean_pred_all == data.test_labels).float().mean()),
+            "untargeted": predict(retrained, untargeted.adversarial, ctx.device),
+            "targeted": predict(retrained, targeted.adversarial, ctx.device)}
 
 
 def _eps_sweep(config: Part4Config, original, images, labels) -> list[SweepRow]:

@@ -89,44 +89,58 @@ def _fresh_summary(outcome) -> FreshAttack:
                        median_l2=median(outcome.l2))
 
 
-def _retraining(config: Part4Config, ctx: RunContext, data, original, test_x, chosen, labels, targets,
-                clean_pred_all, untargeted, targeted, retrained_predictions):
-    """Question 3, second reading. The attacked test images are split by a seeded permutation into a training share
-    and a held-back share: the successful adversarial images (both attacks) of the training share, with their true
-    labels, join `finetune_clean_images` clean training images, and the Part 3 network is fine-tuned on them; the
-    control is fine-tuned the same way (same seed, schedule and number of images) on clean training images only.
-    Every network is then fed the held-back share's successful adversarial images, its clean accuracy is measured on
-    the test images outside the training share, and the fine-tuned networks are attacked afresh on held-back images.
+def _save_split(ctx: RunContext, record: dict) -> None:
+    with atomic_path(ctx.artifact(RETRAINING)) as tmp:
+        torch.save(record, tmp)
 
-    Returns the Retraining record and a function giving each worked example's fields (by adversarial.pt row)."""
-    device = ctx.device
-    n = len(labels)
-    generator = torch.Generator().manual_seed(ctx.seed + 4)  # 4: Part 4's own stream, apart from the targets'
+
+def _split(config: Part4Config, seed: int, n: int, train_images: int, un_ok, tg_ok):
+    """The seeded split of the n attacked test images (positions 0..n-1) into a training share and the held-back
+    rest; the rows of adversarial.pt in the adversarial network's training set (untargeted rows 0..n-1, targeted
+    rows n..2n-1, successful attacks of the training share only); and the MNIST training images of each set (the
+    control takes as many more clean images as the other set has adversarial ones)."""
+    generator = torch.Generator().manual_seed(seed + 4)  # 4: Part 4's own stream, apart from the targets'
     order = torch.randperm(n, generator=generator)
     n_train = int(round(config.finetune_share * n))
     train_pos, held_pos = order[:n_train].sort().values, order[n_train:].sort().values
-    un_ok, tg_ok = untargeted.success, targeted.success
-    # Rows of adversarial.pt (untargeted rows 0..n-1, targeted rows n..2n-1), successful attacks only.
     training_rows = torch.cat([train_pos[un_ok[train_pos]], n + train_pos[tg_ok[train_pos]]])
-    fed_untargeted = held_pos[un_ok[held_pos]]
-    fed_targeted = held_pos[tg_ok[held_pos]]
-    adversarial = torch.cat([untargeted.adversarial, targeted.adversarial])
-    all_labels = torch.cat([labels, labels])
-
-    extra = len(training_rows)
-    train_order = torch.randperm(len(data.train_labels), generator=generator)
+    train_order = torch.randperm(train_images, generator=generator)
     clean_index = train_order[:config.finetune_clean_images].sort().values
-    control_index = train_order[:config.finetune_clean_images + extra].sort().values
+    control_index = train_order[:config.finetune_clean_images + len(training_rows)].sort().values
+    return train_pos, held_pos, training_rows, clean_index, control_index
+
+
+def _finetune_pair(config: Part4Config, ctx: RunContext, data, original, adversarial, all_labels, training_rows,
+                   clean_index, control_index):
+    """The Part 3 network fine-tuned on clean images plus the training share's adversarial images, and its control
+    on clean images only (same seed, schedule and number of images); both saved. (finetuned, control, steps)."""
     split = {"training_rows": training_rows, "clean_train_index": clean_index, "control_train_index": control_index}
     saved = {"adversarial": adversarial, "label": all_labels}
     adversarial_set, control_set = finetuning_sets(saved, split, data.train_images, data.train_labels)
-
     initial = {k: v.detach().cpu() for k, v in original.state_dict().items()}
-    finetuned, steps = finetune(initial, *adversarial_set, config, device, ctx.seed)
-    control, control_steps = finetune(initial, *control_set, config, device, ctx.seed)
+    finetuned, steps = finetune(initial, *adversarial_set, config, ctx.device, ctx.seed)
+    control, control_steps = finetune(initial, *control_set, config, ctx.device, ctx.seed)
     assert steps == control_steps  # same number of images in each set
     save_weights(finetuned, ctx.artifact(FINETUNED))
     save_weights(control, ctx.artifact(FINETUNED_CONTROL))
+    return finetuned, control, steps
+
+
+def _retraining(config: Part4Config, ctx: RunContext, data, original, test_x, chosen, labels, targets,
+                clean_pred_all, untargeted, targeted, retrained_predictions):
+    """Question 3, second reading (module docstring; the split: _split): every network is fed the held-back share's
+    successful adversarial images, its clean accuracy is measured on the test images outside the training share, and
+    the fine-tuned networks are attacked afresh on held-back images. (Retraining, example fields by adversarial.pt row)"""
+    device = ctx.device
+    n = len(labels)
+    un_ok, tg_ok = untargeted.success, targeted.success
+    train_pos, held_pos, training_rows, clean_index, control_index = _split(config, ctx.seed, n, len(data.train_labels),
+                                                                            un_ok, tg_ok)
+    fed_untargeted = held_pos[un_ok[held_pos]]
+    fed_targeted = held_pos[tg_ok[held_pos]]
+    adversarial = torch.cat([untargeted.adversarial, targeted.adversarial])
+    finetuned, control, steps = _finetune_pair(config, ctx, data, original, adversarial, torch.cat([labels, labels]),
+                                               training_rows, clean_index, control_index)
 
     # Clean accuracy on the test images outside the training share (the held-back share included).
     outside = torch.ones(len(test_x), dtype=torch.bool)
@@ -156,39 +170,26 @@ def _retraining(config: Part4Config, ctx: RunContext, data, original, test_x, ch
         finetuned, _fresh_attack(config, finetuned, fresh_images, fresh_labels, fresh_targets, device))
     transfer_clean, transfer_un, transfer_tg = retrained_predictions
 
-    with atomic_path(ctx.artifact(RETRAINING)) as tmp:
-        torch.save({
-            "training_test_index": chosen[train_pos],  # test images whose adversarial images were trained on
-            "held_back_test_index": chosen[held_pos],  # attacked test images never trained on
-            "training_rows": training_rows,  # rows of adversarial.pt in the adversarial network's training set
-            "fed_rows": torch.cat([fed_untargeted, n + fed_targeted]),  # rows of adversarial.pt fed afterwards
-            "clean_train_index": clean_index,  # MNIST training images in its training set
-            "control_train_index": control_index,  # MNIST training images in the control's (its whole set)
-            "clean_accuracy_mask": outside,  # (10000,) the test images the clean accuracies are measured on
-            "fresh_attack_test_index": chosen[fresh_pos],  # held-back test images the fresh attacks start from
-            "finetuned_prediction": torch.cat([finetuned_un, finetuned_tg]),  # on the fed rows, in order
-            "control_prediction": torch.cat([control_un, control_tg]),
-        }, tmp)
-
+    _save_split(ctx, {
+        "training_test_index": chosen[train_pos],  # test images whose adversarial images were trained on
+        "held_back_test_index": chosen[held_pos],  # attacked test images never trained on
+        "training_rows": training_rows,  # rows of adversarial.pt in the adversarial network's training set
+        "fed_rows": torch.cat([fed_untargeted, n + fed_targeted]),  # rows of adversarial.pt fed afterwards
+        "clean_train_index": clean_index,  # MNIST training images in its training set
+        "control_train_index": control_index,  # MNIST training images in the control's (its whole set)
+        "clean_accuracy_mask": outside,  # (10000,) the test images the clean accuracies are measured on
+        "fresh_attack_test_index": chosen[fresh_pos],  # held-back test images the fresh attacks start from
+        "finetuned_prediction": torch.cat([finetuned_un, finetuned_tg]),  # on the fed rows, in order
+        "control_prediction": torch.cat([control_un, control_tg])})
     record = Retraining(
-        share=config.finetune_share,
-        training_test_images=len(train_pos),
-        held_back_test_images=len(held_pos),
+        share=config.finetune_share, training_test_images=len(train_pos), held_back_test_images=len(held_pos),
         adversarial_untargeted_in_training=int(un_ok[train_pos].sum()),
         adversarial_targeted_in_training=int(tg_ok[train_pos].sum()),
-        clean_in_training=len(clean_index),
-        control_clean_in_training=len(control_index),
-        epochs=config.finetune_epochs,
-        batch_size=config.finetune_batch_size,
-        max_lr=config.finetune_lr,
-        steps=steps,
-        fed_untargeted=len(fed_untargeted),
-        fed_targeted=len(fed_targeted),
-        clean_test_images=int(outside.sum()),
+        clean_in_training=len(clean_index), control_clean_in_training=len(control_index),
+        epochs=config.finetune_epochs, batch_size=config.finetune_batch_size, max_lr=config.finetune_lr, steps=steps,
+        fed_untargeted=len(fed_untargeted), fed_targeted=len(fed_targeted), clean_test_images=int(outside.sum()),
         fresh_attack_test_images=len(fresh_pos),
-        original=original_record,
-        control=control_record,
-        finetuned=finetuned_record,
+        original=original_record, control=control_record, finetuned=finetuned_record,
         transfer_clean_accuracy=_share(transfer_clean[outside] == test_labels[outside]),
         transfer_untargeted_accuracy=_share(transfer_un[fed_untargeted] == labels[fed_untargeted]),
         transfer_targeted_accuracy=_share(transfer_tg[fed_targeted] == labels[fed_targeted]),
