@@ -41,6 +41,7 @@ class Options:
     draft: bool = False  # render hw1-draft.pdf only: each paragraph, caption and table names its template file:line
     run_record: bool = False  # append the run record (timings, devices, settings) to the combined PDF
     defer_handins: bool = False  # --watch: return once hw1.pdf is written; summary.finish_handins waits for the rest
+    handins: bool = True  # False (--watch): render hw1.pdf only; --report-only writes the hand-ins and the run record
     command: str = "run_all.py"  # the command line, for the run record
 
 
@@ -150,7 +151,8 @@ def _render_documents(renderer: Renderer, views: dict[str, PartView], store: Res
         "generated_at": time.strftime("%Y-%m-%d %H:%M"),  # render time (differs after --report-only)
         "computed_at": max(v.finished_at for v in views.values())[:16],
     }
-    wait_for_handins = None if options.draft else handins.start(renderer, context, out_dir)  # laid out meanwhile
+    wait_for_handins = (handins.start(renderer, context, out_dir)  # laid out meanwhile
+                        if options.handins and not options.draft else None)
     try:
         summary.html, summary.pdf = renderer.write(context, out_dir)
     except BaseException:
@@ -162,7 +164,7 @@ def _render_documents(renderer: Renderer, views: dict[str, PartView], store: Res
         log(f"warning: {warning}")
     log(f"report rendered in {time.perf_counter() - started:.1f} s: {summary.pdf}")
     log(renderer.info.summary())
-    if wait_for_handins is None:  # a proofreading copy (hw1-draft.pdf): no hand-ins, no run record
+    if wait_for_handins is None:  # a preview or a proofreading copy (hw1-draft.pdf): no hand-ins, no run record
         return
 
     def finish() -> None:
