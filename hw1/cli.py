@@ -163,7 +163,7 @@ WATCH_DEBOUNCE_MS = 300  # saves closer together than this (an editor writing se
 
 
 def _render_once(options, run_pipeline) -> bool:
-    """One render of --watch: "done:" once hw1.pdf is written, then the hand-ins' lines when they are; False on an error."""
+    """One render of --watch: "done:" once hw1.pdf is written; False on an error."""
     import gc
     import time
 
@@ -175,9 +175,6 @@ def _render_once(options, run_pipeline) -> bool:
     try:
         summary = run_pipeline(options)
         print(f"done: {summary.pdf} ({time.perf_counter() - started:.2f} s{_relaid_pages()})", flush=True)
-        finish_handins = getattr(summary, "finish_handins", None)
-        if finish_handins is not None:
-            finish_handins()
     except UserError as exc:
         print(f"run_all.py: error: {exc}", file=sys.stderr, flush=True)
         print("watching: fix it and save; the previous PDF is unchanged", file=sys.stderr, flush=True)
@@ -203,7 +200,7 @@ def watch(options, run_pipeline, stop_event=None, on_render=None) -> int:
     templates = Path(options.templates).resolve()
     # A preview: hw1.pdf only, as fast as before the hand-ins existed (their layout would share the 2 cores and the
     # watcher's time); `python run_all.py --report-only` writes hw1a.pdf, hw1b.pdf and the run record.
-    options = dataclasses.replace(options, handins=False, defer_handins=True)
+    options = dataclasses.replace(options, handins=False)
     print("preview: hw1.pdf only; python run_all.py --report-only writes the hand-ins", flush=True)
 
     def render() -> None:

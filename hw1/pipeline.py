@@ -40,7 +40,6 @@ class Options:
     progress: bool | None = None  # None: progress bars only on a terminal
     draft: bool = False  # render hw1-draft.pdf only: each paragraph, caption and table names its template file:line
     run_record: bool = False  # append the run record (timings, devices, settings) to the combined PDF
-    defer_handins: bool = False  # --watch: return once hw1.pdf is written; summary.finish_handins waits for the rest
     handins: bool = True  # False (--watch): render hw1.pdf only; --report-only writes the hand-ins and the run record
     command: str = "run_all.py"  # the command line, for the run record
 
@@ -73,7 +72,6 @@ class RunSummary:
     rendered: list[str] = field(default_factory=list)
     handins: list[Path] = field(default_factory=list)  # hw1a.pdf, hw1b.pdf (those with parts)
     run_record: Path | None = None
-    finish_handins: Callable[[], None] | None = None  # with Options.defer_handins: wait for the hand-ins, log them
 
 
 def run_pipeline(options: Options, log: Callable[[str], None] = print) -> RunSummary:
@@ -166,19 +164,12 @@ def _render_documents(renderer: Renderer, views: dict[str, PartView], store: Res
     log(renderer.info.summary())
     if wait_for_handins is None:  # a preview or a proofreading copy (hw1-draft.pdf): no hand-ins, no run record
         return
-
-    def finish() -> None:
-        for handin in wait_for_handins():
-            summary.handins.append(Path(handin["pdf"]))
-            for line in handin["lines"]:
-                log(line)
-        summary.run_record = write_run_record(out_dir, views, store.environment, options.command)
-        log(f"run record (timings, devices, settings, environment): {summary.run_record}")
-
-    if options.defer_handins:  # the hand-ins are laid out in a child process meanwhile: --watch says done first
-        summary.finish_handins = finish
-    else:
-        finish()
+    for handin in wait_for_handins():
+        summary.handins.append(Path(handin["pdf"]))
+        for line in handin["lines"]:
+            log(line)
+    summary.run_record = write_run_record(out_dir, views, store.environment, options.command)
+    log(f"run record (timings, devices, settings, environment): {summary.run_record}")
 
 
 def _check_mode(store: ResultStore, options: Options, out_dir: Path, log: Callable[[str], None]) -> None:
