@@ -145,30 +145,18 @@ def _retraining(config: Part4Config, ctx: RunContext, data, original, test_x, ch
     # Clean accuracy on the test images outside the training share (the held-back share included).
     outside = torch.ones(len(test_x), dtype=torch.bool)
     outside[chosen[train_pos]] = False
-    test_labels = data.test_labels
+    feed = _HeldBackFeed(test_x, data.test_labels, outside, labels, targets, untargeted.adversarial[fed_untargeted],
+                         targeted.adversarial[fed_targeted], fed_untargeted, fed_targeted, device)
     fresh_pos = held_pos[:config.fresh_attack_images]
     fresh_images, fresh_labels, fresh_targets = test_x[chosen[fresh_pos]], labels[fresh_pos], targets[fresh_pos]
 
-    def on_held_back(network, fresh, clean_pred=None) -> tuple[NetworkOnHeldBack, torch.Tensor, torch.Tensor]:
-        if clean_pred is None:
-            _, clean_pred = predict(network, test_x, device)
-        _, un_pred = predict(network, untargeted.adversarial[fed_untargeted], device)
-        _, tg_pred = predict(network, targeted.adversarial[fed_targeted], device)
-        return NetworkOnHeldBack(
-            clean_accuracy=_share(clean_pred[outside] == test_labels[outside]),
-            untargeted_accuracy=_share(un_pred == labels[fed_untargeted]),
-            targeted_accuracy=_share(tg_pred == labels[fed_targeted]),
-            targeted_hit_target=_share(tg_pred == targets[fed_targeted]),
-            fresh_untargeted=fresh[0], fresh_targeted=fresh[1]), un_pred, tg_pred
-
     # The Part 3 network: its "fresh" attacks are the Part 4 attacks on the same images (same settings).
-    original_record, _, _ = on_held_back(original, (_subset_summary(untargeted, fresh_pos),
+    original_record, _, _ = feed.measure(original, (_subset_summary(untargeted, fresh_pos),
                                                     _subset_summary(targeted, fresh_pos)), clean_pred_all)
-    control_record, control_un, control_tg = on_held_back(
+    control_record, control_un, control_tg = feed.measure(
         control, _fresh_attack(config, control, fresh_images, fresh_labels, fresh_targets, device))
-    finetuned_record, finetuned_un, finetuned_tg = on_held_back(
+    finetuned_record, finetuned_un, finetuned_tg = feed.measure(
         finetuned, _fresh_attack(config, finetuned, fresh_images, fresh_labels, fresh_targets, device))
-    transfer_clean, transfer_un, transfer_tg = retrained_predictions
 
     _save_split(ctx, {
         "training_test_index": chosen[train_pos],  # test images whose adversarial images were trained on
@@ -190,21 +178,53 @@ def _retraining(config: Part4Config, ctx: RunContext, data, original, test_x, ch
         fed_untargeted=len(fed_untargeted), fed_targeted=len(fed_targeted), clean_test_images=int(outside.sum()),
         fresh_attack_test_images=len(fresh_pos),
         original=original_record, control=control_record, finetuned=finetuned_record,
-        transfer_clean_accuracy=_share(transfer_clean[outside] == test_labels[outside]),
-        transfer_untargeted_accuracy=_share(transfer_un[fed_untargeted] == labels[fed_untargeted]),
-        transfer_targeted_accuracy=_share(transfer_tg[fed_targeted] == labels[fed_targeted]),
-        seconds=0.0,
-    )
+        **feed.transfer(*retrained_predictions), seconds=0.0)
+    return record, _example_fields(adversarial, n, held_pos, control, finetuned, device)
+
+
+class _HeldBackFeed:
+    """What every network of question 3 is fed: the clean test images outside the training share (mask `outside`,
+    (10000,)) and the held-back share's successful untargeted and targeted adversarial images (rows `fed_*` of the
+    attacked test images)."""
+
+    def __init__(self, test_x, test_labels, outside, labels, targets, untargeted_images, targeted_images,
+                 fed_untargeted, fed_targeted, device):
+        self.test_x, self.test_labels, self.outside, self.device = test_x, test_labels, outside, device
+        self.untargeted_images, self.targeted_images = untargeted_images, targeted_images
+        self.untargeted_labels, self.targeted_labels = labels[fed_untargeted], labels[fed_targeted]
+        self.fed_untargeted, self.fed_targeted, self.targets = fed_untargeted, fed_targeted, targets[fed_targeted]
+
+    def measure(self, network, fresh, clean_pred=None) -> tuple[NetworkOnHeldBack, torch.Tensor, torch.Tensor]:
+        """The network's record (accuracies and its fresh attacks) and its predictions on the fed images."""
+        if clean_pred is None:
+            _, clean_pred = predict(network, self.test_x, self.device)
+        _, un_pred = predict(network, self.untargeted_images, self.device)
+        _, tg_pred = predict(network, self.targeted_images, self.device)
+        return NetworkOnHeldBack(
+            clean_accuracy=_share(clean_pred[self.outside] == self.test_labels[self.outside]),
+            untargeted_accuracy=_share(un_pred == self.untargeted_labels),
+            targeted_accuracy=_share(tg_pred == self.targeted_labels),
+            targeted_hit_target=_share(tg_pred == self.targets),
+            fresh_untargeted=fresh[0], fresh_targeted=fresh[1]), un_pred, tg_pred
+
+    def transfer(self, clean_pred, untargeted_pred, targeted_pred) -> dict:
+        """The first reading's fresh network on the same images, from its predictions on all attacked images."""
+        return {"transfer_clean_accuracy": _share(clean_pred[self.outside] == self.test_labels[self.outside]),
+                "transfer_untargeted_accuracy": _share(untargeted_pred[self.fed_untargeted] == self.untargeted_labels),
+                "transfer_targeted_accuracy": _share(targeted_pred[self.fed_targeted] == self.targeted_labels)}
+
+
+def _example_fields(adversarial, n: int, held_pos, control, finetuned, device):
+    """Per adversarial.pt row (untargeted rows 0..n-1, then targeted): held back or not, and both networks' labels."""
     held = set(held_pos.tolist())
 
     def example_fields(row: int) -> dict:
-        position = row % n
         image = adversarial[row:row + 1]
-        return {"held_back": position in held,
+        return {"held_back": row % n in held,
                 "control_prediction": int(predict(control, image, device)[1][0]),
                 "finetuned_prediction": int(predict(finetuned, image, device)[1][0])}
 
-    return record, example_fields
+    return example_fields
 
 
 def _share(hits: torch.Tensor) -> float:
