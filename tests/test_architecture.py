@@ -276,3 +276,20 @@ def test_the_defence_table_part5_shows_is_part_of_its_code_version():
     part5 = next(spec for spec in PARTS.values() if spec.folder.name == "part5_beyond")
     assert (part5.folder / "tradeoff.py").resolve() in {Path(p).resolve() for p in computing_code(part5)}
     assert not (REPO / "benchmarks" / "defence_tradeoff.json").exists()
+
+
+def test_no_function_over_60_lines_and_no_module_over_400():
+    """The house rule (functions split along their concerns, one module per concern), counted from the source:
+    a function from its `def` line to its last line, decorators and docstring included."""
+    too_long = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        source = path.read_text()
+        name = path.relative_to(REPO)
+        if source.count("\n") > 400:
+            too_long.append(f"{name}: {source.count(chr(10))} lines")
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                length = node.end_lineno - node.lineno + 1
+                if length > 60:
+                    too_long.append(f"{name}:{node.lineno} {node.name}: {length} lines")
+    assert not too_long, "over the size limits:\n" + "\n".join(too_long)
