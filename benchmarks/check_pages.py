@@ -6,7 +6,13 @@ For each page it prints how much of the text area below the last ink is empty, a
   running head), e.g. the part that only starts lower down;
 - a page but the last more than --limit empty (issue 26: 25%), unless it is excepted, and then the exception is
   named: the next page starts with a figure or table (the next item could not fit), or with a part's heading
-  or the references (the page is a part's last).
+  or the references (the page is a part's last);
+- a stranded line at a page break (LaTeX's widows and orphans): a paragraph's first line alone at the foot of a
+  page, or its last line alone at the head of the next;
+- a paragraph split by a block: a paragraph that runs over the page break but whose next page starts with a
+  figure, a table or a caption before the rest of it.
+A line "runs on" when it is justified to the right edge of the text area (a paragraph's last line stops short);
+paragraphs are told apart by the gap between lines.
 
 Usage: python benchmarks/check_pages.py report/hw1a.pdf [--limit 0.25]
 (needs pdftoppm and pdftotext from poppler-utils; the HTML twin beside the PDF names the headings)
@@ -170,6 +176,73 @@ def exception(next_head: PageHead | None, next_lines: list[str], headings: list[
     return ""
 
 
+# ------------------------------------------------------------------- stranded lines and split paragraphs
+
+TEXT_LEFT_PT, TEXT_RIGHT_PT = 2.2 / 2.54 * 72, 595.3 - 2.2 / 2.54 * 72  # the text area of templates/style.css
+BODY_TOP_PT, BODY_BOTTOM_PT = 2.0 / 2.54 * 72, 841.9 - 2.2 / 2.54 * 72
+LINE_PT = 11 * 1.38  # the body's line height; a larger gap between two lines starts a new block
+
+
+@dataclass(frozen=True)
+class Line:
+    top: float  # pt from the page's top
+    left: float
+    right: float
+    text: str
+
+    @property
+    def runs_on(self) -> bool:
+        """Justified to the right edge from the left edge: a paragraph's line that is not its last."""
+        return (self.right > TEXT_RIGHT_PT - 2 and self.left < TEXT_LEFT_PT + 2 and len(self.text.split()) >= 6
+                and not _FLOAT_START.match(self.text) and not re.search(r"(\. ?){4,}", self.text))  # nor contents
+
+
+def _body_lines(pdf: Path) -> list[list[Line]]:
+    """Per page, the body's lines (running header and page footer left out), top to bottom."""
+    import html as html_module
+
+    text = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    pages = []
+    for page in re.finditer(r"<page [^>]*>(.*?)</page>", text, re.S):
+        rows: dict[int, list[tuple[float, float, float, str]]] = {}
+        for x0, y0, x1, word in re.findall(
+                r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="[\d.]+">(.*?)</word>', page.group(1)):
+            y = float(y0)
+            if HEADER_BOTTOM_PT <= y < BODY_BOTTOM_PT:
+                rows.setdefault(round(y / 3), []).append((y, float(x0), float(x1), html_module.unescape(word)))
+        pages.append([Line(min(w[0] for w in row), min(w[1] for w in row), max(w[2] for w in row),
+                           " ".join(w[3] for w in sorted(row, key=lambda w: w[1]))) for _, row in sorted(rows.items())])
+    return pages
+
+
+def _paragraph_tail(lines: list[Line]) -> int:
+    """How many lines the page's last block has (lines closer than 1.5 line heights belong together)."""
+    count = 1
+    for above, below in zip(reversed(lines[:-1]), reversed(lines[1:])):
+        if below.top - above.top > 1.5 * LINE_PT or not above.runs_on:
+            break
+        count += 1
+    return count
+
+
+def break_defects(pdf: Path) -> list[str]:
+    """Stranded lines and block-split paragraphs at every page break."""
+    pages = _body_lines(pdf)
+    found = []
+    for number, (page, following) in enumerate(zip(pages, pages[1:]), start=1):
+        if not page or not following or not page[-1].runs_on:
+            continue  # the page ends with a paragraph's end (or a figure, a table, a heading)
+        first = following[0]
+        if _FLOAT_START.match(first.text) or first.top > BODY_TOP_PT + 2 * LINE_PT:
+            found.append(f"page {number + 1}: the paragraph ending {page[-1].text[-40:]!r} on page {number} "
+                         f"is split by a block (the page starts {first.text[:40]!r} at {first.top:.0f} pt)")
+        elif _paragraph_tail(page) == 1:
+            found.append(f"page {number}: a paragraph's first line alone at the foot: {page[-1].text[:50]!r}")
+        elif not first.runs_on and (len(following) == 1 or following[1].top - first.top > 1.5 * LINE_PT):
+            found.append(f"page {number + 1}: a paragraph's last line alone at the head: {first.text[:50]!r}")
+    return found
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("pdf", type=Path)
@@ -194,10 +267,14 @@ def main() -> int:
     wrong_headers = header_defects(heads)
     for line in wrong_headers:
         print(f"running header: {line}")
+    broken = break_defects(args.pdf)
+    for line in broken:
+        print(f"page break: {line}")
     print(f"{len(fills)} pages; {sum(f.empty_share > args.limit for f in fills[:-1])} over {args.limit:.0%} empty "
           f"(the last page not counted), {over_defects} of them not excepted; {problems} ending with a heading; "
-          f"{len(wrong_headers)} running headers naming another part")
-    return 1 if problems or over_defects or wrong_headers else 0
+          f"{len(wrong_headers)} running headers naming another part; {len(broken)} stranded lines or "
+          f"block-split paragraphs")
+    return 1 if problems or over_defects or wrong_headers or broken else 0
 
 
 if __name__ == "__main__":
