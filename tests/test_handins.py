@@ -103,3 +103,44 @@ def test_the_run_record_switch_appends_it_to_the_combined_pdf_only(quick_report,
     assert main(["--report-only", "--run-record", "--out", str(out)]) == 0
     assert "Run record" in _text(out / "hw1.pdf")
     assert "Run record" not in _text(out / "hw1a.pdf") and "Run record" not in _text(out / "hw1b.pdf")
+
+
+def test_a_handin_whose_inputs_did_not_change_keeps_its_pdf_and_any_change_renders_it(quick_report, tmp_path):
+    """After an edit to problem 1's answers, hand-in (a) is laid out again and (b) is kept as it was, and the
+    other way round; a (b) PDF changed since its render is laid out again (hw1/rendering/unchanged.py)."""
+    from hw1.cli import main
+    from hw1.paths import DEFAULT_TEMPLATES
+
+    out, templates = tmp_path / "report", tmp_path / "templates"
+    shutil.copytree(quick_report[0], out)
+    shutil.copytree(DEFAULT_TEMPLATES, templates)
+    stamp = lambda stem: (out / f"{stem}.pdf").stat().st_mtime_ns  # noqa: E731
+    assert main(["--report-only", "--out", str(out), "--templates", str(templates)]) == 0
+    before = {stem: stamp(stem) for stem in ("hw1a", "hw1b")}
+    assert main(["--report-only", "--out", str(out), "--templates", str(templates)]) == 0
+    assert {stem: stamp(stem) for stem in ("hw1a", "hw1b")} == before  # nothing changed: both kept
+
+    answers = templates / "answers" / "part1.html.j2"
+    answers.write_text(answers.read_text().replace("<p>", "<p>Quixotically, ", 1))
+    assert main(["--report-only", "--out", str(out), "--templates", str(templates)]) == 0
+    assert stamp("hw1a") != before["hw1a"] and "Quixotically" in _text(out / "hw1a.pdf")
+    assert stamp("hw1b") == before["hw1b"] and "Quixotically" not in _text(out / "hw1b.pdf")
+
+    # a figure of (b) tampered with: the pipeline redraws the figures (new files, same drawings) and the warm
+    # process lays hw1.pdf out afresh (its kept pages held the old image: this once failed with a KeyError);
+    # (b)'s inputs are then the previous render's again, so it is kept
+    shutil.copyfile(out / "figures" / "part1_output.png", out / "figures" / "part4_distributions.png")
+    assert main(["--report-only", "--out", str(out), "--templates", str(templates)]) == 0
+    assert stamp("hw1b") == before["hw1b"]
+    # an edit to problem 4's answers lays (b) out again, and keeps (a) as the last render wrote it
+    a_now = stamp("hw1a")
+    answers = templates / "answers" / "part4.html.j2"
+    answers.write_text(answers.read_text().replace("<p>", "<p>Quixotically, ", 1))
+    assert main(["--report-only", "--out", str(out), "--templates", str(templates)]) == 0
+    assert stamp("hw1b") != before["hw1b"] and "Quixotically" in _text(out / "hw1b.pdf")
+    assert stamp("hw1a") == a_now
+    # a (b) PDF altered since its render is not trusted: laid out again
+    with open(out / "hw1b.pdf", "ab") as pdf:
+        pdf.write(b"\n% edited\n")
+    assert main(["--report-only", "--out", str(out), "--templates", str(templates)]) == 0
+    assert not (out / "hw1b.pdf").read_bytes().endswith(b"% edited\n")

@@ -6,7 +6,8 @@ results stay reachable, so a sentence may still quote another part's number).
 
 The hand-ins are laid out while the combined hw1.pdf is: in a forked child process where the platform has
 fork, so a --report-only costs about what it did before they existed on a machine with two free cores
-(`HW1_SERIAL_HANDINS=1` renders them after the combined report instead, in the same process).
+(`HW1_SERIAL_HANDINS=1` renders them after the combined report instead, in the same process). A hand-in whose
+inputs are the previous render's (the other due date's answers were edited) keeps its PDF (unchanged.py).
 """
 
 from __future__ import annotations
@@ -41,9 +42,11 @@ def _render_each(renderer, context: dict[str, Any], out_dir: Path, done: list[di
         if not shown:
             continue
         started = time.perf_counter()
-        _, pdf = renderer.write({**context, "shown": shown, "handin": label, "run_record": False}, out_dir, stem=stem)
-        done.append({"pdf": str(pdf), "lines": [f"hand-in {label} rendered in {time.perf_counter() - started:.1f} s: {pdf}",
-                                                renderer.info.summary()]})
+        _, pdf = renderer.write({**context, "shown": shown, "handin": label, "run_record": False}, out_dir, stem=stem,
+                                keep_unchanged=True)
+        what = "unchanged (its inputs are the previous render's), kept" if renderer.info.kept else \
+            f"rendered in {time.perf_counter() - started:.1f} s"
+        done.append({"pdf": str(pdf), "lines": [f"hand-in {label} {what}: {pdf}", renderer.info.summary()]})
 
 
 def _serial() -> bool:

@@ -22,7 +22,7 @@ from markupsafe import Markup, escape
 
 from ..errors import UserError
 from . import mathtex
-from . import speedups
+from . import speedups, unchanged
 from .speedups import incremental, pdf_cache
 from .mathtex import MathError, replace_math
 from .report_macros import OWN_FIGURES, REFERENCES, Numbering, count, load_references, make_globals, num, pct, secs, sig
@@ -127,11 +127,14 @@ class Renderer:
 
         return self._IMG.sub(resolve, page)
 
-    def write(self, context: dict[str, Any], out_dir: Path, stem: str = "hw1") -> tuple[Path, Path]:
+    def write(self, context: dict[str, Any], out_dir: Path, stem: str = "hw1",
+              keep_unchanged: bool = False) -> tuple[Path, Path]:
         """Render and write <stem>.html and <stem>.pdf atomically; return their paths.
 
         Also writes <stem>-pages.txt (the question -> pages map Gradescope asks for) and leaves what
-        the caller should print in `self.info` (page count, that map, warnings about the title page)."""
+        the caller should print in `self.info` (page count, that map, warnings about the title page).
+        `keep_unchanged` (the hand-ins): where the previous render had these very inputs and its PDF is as it
+        wrote it, keep that PDF instead of laying it out again (hw1/rendering/unchanged.py)."""
         if self.draft:
             stem = f"{stem}-draft"  # a proofreading copy: never the file handed in
         cache = out_dir / "figures" / "math-cache.json"
@@ -148,14 +151,24 @@ class Renderer:
             raise UserError(f"WeasyPrint is not installed, so no PDF was written (results are saved and {html_path} "
                             "is written); pip install weasyprint, then run python run_all.py --report-only") from None
         _quiet_font_subsetting_warning()
+        pages_path = out_dir / f"{stem}-pages.txt"
+        render_key = unchanged.key(page, out_dir) if keep_unchanged and not self.draft else None
+        kept = render_key and html_path.is_file() and pages_path.is_file() and unchanged.previous(
+            out_dir, stem, pdf_path, render_key)
+        if kept:
+            self.info = RenderInfo(pages=kept["pages"], questions=kept["questions"], pages_file=pages_path,
+                                   warnings=_title_warnings(page), kept=True)
+            return html_path, pdf_path
         document = _render_pdf(page, out_dir, pdf_path, cache.parent / pdf_cache.PDF_CACHE)
         write_text_atomic(html_path, page)
         questions = _question_pages(document, _headings(page))
-        pages_path = out_dir / f"{stem}-pages.txt"
         write_text_atomic(pages_path, f"{pdf_path.name}: {len(document.pages)} pages\n" + "".join(
             f"{q['text']}\tp. {_page_range(q['pages'])}\n" for q in questions))
         self.info = RenderInfo(pages=len(document.pages), questions=questions, pages_file=pages_path,
                                warnings=_title_warnings(page))
+        if render_key:
+            unchanged.remember(out_dir, stem, pdf_path, render_key, {"pages": len(document.pages),
+                                                                     "questions": questions})
         return html_path, pdf_path
 
 
@@ -185,6 +198,7 @@ class RenderInfo:
     questions: list[dict] = field(default_factory=list)  # {"text", "number", "pages": [first, ..., last]}
     pages_file: Path | None = None
     warnings: list[str] = field(default_factory=list)
+    kept: bool = False  # the previous PDF of the very same inputs was kept (write(keep_unchanged=True))
 
     def summary(self) -> str:
         """'24 pages; questions -> pages: 1.1 p. 3, 1.2 p. 3-4, ...' (one line)."""

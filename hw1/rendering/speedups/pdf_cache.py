@@ -335,7 +335,12 @@ def image_cache() -> dict:
             for key in [key for key in _IMAGES if isinstance(key, str) and key.startswith(f"{image_id}-")]:
                 del _IMAGES[key]
             del _IMAGES[url]
-            _FILE_SIGNATURES.pop(url, None)
+            if _FILE_SIGNATURES.pop(url, None) is not None:
+                # A page the incremental layout would keep may draw the old image (whose data were just
+                # dropped: writing it failed with a KeyError): lay every page out afresh.
+                from . import incremental
+
+                incremental.forget()
     return _IMAGES
 
 
