@@ -216,10 +216,10 @@ def _body_lines(pdf: Path) -> list[list[Line]]:
 
 
 def _paragraph_tail(lines: list[Line]) -> int:
-    """How many lines the page's last block has (lines closer than 1.5 line heights belong together)."""
+    """How many lines the page's last block has (lines closer than 1.2 line heights belong together)."""
     count = 1
     for above, below in zip(reversed(lines[:-1]), reversed(lines[1:])):
-        if below.top - above.top > 1.5 * LINE_PT or not above.runs_on:
+        if below.top - above.top > 1.2 * LINE_PT or not above.runs_on:
             break
         count += 1
     return count
@@ -238,7 +238,7 @@ def break_defects(pdf: Path) -> list[str]:
                          f"is split by a block (the page starts {first.text[:40]!r} at {first.top:.0f} pt)")
         elif _paragraph_tail(page) == 1:
             found.append(f"page {number}: a paragraph's first line alone at the foot: {page[-1].text[:50]!r}")
-        elif not first.runs_on and (len(following) == 1 or following[1].top - first.top > 1.5 * LINE_PT):
+        elif not first.runs_on and (len(following) == 1 or following[1].top - first.top > 1.2 * LINE_PT):
             found.append(f"page {number + 1}: a paragraph's last line alone at the head: {first.text[:50]!r}")
     return found
 
