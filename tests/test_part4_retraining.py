@@ -106,6 +106,8 @@ def test_the_numbers_are_recomputed_from_the_saved_networks_and_shown_in_the_tex
     mask = split["clean_accuracy_mask"]
     clean_images, clean_labels = to_model_input(mnist.test_images[mask]), mnist.test_labels[mask]
     assert g["clean_test_images"] == int(mask.sum()) == len(mnist.test_labels) - len(split["training_test_index"])
+    # the clean accuracies are measured on exactly the test images outside the training share (by test index)
+    assert not mask[split["training_test_index"]].any()
     text = report_text(out / "hw1.html")
     for key, file in (("finetuned", "cnn_finetuned_adversarial.pt"), ("control", "cnn_finetuned_control.pt"),
                       ("original", "cnn.pt")):
