@@ -1,6 +1,7 @@
 """The edit loop's speed: `run_all.py --report-only` (a re-render after a one-word edit) and `--help`.
 
-Times each command as a user runs it (a fresh Python process), several times, and prints the median.
+Times each command as a user runs it (a fresh Python process), several times, and prints the median; with a
+baseline, the two checkouts take turns within each round, so a load that comes and goes falls on both alike.
 To compare with an older version in the same sitting, check it out beside this one with its own
 rendered report folder and pass both:
 
@@ -39,66 +40,102 @@ def _time(command: list[str], cwd: Path, repeats: int) -> float:
     return statistics.median(times)
 
 
-def measure(repo: Path, out: Path, repeats: int) -> dict[str, float]:
+def _edited_templates(repo: Path, scratch: Path) -> Path:
+    templates = scratch / "templates"
+    shutil.copytree(repo / "templates", templates)
+    answers = templates / "answers" / "part1.html.j2"
+    answers.write_text(answers.read_text().replace("Choice of range", "Choice of the range", 1))
+    return templates
+
+
+def _commands(repo: Path, out: Path, templates: Path) -> dict[str, list[str]]:
+    script = str(repo / "run_all.py")
+    return {
+        "--help": [sys.executable, script, "--help"],
+        "--parts 9 (an argument error)": [sys.executable, "-c", (
+            "import subprocess, sys; sys.exit(subprocess.run([sys.executable, sys.argv[1], '--parts', '9'])"
+            ".returncode != 2)"), script],
+        "--report-only after a one-word edit": [sys.executable, script, "--report-only", "--out", str(out.resolve()),
+                                                "--templates", str(templates)],
+    }
+
+
+def measure(checkouts: dict[str, tuple[Path, Path]], repeats: int) -> dict[str, dict[str, float]]:
+    """Median wall seconds per command and checkout, the checkouts taking turns within each round (and
+    swapping who goes first every round), so that a load that comes and goes falls on both alike."""
     with tempfile.TemporaryDirectory() as scratch:
-        templates = Path(scratch) / "templates"
-        shutil.copytree(repo / "templates", templates)
-        answers = templates / "answers" / "part1.html.j2"
-        answers.write_text(answers.read_text().replace("Choice of range", "Choice of the range", 1))
-        script = str(repo / "run_all.py")
-        return {
-            "--help": _time([sys.executable, script, "--help"], repo, repeats),
-            "--parts 9 (an argument error)": _time([sys.executable, "-c", (
-                "import subprocess, sys; sys.exit(subprocess.run([sys.executable, sys.argv[1], '--parts', '9'])"
-                ".returncode != 2)"), script], repo, repeats),
-            "--report-only after a one-word edit": _time(
-                [sys.executable, script, "--report-only", "--out", str(out.resolve()), "--templates", str(templates)],
-                repo, repeats),
-        }
-
-
-def measure_watch(repo: Path, out: Path, repeats: int) -> float | None:
-    """Median seconds from saving a one-word edit to the watcher's finished PDF (None: no --watch here)."""
-    import os
-    import queue
-    import threading
-
-    help_text = subprocess.run([sys.executable, str(repo / "run_all.py"), "--help"], capture_output=True, text=True).stdout
-    if "--watch" not in help_text:
-        return None
-    with tempfile.TemporaryDirectory() as scratch:
-        templates = Path(scratch) / "templates"
-        shutil.copytree(repo / "templates", templates)
-        answers = templates / "answers" / "part1.html.j2"
-        process = subprocess.Popen([sys.executable, "-u", str(repo / "run_all.py"), "--watch", "--out", str(out.resolve()),
-                                    "--templates", str(templates)], cwd=repo, stdout=subprocess.PIPE,
-                                   stderr=subprocess.STDOUT, text=True)
-        lines: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True).start()
-
-        def wait_for(prefix: str) -> None:
-            while True:
-                line = lines.get(timeout=120)
-                if line.startswith("run_all.py: error"):
-                    sys.exit(f"--watch failed: {line}")
-                if line.startswith(prefix):
-                    return
-
-        try:
-            wait_for("watching ")
-            times = []
+        commands = {label: _commands(repo, out, _edited_templates(repo, Path(scratch) / label))
+                    for label, (repo, out) in checkouts.items()}
+        times: dict[str, dict[str, list[float]]] = {label: {} for label in checkouts}
+        labels = list(checkouts)
+        for name in next(iter(commands.values())):
             for k in range(repeats):
-                time.sleep(1.0)  # the OS watch starts just after the "watching" line: do not save before it
-                text = answers.read_text()
-                started = time.perf_counter()
-                answers.write_text(text.replace("Choice of", f"Choice {k} of", 1) if k == 0
-                                   else text.replace(f"Choice {k - 1} of", f"Choice {k} of", 1))
-                wait_for("done: ")
-                times.append(time.perf_counter() - started)
-            return statistics.median(times)
+                for label in (labels if k % 2 == 0 else labels[::-1]):
+                    times[label].setdefault(name, []).append(_time(commands[label][name], checkouts[label][0], 1))
+        return {label: {name: statistics.median(values) for name, values in rows.items()}
+                for label, rows in times.items()}
+
+
+class _Watcher:
+    """A running `run_all.py --watch` on a copy of the templates; `edit(k)` saves a one-word edit and returns the
+    seconds until the watcher's "done:" line (the PDF is written by then)."""
+
+    def __init__(self, repo: Path, out: Path, scratch: Path):
+        import queue
+        import threading
+
+        self.templates = scratch / "templates"
+        shutil.copytree(repo / "templates", self.templates)
+        self.answers = self.templates / "answers" / "part1.html.j2"
+        self.process = subprocess.Popen([sys.executable, "-u", str(repo / "run_all.py"), "--watch", "--out",
+                                         str(out.resolve()), "--templates", str(self.templates)], cwd=repo,
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=lambda: [self.lines.put(line) for line in self.process.stdout], daemon=True).start()
+        self.wait_for("watching ")
+
+    def wait_for(self, prefix: str) -> None:
+        while True:
+            line = self.lines.get(timeout=300)
+            if line.startswith("run_all.py: error"):
+                sys.exit(f"--watch failed: {line}")
+            if line.startswith(prefix):
+                return
+
+    def edit(self, k: int) -> float:
+        time.sleep(1.0)  # the OS watch starts just after the "watching" line: do not save before it
+        text = self.answers.read_text()
+        started = time.perf_counter()
+        self.answers.write_text(text.replace("Choice of", f"Choice {k} of", 1) if k == 0
+                                else text.replace(f"Choice {k - 1} of", f"Choice {k} of", 1))
+        self.wait_for("done: ")
+        return time.perf_counter() - started
+
+    def stop(self) -> None:
+        self.process.send_signal(__import__("signal").SIGINT)
+        self.process.wait(timeout=30)
+
+
+def measure_watch(checkouts: dict[str, tuple[Path, Path]], repeats: int) -> dict[str, float]:
+    """Median seconds from saving a one-word edit to the finished PDF, per checkout that has --watch; the
+    watchers run side by side (idle but one) and take turns, as measure() does."""
+    watchers: dict[str, _Watcher] = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        try:
+            for label, (repo, out) in checkouts.items():
+                help_text = subprocess.run([sys.executable, str(repo / "run_all.py"), "--help"], capture_output=True,
+                                           text=True).stdout
+                if "--watch" in help_text:
+                    watchers[label] = _Watcher(repo, out, Path(scratch) / label)
+            times: dict[str, list[float]] = {label: [] for label in watchers}
+            labels = list(watchers)
+            for k in range(repeats):
+                for label in (labels if k % 2 == 0 else labels[::-1]):
+                    times[label].append(watchers[label].edit(k))
+            return {label: statistics.median(values) for label, values in times.items()}
         finally:
-            process.send_signal(__import__("signal").SIGINT)
-            process.wait(timeout=30)
+            for watcher in watchers.values():
+                watcher.stop()
 
 
 def main() -> None:
@@ -108,15 +145,12 @@ def main() -> None:
     parser.add_argument("--baseline-out", type=Path, help="a rendered report folder of the baseline checkout")
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
-    rows = {"this checkout": measure(REPO, args.out, args.repeats)}
-    watched = measure_watch(REPO, args.out, args.repeats)
-    if watched is not None:
-        rows["this checkout"]["--watch: save -> PDF after a one-word edit"] = watched
+    checkouts = {"this checkout": (REPO, args.out)}
     if args.baseline:
-        rows["baseline"] = measure(args.baseline.resolve(), args.baseline_out, args.repeats)
-        watched = measure_watch(args.baseline.resolve(), args.baseline_out, args.repeats)
-        if watched is not None:
-            rows["baseline"]["--watch: save -> PDF after a one-word edit"] = watched
+        checkouts["baseline"] = (args.baseline.resolve(), args.baseline_out)
+    rows = measure(checkouts, args.repeats)
+    for label, watched in measure_watch(checkouts, args.repeats).items():
+        rows[label]["--watch: save -> PDF after a one-word edit"] = watched
     import platform
 
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
