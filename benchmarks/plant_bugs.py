@@ -160,7 +160,7 @@ BUGS: list[Bug] = [
     # secs-minutes-from-unrounded above, kept under the audit's names so the audit's ten stay as chosen)
     # Verdicts (tests as of a6a3131): 8 caught by their own tests; audit-p4-clean-mask-by-position SURVIVED the whole
     # suite (382 passed: the quick run attacks test images 0-63, all classified correctly, so chosen == positions
-    # and the bug is a no-op there); audit-p5-transfer-transposed survived its subset (whole-suite run unfinished).
+    # and the bug is a no-op there); audit-p5-transfer-transposed SURVIVED the whole suite too (382 passed).
     Bug("audit-p1-corner-wrong-row", "hw1/parts/part1_neuron/compute.py",
         (("l2_grad_at_corner=float(l2_abs[-1, -1]),", "l2_grad_at_corner=float(l2_abs[0, -1]),"),),
         ("tests/test_part1.py",),
