@@ -153,3 +153,16 @@ def test_a_wrong_retraining_number_is_caught_by_the_claims_register(quick_report
     assert main(["--report-only", "--out", str(copy)]) == 0
     assert check_claims(out, only=("part4",)) == []
     assert any(f.startswith("p4-finetune") for f in check_claims(copy, only=("part4",)))
+
+
+def test_the_clean_accuracy_mask_leaves_out_the_training_shares_test_indexes_not_its_positions():
+    """In the quick run the attacked images are test images 0..63 (all classified correctly), so a position among
+    them and its test index coincide and a mix-up cannot show there; here they differ (a full run skips the
+    misclassified test images)."""
+    from hw1.parts.part4_adversarial.retraining import _outside_training_share
+
+    chosen = torch.tensor([3, 5, 8, 13, 21, 34])  # position -> test index
+    train_pos = torch.tensor([0, 2, 5])
+    outside = _outside_training_share(40, chosen, train_pos)
+    assert outside.shape == (40,)
+    assert sorted((~outside).nonzero().flatten().tolist()) == [3, 8, 34]

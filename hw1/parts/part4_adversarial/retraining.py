@@ -110,6 +110,14 @@ def _split(config: Part4Config, seed: int, n: int, train_images: int, un_ok, tg_
     return train_pos, held_pos, training_rows, clean_index, control_index
 
 
+def _outside_training_share(test_images: int, chosen: torch.Tensor, train_pos: torch.Tensor) -> torch.Tensor:
+    """(test_images,) bool, True for the test images outside the training share: `train_pos` are positions among the
+    attacked images, `chosen` maps a position to its test index (they differ once a test image is skipped)."""
+    outside = torch.ones(test_images, dtype=torch.bool)
+    outside[chosen[train_pos]] = False
+    return outside
+
+
 def _finetune_pair(config: Part4Config, ctx: RunContext, data, original, adversarial, all_labels, training_rows,
                    clean_index, control_index):
     """The Part 3 network fine-tuned on clean images plus the training share's adversarial images, and its control
@@ -143,8 +151,7 @@ def _retraining(config: Part4Config, ctx: RunContext, data, original, test_x, ch
                                                training_rows, clean_index, control_index)
 
     # Clean accuracy on the test images outside the training share (the held-back share included).
-    outside = torch.ones(len(test_x), dtype=torch.bool)
-    outside[chosen[train_pos]] = False
+    outside = _outside_training_share(len(test_x), chosen, train_pos)
     feed = _HeldBackFeed(test_x, data.test_labels, outside, labels, targets, untargeted.adversarial[fed_untargeted],
                          targeted.adversarial[fed_targeted], fed_untargeted, fed_targeted, device)
     fresh_pos = held_pos[:config.fresh_attack_images]
