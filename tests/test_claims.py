@@ -411,6 +411,12 @@ def _p4_finetune(out, r):
     key = "higher" if f_un > c_un + 0.05 else ("lower" if f_un < c_un - 0.05 else "same")
     must.append(phrases[key])
     must_not += [v for k, v in phrases.items() if k != key]
+    # the targeted images, decided here with the same 5-point band: the word beside the two numbers
+    targeted = {"higher": f"it is more accurate ({pct(f_tg, 1)} against", "lower": f"it is less accurate ({pct(f_tg, 1)} against",
+                "same": f"they are about as accurate ({pct(f_tg, 1)} against"}
+    key_tg = "higher" if f_tg > c_tg + 0.05 else ("lower" if f_tg < c_tg - 0.05 else "same")
+    must.append(targeted[key_tg])
+    must_not += [v for k, v in targeted.items() if k != key_tg]
     must.append(f"still misreads {_share_word(1 - c_un)} of the held-back untargeted images")
     clean_f, clean_c = g["finetuned"]["clean_accuracy"], g["control"]["clean_accuracy"]
     if abs(clean_f - clean_c) <= 0.003:
