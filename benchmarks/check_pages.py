@@ -96,22 +96,22 @@ def check(pdf: Path) -> list[PageFill]:
 HEADER_BOTTOM_PT = 40.0  # pt from the top: the running header's two lines at most (the body starts at 2 cm = 56.7 pt)
 
 
-def _page_words(pdf: Path) -> list[tuple[float, list[tuple[float, float, str]]]]:
-    """Per page: (width, [(y, x, word)]) from pdftotext's word boxes, in points from the top left."""
+def _page_words(pdf: Path) -> list[tuple[float, list[tuple[float, float, str, float]]]]:
+    """Per page: (width, [(y, x, word, right edge)]) from pdftotext's word boxes, in points from the top left."""
     import html as html_module
 
     text = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     pages = []
     for page in re.finditer(r'<page width="([\d.]+)"[^>]*>(.*?)</page>', text, re.S):
-        words = [(float(y), float(x), html_module.unescape(w)) for x, y, w in
-                 re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)"[^>]*>(.*?)</word>', page.group(2))]
+        words = [(float(y), float(x), html_module.unescape(w), float(right)) for x, y, right, w in re.findall(
+            r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)"[^>]*>(.*?)</word>', page.group(2))]
         pages.append((float(page.group(1)), words))
     return pages
 
 
-def _lines_of(words: list[tuple[float, float, str]]) -> list[str]:
+def _lines_of(words: list[tuple[float, float, str, float]]) -> list[str]:
     lines: dict[int, list[tuple[float, str]]] = {}
-    for y, x, word in words:
+    for y, x, word, _ in words:
         lines.setdefault(round(y / 3), []).append((x, word))
     return [" ".join(w for _, w in sorted(line)) for _, line in sorted(lines.items())]
 
@@ -141,7 +141,7 @@ def headers(pdf: Path) -> list[PageHead]:
     heads, current = [], ""
     for number, (width, words) in enumerate(_page_words(pdf), start=1):
         top = [w for w in words if w[0] < HEADER_BOTTOM_PT]
-        banner_rows = {round(y / 3) for y, x, _ in top if x < width / 2}  # the quick run's banner, top left
+        banner_rows = {round(y / 3) for y, x, *_ in top if x < width / 2}  # the quick run's banner, top left
         header = _lines_of([w for w in top if round(w[0] / 3) not in banner_rows])
         body = _lines_of([w for w in words if HEADER_BOTTOM_PT <= w[0] < 841.9 - 2.2 / 2.54 * 72])
         body = [line for line in body if not re.search(r"(\. ?){4,}", line)]  # contents lines are not headings
@@ -199,19 +199,14 @@ class Line:
 
 def _body_lines(pdf: Path) -> list[list[Line]]:
     """Per page, the body's lines (running header and page footer left out), top to bottom."""
-    import html as html_module
-
-    text = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     pages = []
-    for page in re.finditer(r"<page [^>]*>(.*?)</page>", text, re.S):
-        rows: dict[int, list[tuple[float, float, float, str]]] = {}
-        for x0, y0, x1, word in re.findall(
-                r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="[\d.]+">(.*?)</word>', page.group(1)):
-            y = float(y0)
-            if HEADER_BOTTOM_PT <= y < BODY_BOTTOM_PT:
-                rows.setdefault(round(y / 3), []).append((y, float(x0), float(x1), html_module.unescape(word)))
-        pages.append([Line(min(w[0] for w in row), min(w[1] for w in row), max(w[2] for w in row),
-                           " ".join(w[3] for w in sorted(row, key=lambda w: w[1]))) for _, row in sorted(rows.items())])
+    for _, words in _page_words(pdf):
+        rows: dict[int, list[tuple[float, float, str, float]]] = {}
+        for word in words:
+            if HEADER_BOTTOM_PT <= word[0] < BODY_BOTTOM_PT:
+                rows.setdefault(round(word[0] / 3), []).append(word)
+        pages.append([Line(min(w[0] for w in row), min(w[1] for w in row), max(w[3] for w in row),
+                           " ".join(w[2] for w in sorted(row, key=lambda w: w[1]))) for _, row in sorted(rows.items())])
     return pages
 
 
