@@ -228,7 +228,8 @@ BUGS: list[Bug] = [
     Bug("audit2-part2-scan-reshape-transposed", "hw1/parts/part2_xor/compute.py",
         (("scan_ok = ok[2 * study.n:].reshape(len(study.settings), study.n)",
           "scan_ok = ok[2 * study.n:].reshape(study.n, len(study.settings)).T"),),
-        ("tests/test_rederive.py", "-k", "scan"),
+        # caught since by a scan whose settings solve different numbers of seeds (no quick run needed)
+        ("tests/test_rederive.py", "-k", "scan_counts_belong"),
         "2.1's scan table: solved counts mixed across (learning rate, initial spread) settings", "audit2 2026-12-06",
         parts=(2,)),
     Bug("audit2-part3-throughput-one-epoch", "hw1/parts/part3_cnn/compute.py",

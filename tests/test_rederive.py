@@ -152,6 +152,25 @@ def test_part2_scan_table_recounted_by_training_every_setting_again(saved):
         assert (row["solved"], row["seeds"]) == (solved, len(seeds)), row
 
 
+def test_part2_scan_counts_belong_to_their_own_setting(tmp_path):
+    """The scan table's rows are per setting, not mixed across settings: in a scan whose settings solve different
+    numbers of seeds (the quick run's settings all solve the same two, which would hide a mix-up), each row's count
+    is the count of that very (learning rate, spread), trained again here."""
+    from hw1.toolkit.runtime import RunContext
+    from hw1.parts.part2_xor.compute import run
+    from hw1.parts.part2_xor.config import Part2Config
+
+    config = Part2Config(steps=2000, snapshots=(0, 2000), robustness_seeds=4, grid_points=11,
+                         scan_learning_rates=(0.05, 2.0), scan_init_stds=(0.5, 1.0), escape_steps=10, nudges=1)
+    result = run(config, RunContext(device=torch.device("cpu"), seed=0, out_dir=tmp_path, data_dir=tmp_path))
+    seeds = result.robustness_seeds
+    recount = {(rate, std): sum(_solves(_xor_forward(_xor_train(s, std, rate, config.steps, True), True)[1],
+                                        config.confident) for s in seeds)
+               for rate in config.scan_learning_rates for std in config.scan_init_stds}
+    assert len(set(recount.values())) > 1, f"the settings must differ for this test to see a mix-up: {recount}"
+    assert {(row.learning_rate, row.init_std): row.solved for row in result.scan} == recount
+
+
 def test_part2_reported_seed_is_the_first_that_solves_and_its_outputs_are_the_reported_ones(saved, xor_study):
     """Summary row 2: the tanh network's outputs on (0,0), (0,1), (1,0), (1,1), of the seed the report names."""
     _, parts = saved
