@@ -372,7 +372,10 @@ def _p4_examples_transfer(out, r):
         return [], []
     transfer = [name for name, e in rows if e["retrained_prediction"] != e["label"]]
     if not transfer:
-        return [f"none of the {len(rows)} worked examples transfers"], ["worked examples transfer"]
+        # what the other two branches print ("all 4 worked examples transfer:", "1 of the 4 worked examples transfers
+        # (...)"); the bare words would match this branch's own "transfers" too
+        return ([f"none of the {len(rows)} worked examples transfers"],
+                ["worked examples transfer:", "worked examples transfer (", "worked examples transfers ("])
     # "none of the N worked examples", not any "none of the" of the report ("frees none of them" is Part 2's)
     if len(transfer) == len(rows):
         return [f"all {len(rows)} worked examples transfer"], [f"none of the {len(rows)} worked examples"]

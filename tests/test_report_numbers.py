@@ -117,6 +117,18 @@ def test_part3_numbers_in_the_pdf_equal_the_saved_results(report):
     assert f"Accuracy {accuracies} {percent(r3['test_accuracy'], 2)}" in text
 
 
+def test_part4_targeted_work_sentence_names_targeted_first(report):
+    """4.2 compares the two attacks' work in one sentence, targeted first then untargeted ("a median of 61 steps
+    against 44", or in the other branch "(median 61 steps and ..., against 44 and ..."): swapped medians would say
+    the opposite of the numbers."""
+    parts, text = report
+    u, t = parts["part4"]["result"]["untargeted"], parts["part4"]["result"]["targeted"]
+    assert u["steps"]["median"] != t["steps"]["median"], "equal medians cannot show a swap"
+    found = (re.findall(r"a median of (\S+) steps against (\S+?),", text)
+             or re.findall(r"\(median (\S+) steps and .{1,60}? against (\S+) and", text))
+    assert found == [(fixed(t["steps"]["median"], 0), fixed(u["steps"]["median"], 0))], found
+
+
 def test_the_quick_run_can_tell_the_swaps_apart(report):
     """The tests above only catch a swap if the swapped numbers differ; make sure they do."""
     parts, _ = report
