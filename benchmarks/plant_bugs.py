@@ -274,6 +274,99 @@ BUGS: list[Bug] = [
         ("tests/test_claims.py::test_every_sentence_of_the_quick_report_is_true", "tests/test_report_numbers.py"),
         "4.3(b): 'on the targeted ones it is less accurate (24.1% against 0.0%)': the word contradicts its numbers",
         "audit2 2026-12-06", render=True),
+    # ---- third audit (issue 29): ten bugs chosen at 16:21-16:25 by fresh reviewers (helpers 9-11) who read neither
+    # tests/ nor this list; three first picks repeated earlier bugs and were replaced. Verdicts below, after the run.
+    # ------------------------------------------------------------------ parts (4)
+    Bug("audit3-p3-epoch-loss-last-batch", "hw1/toolkit/training.py",
+        (("history.epoch_train_loss.append(float(epoch_losses.mean()))",
+          "history.epoch_train_loss.append(float(epoch_losses[-1]))"),),
+        "all",
+        "Part 3 Q2: each epoch's 'mean training loss' is the loss of the epoch's last batch alone (96 images in the full recipe), the "
+        "usual loss.item()-at-epoch-end slip: the sentence's 'mean training loss of the last epoch (x)' prints one "
+        "batch's loss, the overfitting verdict that compares it with the test loss ('same size' / 'test lower' / 'test "
+        "higher') can flip, and the training-curve figure's epoch-mean squares sit on single batches; the epoch "
+        "accuracies, test curves and weights are unchanged", "audit 3 (issue 29)",
+        (1, 2, 3, 4, 5),
+        False),
+    Bug("audit3-p4-finetune-targeted-rows-unshifted", "hw1/parts/part4_adversarial/retraining.py",
+        (("training_rows = torch.cat([train_pos[un_ok[train_pos]], n + train_pos[tg_ok[train_pos]]])",
+          "training_rows = torch.cat([train_pos[un_ok[train_pos]], train_pos[tg_ok[train_pos]]])"),),
+        "all",
+        "4.3(b): the training share's targeted adversarial images are taken from the untargeted rows of adversarial.pt "
+        "(offset n forgotten), so the fine-tuned network trains on the untargeted images (most of them twice) and on no "
+        "targeted one, while the text still counts 'N untargeted and M targeted' images in its training set; its "
+        "held-back accuracies, fresh attacks, finetuned.pt and retraining.pt's training_rows change", "audit 3 (issue 29)",
+        (1, 2, 3, 4, 5),
+        False),
+    Bug("audit3-p2-stuck-loss-by-position", "hw1/parts/part2_xor/study.py",
+        (('"loss": [float(s["loss"][row]) for s in tanh_snaps],', '"loss": [float(s["loss"][k]) for s in tanh_snaps],'),),
+        "all",
+        "2.2 'The seeds that fail': each failing seed's loss history is read at its position among the failing seeds "
+        "(k) instead of its row in the study, i.e. from the first seeds of the study, which solve XOR: the text's "
+        "'the N failing seeds have loss a-b' and the stuck table's Loss column show near-zero losses, and 'just above "
+        "(1/2) log 2' is dropped", "audit 3 (issue 29)",
+        (1, 2, 3, 4, 5),
+        False),
+    Bug("audit3-p5-guard-not-held-out", "hw1/parts/part5_beyond/defence.py",
+        (("guard_x = to_model_input(data.train_images[-held:]).to(device)",
+          "guard_x = to_model_input(data.train_images[:held]).to(device)"),
+         ("guard_y = data.train_labels[-held:].to(device)", "guard_y = data.train_labels[:held].to(device)")),
+        "all",
+        "5.2: the catastrophic-overfitting guard attacks the first training images, which the defended network trains "
+        "on, while the text calls them held-out; its checks (the percentages the text lists) and possibly when it fires "
+        "change", "audit 3 (issue 29)",
+        (1, 2, 3, 4, 5),
+        False),
+    # ------------------------------------------------------------------ toolkit (3)
+    Bug("audit3-bounded-masks-aliased", "hw1/toolkit/bounded.py",
+        (("masks.append(alive.clone())", "masks.append(alive)"),),
+        "all",
+        "5.2 robust accuracy: every budget of a curve reports the robust accuracy of its largest budget (the per-budget "
+        "masks alias one tensor that later budgets keep clearing), so the defended network's curve is flat",
+        "audit 3 (issue 29)",
+        (1, 2, 3, 4, 5),
+        False),
+    Bug("audit3-models-bias-bn1d-missed", "hw1/toolkit/models.py",
+        (("isinstance(following, (nn.BatchNorm1d, nn.BatchNorm2d))", "isinstance(following, nn.BatchNorm2d)"),),
+        "all",
+        "3.1: 'The N biases of the layers that feed a BatchNorm are redundant' says 128 instead of 192 (the fully "
+        "connected layer before BatchNorm1d is left out)", "audit 3 (issue 29)",
+        (1, 2, 3, 4, 5),
+        False),
+    Bug("audit3-universal-no-clamp", "hw1/toolkit/attacks.py",
+        (("perturbed = torch.clamp(images[index] + v, max=1.0)", "perturbed = images[index] + v"),),
+        "all",
+        "5.3: the universal perturbation is optimised on images pushed past the valid range (I + v > 1 on strokes) "
+        "instead of the clamped images it is measured on; universal.pt and the fooling rates, pixel counts and "
+        "classes of 5.3 change", "audit 3 (issue 29)",
+        (1, 2, 3, 4, 5),
+        False),
+    # ------------------------------------------------------------------ report templates and macros (3)
+    Bug("audit3-tpl-p5-l2-growth-ratio", "templates/answers/part5.html.j2",
+        (("({{ ((u|last).median_l2 / (u|first).median_l2 - 1)|pct(0) }} more)",
+          "({{ ((u|last).median_l2 / (u|first).median_l2)|pct(0) }} more)"),),
+        "all",
+        "5.1: the untargeted median L2's growth is printed as the ratio ('150% more') instead of the increase "
+        "('50% more')", "audit 3 (issue 29)",
+        (3, 4, 5),
+        True),
+    Bug("audit3-tpl-p4-linf-share-of-range", "templates/answers/part4.html.j2",
+        (("({{ (u.linf.median / 2)|pct(0) }} of the input range, on which",
+          "({{ u.linf.median|pct(0) }} of the input range, on which"),),
+        "all",
+        "4.1: the median largest pixel change is called twice its share of the input range (the range [-1, 1] spans 2)",
+        "audit 3 (issue 29)",
+        (3, 4),
+        True),
+    Bug("audit3-macro-shared-numbering", "hw1/rendering/report_macros.py",
+        (("self.counters[kind] = self.counters.get(kind, 0) + 1",
+          "self.counters[kind] = len(self.numbers) + 1"),),
+        "all",
+        "Figures and tables share one sequence: 'Table 7' instead of 'Table 1', figure numbers skip the tables' numbers, "
+        "in captions and in every 'see Figure N / Table N' sentence", "audit 3 (issue 29)",
+        (1, 2),
+        True),
+
 ]
 
 
@@ -309,7 +402,7 @@ def plant(bug: Bug, project: Path) -> str | None:
 
 
 def _env(project: Path) -> dict:
-    env = {k: v for k, v in os.environ.items() if k != "HW1_REPORT_DIR"}
+    env = {k: v for k, v in os.environ.items() if k not in ("HW1_REPORT_DIR", "HW1_CLAIMS_RUNS")}
     env["PYTHONPATH"] = str(project) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env.setdefault("HW1_DATA_DIR", str(REPO / "data"))
     env["PYTHONDONTWRITEBYTECODE"] = "1"
@@ -345,6 +438,7 @@ def run_bug(bug: Bug, all_tests: bool, keep: bool, timeout: int, exitfirst: bool
                 return "RUN FAILED", "(the planted copy's quick run failed)\n" + made.stderr[-1500:], \
                     time.perf_counter() - start
             env["HW1_REPORT_DIR"] = str(report)
+            env["HW1_CLAIMS_RUNS"] = str(report)  # test_claims checks every sentence of the planted report too
         if finished is not None and bug.render and not all_tests:
             # A finished quick run of every part, re-rendered by the copy (--report-only): the PDF the bug changes.
             report = folder / "report-bug"
@@ -355,6 +449,7 @@ def run_bug(bug: Bug, all_tests: bool, keep: bool, timeout: int, exitfirst: bool
                 return "RUN FAILED", "(re-rendering the finished run failed)\n" + made.stderr[-1500:], \
                     time.perf_counter() - start
             env["HW1_REPORT_DIR"] = str(report)
+            env["HW1_CLAIMS_RUNS"] = str(report)
         tests = [] if all_tests or bug.tests == "all" else list(bug.tests)
         command = [sys.executable, "-m", "pytest", "-q", "-rf", "-p", "no:cacheprovider", "--tb=line",
                    *(["-x"] if exitfirst else []), *tests]

@@ -160,7 +160,7 @@ def _p2_reported_network(out, r):
         (k for k, ok in enumerate(r["robustness_tanh_solved"]) if ok), r["seeds_tried"] - 1)
     assert r["reported_seed"] == first_solving
     if r["seeds_tried"] == 1:
-        return [f"those of seed {r['reported_seed']}, the seed given to the run, which solves XOR"], ["does not solve XOR"]
+        return [f"those of seed {r['reported_seed']}, the first seed we tried, which solves XOR"], ["does not solve XOR"]
     return [f"those of seed {r['reported_seed']}, the first seed", f"({r['seeds_tried']} seeds tried)"], []
 
 
@@ -423,10 +423,10 @@ def _p4_finetune(out, r):
     must.append(f"still misreads {_share_word(1 - c_un)} of the held-back untargeted images")
     clean_f, clean_c = g["finetuned"]["clean_accuracy"], g["control"]["clean_accuracy"]
     if abs(clean_f - clean_c) <= 0.003:
-        must.append("the same to within 0.3 points")
+        must.append("within 0.3 points of each other")
     else:
         must.append(f"{'higher' if clean_f > clean_c else 'lower'} by {num(abs(clean_f - clean_c) * 100, 2)} points")
-        must_not.append("the same to within 0.3 points")
+        must_not.append("within 0.3 points of each other")
     fresh = g["finetuned"]["fresh_untargeted"]["success_rate"]
     robust_no = "But it does not make the network robust to the attack itself"
     (must if fresh >= 0.6 else must_not).append(robust_no)

@@ -434,3 +434,16 @@ def test_part5_universal_perturbation_fooling_and_where_the_fooled_images_go_red
     assert headline["fooling_rate"] == pytest.approx(float(fooled.float().mean()), abs=2e-4), "fooling rate"
     assert headline["fooled_into"] == torch.bincount(perturbed[fooled], minlength=10).tolist(), \
         "the classes the fooled images go to"
+
+
+def test_part3_epoch_training_loss_is_the_mean_over_that_epochs_batches(saved):
+    """3.2's "mean training loss of the last epoch" (and the curve figure's epoch squares): each epoch's value is the
+    mean of that epoch's per-batch losses (the saved per-iteration curve), not one batch's loss."""
+    _, parts = saved
+    h = parts["part3"]["result"]["history"]
+    per_epoch = h["iterations_per_epoch"]
+    losses = np.asarray(h["iteration_loss"], dtype=np.float64)
+    assert len(h["epoch_train_loss"]) == len(losses) // per_epoch
+    for epoch, value in enumerate(h["epoch_train_loss"]):
+        batch = losses[epoch * per_epoch:(epoch + 1) * per_epoch]
+        assert value == pytest.approx(batch.mean(), rel=1e-4), f"epoch {epoch + 1}: {value} vs batch mean {batch.mean()}"

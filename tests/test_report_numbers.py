@@ -155,3 +155,26 @@ def test_part5_transfer_table_reads_made_on_rows_and_fed_to_columns(report):
     found = [i for i, row in enumerate(rows) if row in text]
     assert len(found) >= len(names) - 1, f"rows not in the PDF: {[rows[i] for i in set(range(len(rows))) - set(found)]}"
     assert any(i in found or j in found for i, j in asymmetric)
+
+
+def test_derived_shares_in_the_text_are_computed_from_the_saved_numbers(report):
+    """Numbers a template derives by arithmetic (not a field printed as it is): 4.1's median largest change as a
+    share of the input range [-1, 1] (which spans 2), in every sentence that gives it, and 5.1's growth of the
+    untargeted median L2 from the lowest to the highest stopping confidence, "(19% more)". Computed here."""
+    parts, text = report
+    u = parts["part4"]["result"]["untargeted"]
+    shares = re.findall(r"(\d+(?:\.\d+)?%) of the input range(?! per step)", text)
+    assert shares and set(shares) == {percent(u["linf"]["median"] / 2, 0)}, shares
+    if "part5" in parts and "Beyond the Assignment" in text:
+        rows = [row for row in parts["part5"]["result"]["confidence"] if row["attack"] == "untargeted"]
+        first, last = rows[0]["median_l2"], rows[-1]["median_l2"]
+        assert f"from {fixed(first, 2)} to {fixed(last, 2)} ({percent(last / first - 1, 0)} more)" in text
+
+
+def test_figures_and_tables_are_numbered_each_in_their_own_sequence(report):
+    """Figures 1, 2, 3, ... and Tables 1, 2, 3, ... each count on their own, as LaTeX numbers them: every number a
+    caption or a reference gives is in 1..N with none skipped (one shared counter would skip the other kind's)."""
+    _, text = report
+    for kind in ("Figure", "Table"):
+        numbers = {int(n) for n in re.findall(rf"\b{kind} (\d+)\b", text)}
+        assert numbers == set(range(1, max(numbers) + 1)), f"{kind} numbers: {sorted(numbers)}"
