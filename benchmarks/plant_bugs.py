@@ -275,7 +275,13 @@ BUGS: list[Bug] = [
         "4.3(b): 'on the targeted ones it is less accurate (24.1% against 0.0%)': the word contradicts its numbers",
         "audit2 2026-12-06", render=True),
     # ---- third audit (issue 29): ten bugs chosen at 16:21-16:25 by fresh reviewers (helpers 9-11) who read neither
-    # tests/ nor this list; three first picks repeated earlier bugs and were replaced. Verdicts below, after the run.
+    # tests/ nor this list; three first picks repeated earlier bugs and were replaced. Verdicts (tests of 34786d1-era,
+    # each bug against the test files likeliest to see it, 2026-12-06 17:15-18:25, under load): CAUGHT
+    # bounded-masks-aliased (test_part5_robustness), universal-no-clamp (test_part5), models-bias-bn1d-missed
+    # (test_part3); SURVIVED their subset: tpl-p5-l2-growth-ratio, tpl-p4-linf-share-of-range, macro-shared-numbering,
+    # p3-epoch-loss-last-batch, p2-stuck-loss-by-position (each caught since by a new test: test_report_numbers'
+    # derived shares and figure/table numbering, test_rederive's epoch loss and failing seeds' histories); not run:
+    # p4-finetune-targeted-rows-unshifted, p5-guard-not-held-out.
     # ------------------------------------------------------------------ parts (4)
     Bug("audit3-p3-epoch-loss-last-batch", "hw1/toolkit/training.py",
         (("history.epoch_train_loss.append(float(epoch_losses.mean()))",

@@ -447,3 +447,17 @@ def test_part3_epoch_training_loss_is_the_mean_over_that_epochs_batches(saved):
     for epoch, value in enumerate(h["epoch_train_loss"]):
         batch = losses[epoch * per_epoch:(epoch + 1) * per_epoch]
         assert value == pytest.approx(batch.mean(), rel=1e-4), f"epoch {epoch + 1}: {value} vs batch mean {batch.mean()}"
+
+
+def test_part2_failing_seeds_loss_histories_are_their_own(saved):
+    """2.2's table of the seeds that fail: each row's loss history is that seed's, not another study seed's. Its first
+    value is the loss of the seed's initial network (drawn here) and its last the seed's final loss in the study."""
+    _, parts = saved
+    c, r = parts["part2"]["config"], parts["part2"]["result"]
+    steps = [s for s in c["snapshots"] if s <= c["steps"]]
+    for row in r["stuck"]:
+        start = _xor_forward(_xor_start(row["seed"], c["init_std"]), True)[1]
+        assert row["loss"][0] == pytest.approx(_bce(start), rel=1e-6), f"seed {row['seed']}: loss at step 0"
+        if steps[-1] == c["steps"]:
+            final = r["robustness_tanh_loss"][r["robustness_seeds"].index(row["seed"])]
+            assert row["loss"][-1] == pytest.approx(final, rel=1e-6), f"seed {row['seed']}: loss at the last step"
