@@ -304,19 +304,15 @@ def _p4_background(out, r):
 
 
 def _p4_examples_visible(out, r):
+    """4.1 gives the examples' largest changes as shares of the way from black to white, and no visibility words
+    decided by a threshold (0.30 and 0.32 would fall on two sides of one and read as different)."""
     examples = r["untargeted_examples"]
     if not examples:
         return [], []
-    # Bands with a margin: plainly visible from 0.5, faint up to 0.3, neither in between.
-    looks = ["plainly visible" if e["linf"] >= 0.5 else ("faint" if e["linf"] <= 0.3 else "dim") for e in examples]
-    if len(set(looks)) == 1:
-        phrase = {"plainly visible": "the added grey is plainly visible on the black background",
-                  "faint": "the added grey is faint, a dark grey",
-                  "dim": "the added grey is dim in"}[looks[0]]
-        return [phrase], ["we count 0.4"]
-    ordinals = ["first", "second", "third", "fourth"]
-    words = {"plainly visible": "plainly visible", "faint": "faint", "dim": "dim, neither plainly visible nor faint"}
-    return [f"in the {ordinals[k]} the added grey is {words[look]}" for k, look in enumerate(looks)], ["we count 0.4"]
+    shares = [pct(e["linf"] / 2, 0) for e in examples]
+    listed = shares[0] if len(shares) == 1 else ", ".join(shares[:-1]) + " and " + shares[-1]
+    return ([f"that is {listed} of the way at the most-changed pixel"],
+            ["plainly visible", "the added grey is faint", "the added grey is dim"])
 
 
 def _share_word(value):
