@@ -140,6 +140,11 @@ def _p2_start_linear(out, r):
     return [neutral, num(largest, 2)], [yes, no]  # within the margin of 0.5: no claim either way
 
 
+def _listing(items: list[str]) -> str:
+    """"a", "a and b", "a, b and c": how the templates' listing() joins names."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
 def _p2_corners(out, r):
     final = r["snapshot_hidden"][-1]
     groups: dict[tuple[int, int], list[str]] = {}
@@ -147,7 +152,7 @@ def _p2_corners(out, r):
         groups.setdefault((1 if h1 > 0 else -1, 1 if h2 > 0 else -1), []).append(f"({a},{b})")
     phrases = []
     for (s1, s2), names in groups.items():
-        names_text = " and ".join(names) if len(names) <= 2 else ", ".join(names[:-1]) + " and " + names[-1]
+        names_text = _listing(names)
         phrases.append(f"{names_text} {'at' if max(1 - abs(v) for h in final for v in h) < 0.1 else 'towards'} "
                        f"$({s1}, {s2})$")
     return phrases, []
@@ -310,7 +315,7 @@ def _p4_examples_visible(out, r):
     if not examples:
         return [], []
     shares = [pct(e["linf"] / 2, 0) for e in examples]
-    listed = shares[0] if len(shares) == 1 else ", ".join(shares[:-1]) + " and " + shares[-1]
+    listed = _listing(shares)
     return ([f"that is {listed} of the way at the most-changed pixel"],
             ["plainly visible", "the added grey is faint", "the added grey is dim"])
 
@@ -375,7 +380,7 @@ def _p4_examples_transfer(out, r):
     # "none of the N worked examples", not any "none of the" of the report ("frees none of them" is Part 2's)
     if len(transfer) == len(rows):
         return [f"all {len(rows)} worked examples transfer"], [f"none of the {len(rows)} worked examples"]
-    listed = transfer[0] if len(transfer) == 1 else ", ".join(transfer[:-1]) + " and " + transfer[-1]
+    listed = _listing(transfer)
     return ([f"{len(transfer)} of the {len(rows)} worked examples transfer", f"({listed})"],
             [f"none of the {len(rows)} worked examples"])
 
