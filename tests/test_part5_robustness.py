@@ -87,6 +87,45 @@ def test_guard_restores_the_best_weights_and_stops_on_a_collapse():
     assert float(model.scale.detach()) == 10.0  # the best weights are back
 
 
+
+def test_the_guard_checks_held_out_training_images_the_defence_never_trains_on(monkeypatch):
+    """5.2 calls the guard's images held out: none may be among the images the defended network trains on, and
+    none may be a test image (the report's robust accuracy is measured there)."""
+    import dataclasses
+
+    import hw1.toolkit.training as training
+    from hw1.parts.part5_beyond.config import Part5Config
+    from hw1.parts.part5_beyond.defence import train_defended
+    from hw1.toolkit.data import MNIST
+
+    # 40 training images, each filled with its own index, so an image's content names it.
+    n, held = 40, 8
+    train = torch.arange(n, dtype=torch.uint8)[:, None, None].expand(n, 28, 28).contiguous()
+    data = MNIST(train_images=train, train_labels=torch.arange(n) % 10,
+                 test_images=torch.full((5, 28, 28), 200, dtype=torch.uint8), test_labels=torch.zeros(5, dtype=torch.int64),
+                 source="made up in the test")
+    seen = {}
+
+    class RecordingGuard:
+        def __init__(self, images, labels, *args, **kwargs):
+            seen["guard"] = images.detach().cpu()
+
+    def recording_train_cnn(recipe, data, *args, **kwargs):
+        seen["trained_on"] = data.train_images.clone()
+        return None, None
+
+    monkeypatch.setattr(training, "RobustnessGuard", RecordingGuard)
+    monkeypatch.setattr(training, "train_cnn", recording_train_cnn)
+    config = dataclasses.replace(Part5Config.preset(quick=True), guard_images=held)
+    train_defended(config, data, torch.device("cpu"), seed=0, initial=None)
+
+    guard_ids = set(((seen["guard"][:, 0, 0, 0] + 1) * 127.5).round().long().tolist())  # back from [-1, 1]
+    trained_ids = set(seen["trained_on"][:, 0, 0].long().tolist())
+    assert len(guard_ids) == held, "the guard must check the configured number of distinct images"
+    assert not guard_ids & trained_ids, f"guard images {sorted(guard_ids & trained_ids)} are also trained on"
+    assert guard_ids | trained_ids == set(range(n)), "every training image is either trained on or held out"
+    assert 200 not in guard_ids, "the guard must not check test images"
+
 def _independent_robust_accuracy(model, x, y, budget, steps, step_size, seed):
     """Robust accuracy under one-sided PGD, written here from the definition (not the product's code)."""
     upper = torch.clamp(1.0 - x, max=budget)
