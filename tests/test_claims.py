@@ -145,6 +145,11 @@ def _listing(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
+def _span(low: str, high: str) -> str:
+    """How Part 2's span() prints the range of a value over the failing runs."""
+    return f"{low} in every run" if low == high else f"between {low} and {high}"
+
+
 def _p2_corners(out, r):
     final = r["snapshot_hidden"][-1]
     groups: dict[tuple[int, int], list[str]] = {}
@@ -178,24 +183,26 @@ def _p2_stuck(out, r):
     must, must_not = [], []
     just_above = min(losses) > half and max(losses) < half + 0.01
     (must if just_above else must_not).append("just above")
-    low, high = num(min(losses), 5), num(max(losses), 5)
-    must.append(f"have loss {low} (all of them)" if low == high else f"have loss between {low} and {high}")
+    must.append(f"have loss {_span(num(min(losses), 5), num(max(losses), 5))}")
     shrinking = sum(d["grad_norm"][-1] < d["grad_norm"][-2] for d in stuck)
-    must.append("shrinks for every one of them" if shrinking == len(stuck) else f"shrinks for {shrinking} of the")
-    grad_top = max(d["grad_norm"][-1] for d in stuck)  # bounds round outward at the precision printed
-    grad_step = f"1e{math.floor(math.log10(grad_top)) - 1}"  # 2 significant digits
-    weight_bottom = min(d["weight_norm"][-1] for d in stuck)
-    must.append(f"gradient norm is at most {as_text(sig(_bound(grad_top, grad_step, up=True), 2))}")
-    must.append(f"(at least {num(_bound(weight_bottom, '0.1', up=False), 1)})")
+    must.append("they shrink for every seed" if shrinking == len(stuck) else f"they shrink for {shrinking} of the")
+    growing = sum(d["weight_norm"][-1] > d["weight_norm"][-2] for d in stuck)
+    must.append("are still growing for every seed" if growing == len(stuck) else f"are still growing for {growing} of them")
+    # The values as the table rounds them (the smallest and largest seed), not bounds rounded outward.
+    grads = [d["grad_norm"][-1] for d in stuck]
+    must.append(f"gradient norms are {_span(as_text(sig(min(grads), 2)), as_text(sig(max(grads), 2)))}")
+    weights = [d["weight_norm"][-1] for d in stuck]
+    must.append(f"the weight norms ({_span(num(min(weights), 1), num(max(weights), 1))})")
     eigen_top = max(d["hessian_max_eigenvalue"] for d in stuck)
     eigen_step = f"1e{math.floor(math.log10(eigen_top)) - 1}"
     must.append(f"largest eigenvalues of up to {as_text(sig(_bound(eigen_top, eigen_step, up=True), 2))}")
     if not any(d["longer_solved"] for d in stuck):
-        longer_loss = min(d["longer_loss"] for d in stuck)
-        longer_grad = max(d["longer_grad_norm"] for d in stuck)
-        longer_step = f"1e{math.floor(math.log10(longer_grad)) - 1}"
-        must.append(f"the loss stays at or above {num(_bound(longer_loss, '0.00001', up=False), 5)} while the gradient "
-                    f"norm falls to at most {as_text(sig(_bound(longer_grad, longer_step, up=True), 2))}")
+        longer_losses = [d["longer_loss"] for d in stuck]
+        longer_grads = [d["longer_grad_norm"] for d in stuck]
+        must.append(f"the losses are then {_span(num(min(longer_losses), 5), num(max(longer_losses), 5))} and the gradient "
+                    f"norms {_span(as_text(sig(min(longer_grads), 2)), as_text(sig(max(longer_grads), 2)))}")
+    # Bounds rounded outward read as contradicting the table's rounded values (a TA read of seed 12).
+    must_not += ["gradient norm is at most", "weight norm (at least", "the loss stays at or above"]
     eigen = [d["hessian_min_eigenvalue"] for d in stuck]
     largest = max(d["hessian_max_eigenvalue"] for d in stuck)
     if min(eigen) > 0 and max(eigen) < 0.01 * largest:  # "tiny": below 1% of the largest curvature
@@ -372,17 +379,18 @@ def _p4_examples_transfer(out, r):
     if not rows:
         return [], []
     transfer = [name for name, e in rows if e["retrained_prediction"] != e["label"]]
+    kept = [name for name, e in rows if e["retrained_prediction"] == e["label"]]
+    n = len(rows)
+    all_kept = f"reads the adversarial images of all {n} worked examples"
+    all_misread = f"misreads the adversarial images of all {n}"
     if not transfer:
-        # what the other two branches print ("all 4 worked examples transfer:", "1 of the 4 worked examples transfers
-        # (...)"); the bare words would match this branch's own "transfers" too
-        return ([f"none of the {len(rows)} worked examples transfers"],
-                ["worked examples transfer:", "worked examples transfer (", "worked examples transfers ("])
-    # "none of the N worked examples", not any "none of the" of the report ("frees none of them" is Part 2's)
-    if len(transfer) == len(rows):
-        return [f"all {len(rows)} worked examples transfer"], [f"none of the {len(rows)} worked examples"]
-    listed = _listing(transfer)
-    return ([f"{len(transfer)} of the {len(rows)} worked examples transfer", f"({listed})"],
-            [f"none of the {len(rows)} worked examples"])
+        return [all_kept], [all_misread, "worked examples ("]
+    if not kept:
+        return [all_misread], [all_kept]
+    # "misreads the adversarial image(s) of k of the n worked examples (a, b) and reads the other(s) (c) as the true digit"
+    return ([f"of {len(transfer)} of the {n} worked examples ({_listing(transfer)})",
+             f"({_listing(kept)}) as the true digit"],
+            [all_kept, all_misread, "worked examples transfer"])
 
 
 def _retraining_truth(out, r):
@@ -429,7 +437,7 @@ def _p4_finetune(out, r):
         must.append(f"{'higher' if clean_f > clean_c else 'lower'} by {num(abs(clean_f - clean_c) * 100, 2)} points")
         must_not.append("within 0.3 points of each other")
     fresh = g["finetuned"]["fresh_untargeted"]["success_rate"]
-    robust_no = "But it does not make the network robust to the attack itself"
+    robust_no = "It did not stop the attack, which has no limit on the perturbation's size"
     (must if fresh >= 0.6 else must_not).append(robust_no)
     return must, must_not
 def _p4_points_to_part5(out, r, shown_parts=()):

@@ -79,6 +79,11 @@ def save_figure(fig: plt.Figure, figures_dir: Path, name: str) -> Figure:
 
 
 
+def confidence_label(probability: float) -> str:
+    """A softmax confidence in whole percent, never rounded up to a certainty it is not: 0.996 is ">99%"."""
+    return f"{probability:.0%}" if probability < 0.995 else ">99%"
+
+
 def draw_digit(ax, image: np.ndarray) -> None:
     """An MNIST image on the fixed grey scale of the model's input range [-1, 1]."""
     ax.imshow(np.asarray(image).reshape(28, 28), cmap="gray", vmin=-1, vmax=1, interpolation="nearest")

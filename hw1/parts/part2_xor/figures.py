@@ -51,7 +51,7 @@ def _xor_points(ax, coordinates: np.ndarray, annotate: bool = True) -> None:
 
 
 def _snapshot_title(step: int, loss: float) -> str:
-    return f"step {step:,}, loss {loss:.3g}"
+    return f"step {step:,}, loss {loss:#.3g}"
 
 
 def _snapshot_grid(r, draw_panel, xlabel: str, ylabel: str, columns: int = 4) -> plt.Figure:
@@ -151,7 +151,7 @@ def _seeds_panel(r, ax) -> None:
                c=[GREEN if ok else RED for ok in r.robustness_tanh_solved], edgecolors="none")
     ax.scatter(np.ones_like(id_final) + jitter, id_final, s=10,
                c=[GREEN if ok else RED for ok in r.robustness_identity_solved], edgecolors="none")
-    ax.set_xticks([0, 1], ["tanh", "identity"])
+    ax.set_xticks([0, 1], ["tanh", "no activation"])
     ax.set_yscale("log")
     ax.set_ylim(_FLOOR, 2)
     ax.set_xlim(-0.5, 1.5)

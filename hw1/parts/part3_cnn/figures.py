@@ -15,6 +15,7 @@ from ...toolkit.plotting import (
     SMALLEST,
     STYLE,
     Figure,
+    confidence_label,
     load_npz,
     plt,
     save_figure,
@@ -28,11 +29,6 @@ def _trailing_mean(values: np.ndarray, window: int) -> np.ndarray:
     ends = np.arange(1, len(values) + 1)
     starts = np.maximum(0, ends - window)
     return (sums[ends] - sums[starts]) / (ends - starts)
-
-
-def _confidence(probability: float) -> str:
-    """A softmax confidence in whole percent, never rounded up to a certainty it is not: 0.996 is ">99%"."""
-    return f"{probability:.0%}" if probability < 0.995 else ">99%"
 
 
 def draw_training_curves(history, figures_dir: Path, name: str) -> Figure:
@@ -107,7 +103,7 @@ def draw(stored, artifacts_dir: Path, figures_dir: Path) -> dict[str, Figure]:
                 image = wrong["image"][k].astype(float) / 127.5 - 1.0  # the model's input scale
                 ax.imshow(image, cmap="gray", vmin=-1, vmax=1)
                 ax.set_title(f"true {wrong['label'][k]} → {wrong['prediction'][k]}\n"
-                             f"({_confidence(wrong['confidence'][k])})", fontsize=SMALLEST, pad=2)
+                             f"({confidence_label(wrong['confidence'][k])})", fontsize=SMALLEST, pad=2)
         fig.tight_layout(pad=0.2, h_pad=0.8, w_pad=0.2)
         figures["misclassified"] = save_figure(fig, figures_dir, "part3_misclassified")
     return figures

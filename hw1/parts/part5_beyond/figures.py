@@ -14,6 +14,7 @@ from ...toolkit.plotting import (
     SMALLEST,
     STYLE,
     Figure,
+    confidence_label,
     draw_digit,
     plt,
     save_figure,
@@ -102,17 +103,17 @@ def _universal(r, artifacts_dir: Path, figures_dir: Path) -> Figure:
         ax = fig.add_subplot(grid[0, k + 1])
         draw_digit(ax, np.clip(image.numpy() + v, None, 1.0))
         ax.set_title(f"{example.label} + $v$ → predicted {example.prediction}\n"
-                     f"({example.confidence:.0%})", fontsize=SMALLEST)
+                     f"({confidence_label(example.confidence)})", fontsize=SMALLEST)
     ax_curve = fig.add_subplot(grid[1, :2])
     budgets = [row.budget for row in r.universal]
     ax_curve.plot(budgets, [100 * row.fooling_rate for row in r.universal], "o-", color=RED,
                   label="universal $v$")
     ax_curve.plot(budgets, [100 * row.random_fooling_rate for row in r.universal], "s--", color=GREY,
-                  label="random, same $L_2$")
+                  label="random, $L_2$ at most that of $v$")
     ax_curve.set_xlabel("$L_\\infty$ budget of $v$ (input units)")
     ax_curve.set_ylabel("test images fooled (%)")
     ax_curve.set_ylim(0, 100)
-    ax_curve.legend(frameon=False, fontsize=SMALLEST)
+    ax_curve.legend(frameon=False, fontsize=SMALLEST, loc="upper left")
     ax_classes = fig.add_subplot(grid[1, 2:])
     into = np.asarray(r.universal_headline.fooled_into)
     ax_classes.bar(np.arange(10), 100 * into / max(into.sum(), 1), color=RED)
