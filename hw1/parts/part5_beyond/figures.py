@@ -29,30 +29,29 @@ def draw(stored, artifacts_dir: Path, figures_dir: Path) -> dict[str, Figure]:
 
 
 def _confidence(r, figures_dir: Path) -> Figure:
-    """5.1: transfer against the stopping confidence, with the perturbation size it costs."""
-    fig, (ax_transfer, ax_size) = plt.subplots(1, 2, figsize=(6.7, 2.5))
+    """5.1: transfer against the stopping confidence, and the perturbation size and steps it costs (one axis each)."""
+    fig, (ax_transfer, ax_l2, ax_steps) = plt.subplots(1, 3, figsize=(6.7, 2.6))
     for kind, colour, key, label in (("untargeted", BLUE, "transfer_misclassified", "untargeted: misclassified"),
                                      ("targeted", ORANGE, "transfer_hit_target", "targeted: classified as target")):
         rows = [row for row in r.confidence if row.attack == kind]
         odds = [np.log(t / (1 - t)) for t in (row.threshold for row in rows)]
-        ax_transfer.plot(odds, [100 * getattr(row, key) for row in rows], "o-", color=colour, label=label)
-        ax_size.plot(odds, [row.median_l2 for row in rows], "o-", color=colour, label=f"{kind}: median $L_2$")
-        ax_size.plot(odds, [row.median_steps / 10 for row in rows], "s--", color=colour, alpha=0.6,
-                     label=f"{kind}: median steps / 10")
+        ax_transfer.plot(odds, [100 * getattr(row, key) for row in rows], "o-", color=colour, label=label,
+                         clip_on=False)  # a marker at 100% sits on the frame, drawn whole
+        ax_l2.plot(odds, [row.median_l2 for row in rows], "o-", color=colour, label=kind)
+        ax_steps.plot(odds, [row.median_steps for row in rows], "o-", color=colour, label=kind)
     thresholds = sorted({row.threshold for row in r.confidence})
-    for ax in (ax_transfer, ax_size):
+    for ax in (ax_transfer, ax_l2, ax_steps):
         ax.set_xticks([np.log(t / (1 - t)) for t in thresholds], [f"{t:g}" for t in thresholds])
-        ax.set_xlabel("stopping confidence (log-odds axis)")
+        ax.set_xlabel("stopping confidence")
     ax_transfer.set_ylim(0, 100)
-    ax_transfer.set_ylabel("transfer to the retrained CNN (%)")
-    ax_transfer.legend(frameon=False, fontsize=SMALLEST, loc="lower right")
-    # Two quantities share this axis, so the label names both; the legend sits below the panel, where it
-    # hides no line.
-    ax_size.set_ylabel("median $L_2$ / median steps ÷ 10")
-    ax_size.set_ylim(bottom=0)
-    ax_size.legend(frameon=False, fontsize=SMALLEST, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=2)
-    ax_transfer.legend(frameon=False, fontsize=SMALLEST, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=1)
-    fig.tight_layout(w_pad=1.2)
+    ax_transfer.set_ylabel("transfer (%)")
+    ax_l2.set_ylabel("median $L_2$")
+    ax_steps.set_ylabel("median steps")
+    for ax in (ax_l2, ax_steps):
+        ax.set_ylim(bottom=0)
+    # One legend for the three panels, below them, where it hides no line.
+    fig.tight_layout(w_pad=1.5, rect=(0, 0.1, 1, 1))
+    fig.legend(*ax_transfer.get_legend_handles_labels(), frameon=False, fontsize=SMALLEST, loc="lower center", ncol=2)
     return save_figure(fig, figures_dir, "part5_confidence")
 
 
