@@ -131,7 +131,7 @@ def _bound(value: float, step: str, up: bool) -> float:
 def _p2_start_linear(out, r):
     largest = max(abs(v) for h in r["snapshot_hidden"][0] for v in h)
     yes, no = "The hidden layer is close to an affine map", "curved range"
-    neutral = "near the edge of tanh’s almost straight range"
+    neutral = "are a squashed, skewed copy of the unit square."  # the middle branch: no claim on linearity
     bound = num(_bound(largest, "0.01", up=True), 2)  # a bound, so rounded up: 0.2528 is "within 0.26"
     if largest < 0.45:
         return [yes, f"within {bound} of the origin"], [no, neutral]
@@ -147,7 +147,7 @@ def _listing(items: list[str]) -> str:
 
 def _span(low: str, high: str) -> str:
     """How Part 2's span() prints the range of a value over the failing runs."""
-    return f"{low} in every run" if low == high else f"between {low} and {high}"
+    return f"{low} for every seed" if low == high else f"between {low} and {high}"
 
 
 def _p2_corners(out, r):
@@ -193,9 +193,8 @@ def _p2_stuck(out, r):
     must.append(f"gradient norms are {_span(as_text(sig(min(grads), 2)), as_text(sig(max(grads), 2)))}")
     weights = [d["weight_norm"][-1] for d in stuck]
     must.append(f"the weight norms ({_span(num(min(weights), 1), num(max(weights), 1))})")
-    eigen_top = max(d["hessian_max_eigenvalue"] for d in stuck)
-    eigen_step = f"1e{math.floor(math.log10(eigen_top)) - 1}"
-    must.append(f"largest eigenvalues of up to {as_text(sig(_bound(eigen_top, eigen_step, up=True), 2))}")
+    eigen_tops = [d["hessian_max_eigenvalue"] for d in stuck]
+    must.append(f"against largest eigenvalues {_span(num(min(eigen_tops), 3), num(max(eigen_tops), 3))}")
     if not any(d["longer_solved"] for d in stuck):
         longer_losses = [d["longer_loss"] for d in stuck]
         longer_grads = [d["longer_grad_norm"] for d in stuck]
@@ -258,11 +257,11 @@ def _p3_curves_apart(out, r):
     train = [float(np.mean(batches[max(0, i - window):i])) for i in history["eval_iteration"]]
     gaps = [abs(t - s) for t, s in zip(history["test_accuracy"], train)]
     k = int(np.argmax(gaps))
-    everywhere = "The two curves agree within a point at every evaluation"
+    everywhere = "The training and test accuracy curves agree within a point at every evaluation"
     if gaps[k] <= 0.01:
         return [everywhere], ["furthest apart"]
     if k == 0:
-        return ["That is where the two curves are furthest apart"], [everywhere]
+        return ["That is where the training and test accuracy curves are furthest apart"], [everywhere]
     return [f"furthest apart at epoch {num(history['eval_epoch'][k], 2)}: test accuracy "
             f"{pct(history['test_accuracy'][k], 1)} against {pct(train[k], 1)} in training"], [everywhere]
 
@@ -344,7 +343,8 @@ def _p4_transfer_share(out, r):
     n = len(saved["label"]) // 2
     ok = saved["success"][:n]
     fooled = float((saved["retrained_prediction"][:n][ok] != saved["label"][:n][ok]).float().mean())
-    return [f"{_share_word(fooled)} of the images made for the first network ({pct(fooled, 1)})"], []
+    # the measured share itself (a word band such as 'about half' read wrong at 57.6% to a TA)
+    return [f"{pct(fooled, 1)} of the images made for the first network also fool"], ["of the images made for the first network ("]
 
 
 def _p4_transfer_comparison(out, r):
@@ -381,7 +381,7 @@ def _p4_examples_transfer(out, r):
     transfer = [name for name, e in rows if e["retrained_prediction"] != e["label"]]
     kept = [name for name, e in rows if e["retrained_prediction"] == e["label"]]
     n = len(rows)
-    all_kept = f"reads the adversarial images of all {n} worked examples"
+    all_kept = f"network reads the adversarial images of all {n} worked examples as the true digit"  # not "misreads"
     all_misread = f"misreads the adversarial images of all {n}"
     if not transfer:
         return [all_kept], [all_misread, "worked examples ("]
@@ -429,7 +429,9 @@ def _p4_finetune(out, r):
     key_tg = "higher" if f_tg > c_tg + 0.05 else ("lower" if f_tg < c_tg - 0.05 else "same")
     must.append(targeted[key_tg])
     must_not += [v for k, v in targeted.items() if k != key_tg]
-    must.append(f"still misreads {_share_word(1 - c_un)} of the held-back untargeted images")
+    must.append(f"still misreads {pct(1 - c_un, 1)} of the held-back untargeted")
+    undo = "further training on clean images alone did not undo them"  # said only where the control still misreads 40%+
+    (must if _share_word(1 - c_un) in ("all", "most", "about half") else must_not).append(undo)
     clean_f, clean_c = g["finetuned"]["clean_accuracy"], g["control"]["clean_accuracy"]
     if abs(clean_f - clean_c) <= 0.003:
         must.append("within 0.3 points of each other")

@@ -74,6 +74,8 @@ def _surface(w: np.ndarray, b: np.ndarray, z: np.ndarray, zlabel: str, cmap: str
     ax.tick_params(axis="z", pad=1)
     ax.view_init(elev=25, azim=-60)
     ax.set_box_aspect(None, zoom=0.9)
+    # The vertical axis is named above the plot: a 3-D z-label collides with the colour bar beside it.
+    ax.set_title(f"vertical axis and colour: {zlabel}", fontsize=9, pad=0)
     bar = fig.colorbar(surface, ax=ax, shrink=0.62, pad=0.06, aspect=16)
     bar.set_label(zlabel)
     bar.ax.yaxis.set_major_locator(ticker.MaxNLocator(nbins=5))

@@ -47,8 +47,10 @@ def draw_training_curves(history, figures_dir: Path, name: str) -> Figure:
             ax.plot(iterations, raw, color=BLUE, alpha=0.18, linewidth=0.6, label="train, per iteration")
             ax.plot(iterations, _trailing_mean(raw, window), color=BLUE, linewidth=1.2,
                     label=f"train, mean of the last {window} batches")
-            ax.plot(epochs, per_epoch_values, "s", color=BLUE, markersize=4, markerfacecolor="white",
-                    label="train, epoch mean")
+            # An epoch's mean belongs to the whole epoch: drawn at its middle, not its end (where it sat above the
+            # curve, read as a spike).
+            ax.plot(epochs - 0.5, per_epoch_values, "s", color=BLUE, markersize=4, markerfacecolor="white",
+                    label="train, epoch mean (mid-epoch)")
             ax.plot(history.eval_epoch, test, "o-", color=ORANGE, markersize=3.5, linewidth=1.2, label="test")
             ax.set_xlabel("epoch")
             ax.set_ylabel(label)
@@ -61,7 +63,8 @@ def draw_training_curves(history, figures_dir: Path, name: str) -> Figure:
         ax_acc.set_ylim(0.9, 1.0)
         ax_acc.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
         # Below the panels, never on a curve.
-        fig.legend(*ax_acc.get_legend_handles_labels(), frameon=False, loc="lower center", ncol=3)
+        legend = fig.legend(*ax_acc.get_legend_handles_labels(), frameon=False, loc="lower center", ncol=3)
+        legend.legend_handles[0].set_alpha(0.5)  # the faint per-iteration line, visible in the legend
         fig.tight_layout(w_pad=1.5, rect=(0, 0.13, 1, 1))
         return save_figure(fig, figures_dir, name)
 

@@ -31,8 +31,8 @@ def draw(stored, artifacts_dir: Path, figures_dir: Path) -> dict[str, Figure]:
 def _confidence(r, figures_dir: Path) -> Figure:
     """5.1: transfer against the stopping confidence, and the perturbation size and steps it costs (one axis each)."""
     fig, (ax_transfer, ax_l2, ax_steps) = plt.subplots(1, 3, figsize=(6.7, 2.6))
-    for kind, colour, key, label in (("untargeted", BLUE, "transfer_misclassified", "untargeted: misclassified"),
-                                     ("targeted", ORANGE, "transfer_hit_target", "targeted: classified as target")):
+    for kind, colour, key, label in (("untargeted", BLUE, "transfer_misclassified", "untargeted attack"),
+                                     ("targeted", ORANGE, "transfer_hit_target", "targeted attack")):
         rows = [row for row in r.confidence if row.attack == kind]
         odds = [np.log(t / (1 - t)) for t in (row.threshold for row in rows)]
         ax_transfer.plot(odds, [100 * getattr(row, key) for row in rows], "o-", color=colour, label=label,
@@ -112,7 +112,7 @@ def _universal(r, artifacts_dir: Path, figures_dir: Path) -> Figure:
     ax_curve.set_xlabel("$L_\\infty$ budget of $v$ (input units)")
     ax_curve.set_ylabel("test images fooled (%)")
     ax_curve.set_ylim(0, 100)
-    ax_curve.legend(frameon=False, fontsize=SMALLEST, loc="upper left")
+    ax_curve.legend(frameon=False, fontsize=SMALLEST, loc="lower right")
     ax_classes = fig.add_subplot(grid[1, 2:])
     into = np.asarray(r.universal_headline.fooled_into)
     ax_classes.bar(np.arange(10), 100 * into / max(into.sum(), 1), color=RED)
