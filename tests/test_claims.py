@@ -529,8 +529,10 @@ def _p5_worst_case(out, r):
         single, defended = rows["single-step (Goodfellow-style)"], rows["adversarially trained"]
         if b in single["budgets"]:
             extra = [sum(n["first_fooled"][n["budgets"].index(b)][1:]) for n in (single, defended)]
-            must.append(f"APGD fooled {count(extra[0])} of the single-step network's images that PGD had not fooled, "
-                        f"and {count(extra[1])} of the defended network's")
+            must.append(f"APGD fooled {count(extra[0])} of the single-step network's images that PGD had not fooled")
+            must.append(f"and {count(extra[1])} of the defended network's")
+            if single["budgets"][0] != b:  # counted among the images still robust at the smaller budget, and says so
+                must.append(f"(among those it still classified correctly at $b = {single['budgets'][0]}$)")
     return must, ["neither run ever fools", "Goodfellow et al.'s single-step network"]
 
 

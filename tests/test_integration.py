@@ -17,7 +17,7 @@ HEADINGS = [
     "2.1 XOR as an optimisation problem", "2.2 Gradient descent", "2.3 Without a hidden activation",
     "3.1 The network of the assignment’s architecture table", "3.2 Training and testing curves",
     "4.1 Untargeted adversarial images", "4.2 Targeted adversarial images", "4.3 A retrained network",
-    "5.1 Does attacking past 90% confidence raise transfer?", "5.2 Adversarial training", "5.3 One perturbation for every digit",
+    "5.1 Does attacking past 90% confidence raise transfer?", "5.2 Adversarial training", "5.3 One perturbation added to every image",
 ]
 
 

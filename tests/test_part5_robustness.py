@@ -332,3 +332,43 @@ def test_apgd_finds_at_least_what_pgd_finds_and_more_on_a_single_step_network(mn
     both = BoundedEvaluation(single, [pgd[0], *apgd]).robust_mask(x, y, [budget])[0]
     assert both.sum() <= first.sum() and (both <= first).all()
     assert both.sum() <= by_apgd.sum() + len(x) // 100, (int(both.sum()), int(by_apgd.sum()))
+
+
+def test_the_universal_random_control_stays_within_the_budget_with_at_most_vs_l2(monkeypatch, tmp_path):
+    """5.3's control: non-negative noise scaled to the L2 norm of v, then clipped to the same L-inf budget (the text
+    says so, and 'its L2 is at most that of v'). Run on a tiny network with one full-budget step, so that the scaled
+    noise exceeds the budget on some pixels and the clipping matters; every control is checked here."""
+    import dataclasses
+
+    import hw1.parts.part5_beyond.compute as compute
+    from hw1.parts.part5_beyond.config import Part5Config
+    from hw1.toolkit.data import MNIST
+    from hw1.toolkit.runtime import RunContext
+
+    torch.manual_seed(0)
+    model = Table1CNN().eval()
+    seen = []  # every perturbation measured: v, then its random control, per budget
+
+    def recording_predictions(network, test_x, v, device):
+        seen.append(v.detach().clone())
+        return torch.zeros(len(test_x), dtype=torch.int64)
+
+    monkeypatch.setattr(compute, "_perturbed_predictions", recording_predictions)
+    config = dataclasses.replace(Part5Config.preset(quick=True), universal_budgets=(0.25, 0.5),
+                                 universal_headline=0.5, universal_steps=1, universal_batch=8,
+                                 universal_step_fraction=1.0)
+    images = torch.randint(0, 256, (16, 28, 28), dtype=torch.uint8)
+    data = MNIST(train_images=images, train_labels=torch.arange(16) % 10, test_images=images[:4],
+                 test_labels=torch.zeros(4, dtype=torch.int64), source="made up in the test")
+    ctx = RunContext(device=torch.device("cpu"), seed=0, out_dir=tmp_path, data_dir=tmp_path)
+    (tmp_path / "artifacts").mkdir(exist_ok=True)
+    test_x = to_model_input(images[:4])
+    clean = {"original": torch.zeros(4, dtype=torch.int64)}
+    rows, _ = compute._universal_study(config, ctx, data, {"original": model}, test_x, clean, test_x, torch.zeros(4))
+    for k, budget in enumerate(config.universal_budgets):
+        v, control = seen[2 * k], seen[2 * k + 1]
+        assert control.min() >= 0, "the control must never erase ink"
+        assert control.max() <= budget + 1e-6, f"control reaches {float(control.max()):.3f} past the budget {budget}"
+        assert float(control.norm()) <= float(v.norm()) + 1e-5, "the control's L2 must be at most that of v"
+        assert float(control.norm()) < float(v.norm()) - 1e-3, "here the clipping must bite (the test's premise)"
+        assert rows[k].random_l2 == pytest.approx(float(control.norm()), rel=1e-6)

@@ -124,5 +124,5 @@ def _draw_target_grid(pair_grid_index, saved: dict, figures_dir: Path) -> Figure
                 ax.set_ylabel(str(s), fontsize=10, rotation=0, labelpad=8, va="center")
     fig.supxlabel("target digit", fontsize=10, y=0.005)
     fig.supylabel("true digit", fontsize=10, x=0.005)
-    fig.tight_layout(pad=0.2, w_pad=0.1, h_pad=0.1)
+    fig.tight_layout(pad=0.2, w_pad=0.1, h_pad=0.1, rect=(0.03, 0.02, 1, 1))  # room for the row labels beside "true digit"
     return save_figure(fig, figures_dir, "part4_target_grid")

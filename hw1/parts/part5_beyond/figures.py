@@ -106,13 +106,13 @@ def _universal(r, artifacts_dir: Path, figures_dir: Path) -> Figure:
     ax_curve = fig.add_subplot(grid[1, :2])
     budgets = [row.budget for row in r.universal]
     ax_curve.plot(budgets, [100 * row.fooling_rate for row in r.universal], "o-", color=RED,
-                  label="universal $v$")
+                  label="universal")
     ax_curve.plot(budgets, [100 * row.random_fooling_rate for row in r.universal], "s--", color=GREY,
-                  label="random, $L_2$ at most that of $v$")
+                  label="random")
     ax_curve.set_xlabel("$L_\\infty$ budget of $v$ (input units)")
     ax_curve.set_ylabel("test images fooled (%)")
     ax_curve.set_ylim(0, 100)
-    ax_curve.legend(frameon=False, fontsize=SMALLEST, loc="lower right")
+    ax_curve.legend(frameon=False, fontsize=SMALLEST, loc="upper left")  # short labels: clear of both curves
     ax_classes = fig.add_subplot(grid[1, 2:])
     into = np.asarray(r.universal_headline.fooled_into)
     ax_classes.bar(np.arange(10), 100 * into / max(into.sum(), 1), color=RED)
