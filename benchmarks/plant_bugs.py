@@ -372,6 +372,76 @@ BUGS: list[Bug] = [
         "in captions and in every 'see Figure N / Table N' sentence", "audit 3 (issue 29)",
         (1, 2),
         True),
+    # ---- fourth audit (issue 29): ten bugs chosen by a fresh reviewer from the product code at a5e0101 before
+    # reading tests/ (list written to /tmp/audit4/bugs.md first), each run against the whole suite.
+    # ------------------------------------------------------------------ parts (4)
+    Bug("audit4-p2-initial-hidden-last-snapshot", "hw1/parts/part2_xor/compute.py",
+        (("initial_hidden_max_abs=float(np.abs(np.array(hidden_at[0])).max()),",
+          "initial_hidden_max_abs=float(np.abs(np.array(hidden_at[-1])).max()),"),),
+        "all",
+        "2.2 'What the figures show': the largest |h| 'at step 0' is read at the last snapshot (about 1.00, tanh "
+        "saturated), so the start is called 'already in tanh's curved range' instead of a near-affine copy of the square",
+        "audit 4 (issue 29)", (1, 2, 3, 4, 5), False),
+    Bug("audit4-p3-largest-fall-sign", "hw1/parts/part3_cnn/result.py",
+        (("drops = [(accuracy[k - 1] - accuracy[k], k) for k in range(1, len(accuracy))]",
+          "drops = [(accuracy[k] - accuracy[k - 1], k) for k in range(1, len(accuracy))]"),),
+        "all",
+        "Part 3 Q2: 'Test accuracy's largest fall between two evaluations is N points, from a to b' reports the largest "
+        "rise (sign flipped), with its BatchNorm explanation, when the test curve only rises",
+        "audit 4 (issue 29)", (1, 2, 3, 4, 5), False),
+    Bug("audit4-p4-targeted-summary-untargeted-preds", "hw1/parts/part4_adversarial/compute.py",
+        (("targeted=_summary(targeted, images, labels, targets, tg_probs, tg_pred, retrained_clean_pred, config.max_steps),",
+          "targeted=_summary(targeted, images, labels, targets, tg_probs, un_pred, retrained_clean_pred, config.max_steps),"),),
+        "all",
+        "4.3(a): the targeted images' transfer numbers (misclassified by the retrained network, landing on the target) "
+        "are computed from the retrained network's predictions on the untargeted images (copy-paste of un_pred)",
+        "audit 4 (issue 29)", (1, 2, 3, 4, 5), False),
+    Bug("audit4-p5-random-control-unclipped", "hw1/parts/part5_beyond/compute.py",
+        (("random = (noise / noise.norm() * v.norm()).clamp(max=budget)",
+          "random = noise / noise.norm() * v.norm()"),),
+        "all",
+        "5.3: the random control is not clipped to the L-inf budget (pixels above the budget): its L2 equals v's "
+        "exactly (the table's random L2 column, against 'slightly less after clipping') and its fooling rate changes",
+        "audit 4 (issue 29)", (1, 2, 3, 4, 5), False),
+    # ------------------------------------------------------------------ toolkit (3)
+    Bug("audit4-attacks-upper-by-position", "hw1/toolkit/attacks.py",
+        (("delta[still] = project(updated, upper[still])", "delta[still] = project(updated, upper[keep])"),),
+        "all",
+        "Parts 4 and 5: once some images of a batch have stopped, each remaining image is projected with another "
+        "image's upper bound 1 - I (indexed by position among the active images, not by image): I_pert may exceed 1 "
+        "or be held below it, so adversarial.pt, the step counts, L-inf/L2 sizes and success rates change",
+        "audit 4 (issue 29)", (1, 2, 3, 4, 5), False),
+    Bug("audit4-dlr-denominator-second", "hw1/toolkit/bounded.py",
+        (("(ordered[:, 0] - ordered[:, 2] + 1e-12)", "(ordered[:, 0] - ordered[:, 1] + 1e-12)"),),
+        "all",
+        "5.2: the DLR loss divides by z_1 - z_2 instead of z_1 - z_3 (Croce and Hein): on a correctly classified image "
+        "it is the constant -1, so APGD-DLR fools nothing; robust accuracies and 'APGD fooled N of ...' change",
+        "audit 4 (issue 29)", (1, 2, 3, 4, 5), False),
+    Bug("audit4-architecture-shape-with-batch", "hw1/toolkit/models.py",
+        (('"output_shape": list(output.shape[1:]),', '"output_shape": list(output.shape),'),),
+        "all",
+        "3.1's architecture table: every output shape keeps the batch dimension (1 × 32 × 28 × 28, 1 × 10)",
+        "audit 4 (issue 29)", (1, 2, 3, 4, 5), False),
+    # ------------------------------------------------------------------ report macros and templates (3)
+    Bug("audit4-cite-numbered-from-zero", "hw1/rendering/report_macros.py",
+        (("number = self.numbering.citations.setdefault(key, len(self.numbering.citations) + 1)",
+          "number = self.numbering.citations.setdefault(key, len(self.numbering.citations))"),),
+        "all",
+        "every citation and bibliography entry numbered from [0]: the first reference cited is [0], the last one off by one",
+        "audit 4 (issue 29)", (1, 2, 3, 4, 5), True),
+    Bug("audit4-tpl-p5-universal-share-of-classes", "templates/answers/part5.html.j2",
+        (("{% set share = top / (h.fooled_into|sum or 1) %}", "{% set share = top / (h.fooled_into|length or 1) %}"),),
+        "all",
+        "5.3: the share of fooled images sent to the most common class is divided by the 10 classes, not by the fooled "
+        "images ('N of the M (1500.0%) go to the same class', or 'spread over several classes' when they are not)",
+        "audit 4 (issue 29)", (3, 4, 5), True),
+    Bug("audit4-tpl-p3-99-percent-units", "templates/answers/part3.html.j2",
+        (("{% if r.test_accuracy >= 0.99 %}above{% else %}<b>below</b>{% endif %}",
+          "{% if r.test_accuracy >= 99 %}above{% else %}<b>below</b>{% endif %}"),),
+        "all",
+        "Part 3 Q2: the accuracy (a fraction) is compared with 99 (a percentage), so a full run's 99.3% is called "
+        "'below the 99% requirement' (the quick run's 97% reads 'below' either way)",
+        "audit 4 (issue 29)", (3,), True),
 
 ]
 
