@@ -265,3 +265,42 @@ def test_formulas_reach_weasyprint_as_files_named_by_content(tmp_path):
     assert {(folder / name).read_bytes() for name in names} == {first, second}
     page = formulas_as_files(f"<p>{formula(second)}</p>", tmp_path)
     assert [(p.read_bytes()) for p in folder.glob("*.svg")] == [second]
+
+
+def test_each_document_keeps_its_own_caches_so_a_second_render_recomputes_nothing(tmp_path, monkeypatch):
+    """hw1.pdf and a hand-in are written into one folder (the hand-in while hw1.pdf is laid out). Each render
+    keeps on disk only the formulas, font subsets and formula drawings it used: were the two documents to share
+    those files, the hand-in's would overwrite hw1.pdf's, and every --report-only would typeset and subset
+    hw1.pdf's other formulas and glyphs again (2.6 s of a 12 s render on a 2-core AVX2 machine)."""
+    from hw1.rendering import mathtex
+    from hw1.rendering.speedups import pdf_cache
+
+    from helpers import copy_templates, edit_text
+
+    templates = copy_templates(tmp_path / "combined")  # hw1.pdf's answers say more than the hand-in's
+    edit_text(templates / "answers" / "part1.html.j2", "{% macro q1() %}",
+              "{% macro q1() %}<p>Only here: $\\zeta_9 = \\tfrac{5}{11}$ and a letter no other text uses, \u00de.</p>")
+    context = _context(tmp_path)
+    Renderer(templates).write(context, tmp_path)
+    Renderer().write({**context, "handin": "a", "run_record": False}, tmp_path, stem="hw1a")
+
+    # a fresh process: nothing in memory, everything from the files on disk
+    mathtex._DISK_CACHE.clear()
+    for kept in (pdf_cache._SUBSETS, pdf_cache._FORMULA_DRAWINGS, pdf_cache._PDF_CACHE_SEEN):
+        kept.clear()
+    on_disk: dict[str, set] = {}
+    real_load = pdf_cache.load
+
+    def load(path):
+        real_load(path)
+        on_disk["subsets"], on_disk["drawings"] = set(pdf_cache._SUBSETS), set(pdf_cache._FORMULA_DRAWINGS)
+
+    def no_typesetting(tex, display):
+        raise AssertionError(f"${tex}$ typeset again: hw1.pdf's formula cache lost it")
+
+    monkeypatch.setattr(pdf_cache, "load", load)
+    monkeypatch.setattr(mathtex, "_typeset", no_typesetting)
+    Renderer(templates).write(context, tmp_path)
+    if pdf_cache.installed():  # the speed-ups are on (a checked WeasyPrint): nothing subset or drawn afresh
+        assert pdf_cache._USED_SUBSETS and pdf_cache._USED_SUBSETS <= on_disk["subsets"]
+        assert pdf_cache._USED_DRAWINGS and pdf_cache._USED_DRAWINGS <= on_disk["drawings"]

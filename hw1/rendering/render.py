@@ -137,7 +137,7 @@ class Renderer:
         wrote it, keep that PDF instead of laying it out again (hw1/rendering/unchanged.py)."""
         if self.draft:
             stem = f"{stem}-draft"  # a proofreading copy: never the file handed in
-        cache = out_dir / "figures" / "math-cache.json"
+        cache, pdf_cache_file = _cache_files(out_dir, stem)
         mathtex.load_cache(cache)
         page = self.render_html(context, out_dir)
         cache.parent.mkdir(parents=True, exist_ok=True)
@@ -159,7 +159,7 @@ class Renderer:
             self.info = RenderInfo(pages=kept["pages"], questions=kept["questions"], pages_file=pages_path,
                                    warnings=_title_warnings(page), kept=True)
             return html_path, pdf_path
-        document = _render_pdf(page, out_dir, pdf_path, cache.parent / pdf_cache.PDF_CACHE)
+        document = _render_pdf(page, out_dir, pdf_path, pdf_cache_file)
         write_text_atomic(html_path, page)
         questions = _question_pages(document, _headings(page))
         write_text_atomic(pages_path, f"{pdf_path.name}: {len(document.pages)} pages\n" + "".join(
@@ -170,6 +170,15 @@ class Renderer:
             unchanged.remember(out_dir, stem, pdf_path, render_key, {"pages": len(document.pages),
                                                                      "questions": questions})
         return html_path, pdf_path
+
+
+def _cache_files(out_dir: Path, stem: str) -> tuple[Path, Path]:
+    """The formula cache and the PDF cache of one document: figures/math-cache.json and pdf-cache.json for
+    hw1.pdf, math-cache-hw1a.json ... for the others. Each render keeps only what it used, so documents
+    sharing one file would each overwrite the others' entries (and the hand-ins are written while hw1.pdf is)."""
+    suffix = "" if stem == "hw1" else f"-{stem}"
+    figures = out_dir / "figures"
+    return figures / f"math-cache{suffix}.json", figures / pdf_cache.PDF_CACHE.replace(".json", f"{suffix}.json")
 
 
 def _render_pdf(page: str, out_dir: Path, pdf_path: Path, cache_file: Path):

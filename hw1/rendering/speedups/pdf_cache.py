@@ -3,7 +3,8 @@
 Measured on a warm re-render (--watch, 28-page report): font subsetting and drawing the formulas' SVG
 paths were about half of WeasyPrint's time. Both are pure functions of their input, so they are cached by
 that input: in memory for the life of the process (--watch), and on disk beside the formula cache
-(<out>/figures/pdf-cache.json), so a cold --report-only after an edit reuses what did not change.
+(<out>/figures/pdf-cache.json for hw1.pdf, pdf-cache-hw1a.json for a hand-in, ...), so a cold --report-only
+after an edit reuses what did not change.
 A warm process also keeps WeasyPrint's image cache (formulas, and figure files while unchanged) and each
 kept figure's PDF image, so it decodes no PNG twice. The PDF is the same as without the caches
 (tests/test_render.py, tests/test_write_like_latex.py).
