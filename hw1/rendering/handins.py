@@ -12,6 +12,7 @@ inputs are the previous render's (the other due date's answers were edited) keep
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -64,6 +65,8 @@ def start(renderer, context: dict[str, Any], out_dir: Path) -> Callable[[], list
     pid = os.fork()
     if pid == 0:  # the child: render, report, leave without running the parent's cleanup
         os.close(read_end)
+        with contextlib.suppress(OSError):  # hw1.pdf, the longer layout, goes first where the cores are contended:
+            os.nice(10)  # measured with benchmarks/bench_rerender.py on 2 cores: --report-only 9.54 s -> 9.06 s
         status = 0
         try:
             message = {"done": _render_all(renderer, context, out_dir)}
