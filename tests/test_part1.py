@@ -50,6 +50,25 @@ def test_saved_surfaces_match_formulas_at_the_assignments_setting(tmp_path):
     np.testing.assert_allclose(arrays["ce_grad_w"], s - 0.5, rtol=1e-9, atol=1e-15)
 
 
+def test_where_the_l2_gradient_peaks_is_found_from_the_formula_written_here(tmp_path):
+    """1.3's "largest at |z| = ...": on the saved grid, the |w + b| where |2 (s - 0.5) s (1 - s)| is largest
+    (found here, not with the product's argmax), and near the analytic peak of that function of z (about 1.32)."""
+    config = Part1Config(grid_points=41)
+    ctx = RunContext(device=torch.device("cpu"), seed=0, out_dir=tmp_path, data_dir=tmp_path)
+    result = run(config, ctx)
+    axis = np.load(tmp_path / "artifacts" / "part1.npz")["w"]
+    z = np.add.outer(axis, axis)  # every w + b of the grid
+    s = 1.0 / (1.0 + np.exp(-z))
+    gradient = np.abs(2 * (s - 0.5) * s * (1 - s))
+    assert math.isclose(result.l2_grad_abs_max, gradient.max(), rel_tol=1e-9)
+    assert math.isclose(result.l2_grad_abs_max_at_z, abs(z.flat[np.argmax(gradient)]), abs_tol=1e-9)
+    fine = np.linspace(0.0, 10.0, 100_001)
+    t = 1.0 / (1.0 + np.exp(-fine))
+    analytic_peak = fine[np.argmax(np.abs(2 * (t - 0.5) * t * (1 - t)))]
+    step = axis[1] - axis[0]
+    assert abs(result.l2_grad_abs_max_at_z - analytic_peak) <= step, (result.l2_grad_abs_max_at_z, analytic_peak)
+
+
 def test_losses_match_their_definitions():
     w = torch.tensor([-3.0, 0.0, 2.0], dtype=torch.float64)
     b = torch.tensor([1.0, 0.0, 0.5], dtype=torch.float64)

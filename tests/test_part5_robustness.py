@@ -281,6 +281,18 @@ def test_pgd_drops_images_fooled_at_its_last_step():
     assert fooled.tolist() == [False, True, True]
 
 
+def test_pgd_steps_are_the_stated_fraction_of_the_budget():
+    """5.2's PGD climbs in sign steps of budget * step_fraction: at b = 0.5 and 0.1, steps of 0.05, so an image
+    that needs 0.175 (pixel -0.175 against Threshold's 0) is fooled after 4 steps (0.20) and not after 3 (0.15);
+    steps of 0.1 would fool it after 2."""
+    images = torch.full((1, 1, 28, 28), -1.0)
+    images[0, 0, 0, 0] = -0.175
+    labels = torch.zeros(1, dtype=torch.int64)
+    for steps, fooled in ((2, False), (3, False), (4, True)):
+        found = SignPGD(steps=steps, step_fraction=0.1).fooled(Threshold(), images, labels, 0.5, None, False)
+        assert found.tolist() == [fooled], f"PGD-{steps} at b = 0.5: fooled {found.tolist()}, expected {fooled}"
+
+
 def _mlp_trained(mnist, single_step_eps: float | None, steps: int = 600):
     """A 784-256-10 ReLU network of our own, trained with Adam on 20,000 training images; with `single_step_eps`,
     Goodfellow et al.'s objective (half clean, half one constrained sign step of that size, no budget), as 5.2's

@@ -434,6 +434,17 @@ def test_part5_universal_perturbation_fooling_and_where_the_fooled_images_go_red
     assert headline["fooling_rate"] == pytest.approx(float(fooled.float().mean()), abs=2e-4), "fooling rate"
     assert headline["fooled_into"] == torch.bincount(perturbed[fooled], minlength=10).tolist(), \
         "the classes the fooled images go to"
+    # 5.3's transfer of v: the share of images whose prediction v changes, for each network against its OWN clean
+    # predictions (an image a network already misread is not "fooled" by v unless v changes its answer)
+    files = {"original": "cnn.pt", "retrained": "cnn_retrained.pt",
+             "single-step (Goodfellow-style)": "cnn_goodfellow_single_step.pt",
+             "adversarially trained": "cnn_adversarially_trained.pt"}
+    assert set(headline["transfer"]) == set(files), headline["transfer"]
+    for name, file in files.items():
+        other = load_network(out / "artifacts" / file)
+        changed = _logits(other, torch.clamp(x + v, max=1.0)).argmax(dim=1) != _logits(other, x).argmax(dim=1)
+        assert headline["transfer"][name] == pytest.approx(float(changed.float().mean()), abs=2e-4), \
+            f"v's fooling rate on the {name} network"
 
 
 def test_part3_epoch_training_loss_is_the_mean_over_that_epochs_batches(saved):
