@@ -178,3 +178,46 @@ def test_figures_and_tables_are_numbered_each_in_their_own_sequence(report):
     for kind in ("Figure", "Table"):
         numbers = {int(n) for n in re.findall(rf"\b{kind} (\d+)\b", text)}
         assert numbers == set(range(1, max(numbers) + 1)), f"{kind} numbers: {sorted(numbers)}"
+
+
+def test_each_reference_names_the_kind_and_number_of_what_it_links_to(request):
+    """"see Figure 3" links to a figure whose caption says "Figure 3.", "Table 2" to a table captioned "Table 2.":
+    every ref() of the answers, read in hw1.html (a reference that names the wrong kind would still count in
+    each sequence above, so that test cannot see it)."""
+    html = (_out(request) / "hw1.html").read_text()
+    references = re.findall(r'<a href="#([^"]+)">(Figure|Table) (\d+)</a>', html)
+    assert len(references) >= 10 and {kind for _, kind, _ in references} == {"Figure", "Table"}
+    for ident, kind, number in references:
+        target = re.search(rf'<(figure|caption) id="{re.escape(ident)}">(?:<img[^>]*>)?(?:<figcaption>)?<b>([^<]*)</b>',
+                           html)
+        assert target, f"reference to #{ident}: no figure or table caption with that id"
+        element, caption = target.groups()
+        assert (element == "figure") == (kind == "Figure"), f"'{kind} {number}' links to a {element} ({caption})"
+        assert caption == f"{kind} {number}.", f"'{kind} {number}' links to the one captioned '{caption}'"
+
+
+def test_the_learning_rate_schedule_is_stated_as_the_optimizer_ran_it(report):
+    """3.2's "it rises from A to B": A and B are the first and the largest learning rate of the run's one-cycle
+    schedule, read here from a PyTorch OneCycleLR built with the saved settings (not from the template's
+    arithmetic), printed with two significant digits (a power of ten below 0.001, as the report prints it)."""
+    import torch
+
+    parts, text = report
+    c, h = parts["part3"]["config"], parts["part3"]["result"]["history"]
+    optimizer = torch.optim.Adam([torch.zeros(1, requires_grad=True)], lr=c["max_lr"])
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=c["max_lr"], pct_start=c["warmup_fraction"],
+                                                   total_steps=c["epochs"] * h["iterations_per_epoch"])
+    rates = []
+    for _ in range(c["epochs"] * h["iterations_per_epoch"]):
+        rates.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        schedule.step()
+
+    def two_digits(value: float) -> str:
+        if value >= 1e-3:
+            return f"{value:.2g}"
+        mantissa, exponent = f"{value:.1e}".split("e")
+        return f"{mantissa}\u00d710\u2212{abs(int(exponent))}"
+
+    expected = f"it rises from {two_digits(rates[0])} to {two_digits(max(rates))}"
+    assert expected in text, (expected, re.findall(r"it rises from .{0,30}", text))
