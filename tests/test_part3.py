@@ -185,6 +185,17 @@ def test_real_mnist_through_the_data_layer(mnist, data_dir):
 # ---------------------------------------------------------------------------------- training
 
 @pytest.mark.slow
+def test_the_test_set_is_evaluated_at_the_stated_points_of_each_epoch(mnist):
+    """evals_per_epoch = 4 over 2 epochs of 8 iterations: evaluations after iterations 2, 4, 6, 8 of each epoch
+    (the last one at the epoch's end), counted here; the curve and 3.2's sentences are drawn from these."""
+    config = TrainConfig(epochs=2, train_subset=8 * 128, test_subset=200, evals_per_epoch=4)
+    _, history = train_cnn(config, mnist, torch.device("cpu"), seed=0)
+    expected = [2, 4, 6, 8, 10, 12, 14, 16]  # iterations since the start, 8 per epoch
+    assert history.eval_iteration == expected
+    assert len(history.test_accuracy) == len(expected)
+    assert history.eval_epoch == pytest.approx([k / 8 for k in expected])
+
+
 def test_short_training_beats_chance_and_weights_reload(mnist, tmp_path):
     config = TrainConfig(epochs=1, train_subset=3072, test_subset=1000, evals_per_epoch=1)
     model, history = train_cnn(config, mnist, torch.device("cpu"), seed=0)
