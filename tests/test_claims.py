@@ -687,6 +687,25 @@ def test_a_flipped_fact_is_caught(quick_report, tmp_path, monkeypatch):
     assert any(f.startswith("p2-step0-separable") for f in failures)
 
 
+def test_an_accuracy_past_99_percent_is_called_above_the_requirement(quick_report, tmp_path):
+    """The quick run's accuracy is below 99%, so its report cannot tell a right comparison from a wrong one (a
+    percentage compared with a fraction, say): set the saved accuracy to 99.31% and re-render."""
+    import shutil
+
+    from hw1.cli import main
+
+    out, _, _ = quick_report
+    copy = tmp_path / "report"
+    shutil.copytree(out, copy)
+    results = json.loads((copy / "results.json").read_text())
+    results["parts"]["part3"]["result"]["test_accuracy"] = 0.9931
+    (copy / "results.json").write_text(json.dumps(results))
+    assert main(["--report-only", "--out", str(copy)]) == 0
+    text = " ".join(report_text(copy / "hw1.html").split())
+    assert "99.31% test accuracy" in text
+    assert "above the 99% requirement" in text and "below the 99% requirement" not in text
+
+
 @pytest.mark.skipif(not os.environ.get("HW1_CLAIMS_RUNS"), reason="set HW1_CLAIMS_RUNS to full-run folders")
 @pytest.mark.parametrize("folder", [p for p in os.environ.get("HW1_CLAIMS_RUNS", "").split(":") if p])
 def test_every_sentence_of_a_full_run_is_true(folder):
