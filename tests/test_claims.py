@@ -29,6 +29,7 @@ import pytest
 
 from hw1.rendering.mathtex import EXPONENT_CLOSE, EXPONENT_OPEN
 from hw1.rendering.report_macros import count, num, pct, sig
+from helpers import percent
 from report_text import report_text
 
 pytestmark = pytest.mark.slow  # quick runs of every part and of Part 2 for five seeds
@@ -539,11 +540,14 @@ def _p5_worst_case(out, r):
 def _p5_universal_share(out, r):
     into = r["universal_headline"]["fooled_into"]
     top, total = max(into), sum(into)
-    if top / max(total, 1) < 0.5:
-        return ["spread over several classes"], ["go to the same class"]
+    share = top / max(total, 1)  # its percentage formatted by the test's own helper, not the product's filter
+    if share < 0.5:
+        return [f"spread over several classes (the most common, {into.index(top)}, takes {percent(share, 1)})"], \
+            ["go to the same class"]
     if top == total:
         return [f"all of them ({count(top)})"], []
-    return [f"{count(top)} of the {count(total)}"], [f"all of them ({count(top)})"]
+    return [f"{count(top)} of the {count(total)} ({percent(share, 2 if share > 0.999 else 1)}) go to the same class"], \
+        [f"all of them ({count(top)})"]
 
 
 CLAIMS = [
