@@ -15,6 +15,16 @@ REPO = Path(__file__).resolve().parent.parent
 
 # ----------------------------------------------------------------------------- the command line
 
+def forget_speedups_memory() -> None:
+    """A cold process as far as the WeasyPrint speed-ups know: nothing kept in memory of renders before."""
+    from hw1.rendering.speedups import incremental, pdf_cache
+
+    incremental.forget()
+    for kept in (pdf_cache._SUBSETS, pdf_cache._FORMULA_DRAWINGS, pdf_cache._IMAGES, pdf_cache._FILE_SIGNATURES,
+                 pdf_cache._PDF_CACHE_SEEN):
+        kept.clear()
+
+
 def copy_templates(tmp_path: Path) -> Path:
     """A private copy of the templates folder, safe to edit."""
     from hw1.rendering.render import DEFAULT_TEMPLATES

@@ -275,7 +275,7 @@ def test_each_document_keeps_its_own_caches_so_a_second_render_recomputes_nothin
     from hw1.rendering import mathtex
     from hw1.rendering.speedups import pdf_cache
 
-    from helpers import copy_templates, edit_text
+    from helpers import copy_templates, edit_text, forget_speedups_memory
 
     templates = copy_templates(tmp_path / "combined")  # hw1.pdf's answers say more than the hand-in's
     edit_text(templates / "answers" / "part1.html.j2", "{% macro q1() %}",
@@ -286,8 +286,7 @@ def test_each_document_keeps_its_own_caches_so_a_second_render_recomputes_nothin
 
     # a fresh process: nothing in memory, everything from the files on disk
     mathtex._DISK_CACHE.clear()
-    for kept in (pdf_cache._SUBSETS, pdf_cache._FORMULA_DRAWINGS, pdf_cache._PDF_CACHE_SEEN):
-        kept.clear()
+    forget_speedups_memory()
     on_disk: dict[str, set] = {}
     real_load = pdf_cache.load
 

@@ -137,17 +137,9 @@ def _same_to_a_reader(fast: Path, plain: Path, work: Path) -> None:
         assert a.read_bytes() == b.read_bytes(), f"{fast.name}: page {k} differs at 60 dpi"
 
 
-def _forget_everything_in_memory() -> None:
-    """A cold process as far as the speed-ups know: nothing kept of renders before."""
-    incremental.forget()
-    for kept in (pdf_cache._SUBSETS, pdf_cache._FORMULA_DRAWINGS, pdf_cache._IMAGES, pdf_cache._FILE_SIGNATURES,
-                 pdf_cache._PDF_CACHE_SEEN):
-        kept.clear()
-
-
 @pytest.mark.slow
 def test_speedups_change_nothing_on_a_quick_report_cold_and_warm(quick_report, tmp_path, monkeypatch):
-    from helpers import copy_templates
+    from helpers import copy_templates, forget_speedups_memory
     from hw1.pipeline import Options, run_pipeline
 
     source, _, _ = quick_report
@@ -174,7 +166,7 @@ def test_speedups_change_nothing_on_a_quick_report_cold_and_warm(quick_report, t
         return written
 
     try:
-        _forget_everything_in_memory()
+        forget_speedups_memory()
         for fast, plain in zip(render("fast"), render("plain"), strict=True):  # cold
             _same_to_a_reader(fast, plain, tmp_path / "cold" / fast.stem)
         answers = templates / "answers" / "part1.html.j2"
