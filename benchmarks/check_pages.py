@@ -235,6 +235,18 @@ def break_defects(pdf: Path) -> list[str]:
             found.append(f"page {number}: a paragraph's first line alone at the foot: {page[-1].text[:50]!r}")
         elif not first.runs_on and (len(following) == 1 or following[1].top - first.top > 1.2 * LINE_PT):
             found.append(f"page {number + 1}: a paragraph's last line alone at the head: {first.text[:50]!r}")
+    return found + [defect for number, page in enumerate(pages, start=1) for defect in _broken_lines(page, number)]
+
+
+def _broken_lines(page: list[Line], number: int) -> list[str]:
+    """A short line inside a justified paragraph (full lines above and below it, at the left margin): a line broken
+    early, as WeasyPrint 70 sometimes does after a hyphen ("the tar-" / "geted" / "attack succeeds ...")."""
+    found = []
+    for above, line, below in zip(page, page[1:], page[2:]):
+        if (above.runs_on and below.runs_on and not line.runs_on and line.left < TEXT_LEFT_PT + 2
+                and line.top - above.top < 1.2 * LINE_PT and below.top - line.top < 1.2 * LINE_PT):
+            found.append(f"page {number}: a line broken early inside a paragraph: {line.text[:40]!r} after "
+                         f"{above.text[-30:]!r}")
     return found
 
 
@@ -267,7 +279,7 @@ def main() -> int:
         print(f"page break: {line}")
     print(f"{len(fills)} pages; {sum(f.empty_share > args.limit for f in fills[:-1])} over {args.limit:.0%} empty "
           f"(the last page not counted), {over_defects} of them not excepted; {problems} ending with a heading; "
-          f"{len(wrong_headers)} running headers naming another part; {len(broken)} stranded lines or "
+          f"{len(wrong_headers)} running headers naming another part; {len(broken)} stranded lines, early-broken lines or "
           f"block-split paragraphs")
     return 1 if problems or over_defects or wrong_headers or broken else 0
 

@@ -50,3 +50,19 @@ def test_a_stranded_line_is_found_and_the_stylesheets_settings_leave_none(tmp_pa
     kind = "first line alone at the foot" if lead in ORPHAN_LEADS else "last line alone at the head"
     assert len(found) == 1 and kind in found[0], found
     assert _defects(tmp_path, lead, "orphans: 2; widows: 2") == []
+
+
+def test_a_line_broken_early_inside_a_paragraph_is_found_and_a_paragraphs_end_is_not():
+    """WeasyPrint 70 once broke "the tar-" / "geted" / "attack succeeds ..." (seed 8's hand-in b): a short line between
+    two full lines of one paragraph. A paragraph's short last line before the next paragraph is no defect."""
+    cp = _check_pages()
+    full = "word " * 12
+
+    def line(top, text, right=cp.TEXT_RIGHT_PT):
+        return cp.Line(top, cp.TEXT_LEFT_PT, right, text.strip())
+
+    step = cp.LINE_PT
+    broken = [line(100, full), line(100 + step, "geted", cp.TEXT_LEFT_PT + 30), line(100 + 2 * step, full)]
+    assert len(cp._broken_lines(broken, 7)) == 1 and "'geted'" in cp._broken_lines(broken, 7)[0]
+    ended = [line(100, full), line(100 + step, "the end.", cp.TEXT_LEFT_PT + 40), line(100 + 2.5 * step, full)]
+    assert cp._broken_lines(ended, 7) == []
