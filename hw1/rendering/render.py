@@ -22,7 +22,7 @@ from markupsafe import Markup, escape
 
 from ..errors import UserError
 from . import mathtex
-from . import speedups, unchanged
+from . import linebreaks, speedups, unchanged
 from .speedups import incremental, pdf_cache
 from .mathtex import MathError, replace_math
 from .report_macros import OWN_FIGURES, REFERENCES, Numbering, count, load_references, make_globals, num, pct, secs, sig
@@ -191,6 +191,14 @@ def _render_pdf(page: str, out_dir: Path, pdf_path: Path, cache_file: Path):
         page = pdf_cache.formulas_as_files(page, out_dir)
         options["cache"] = pdf_cache.image_cache()
     document = incremental.render(page, base_url=str(out_dir.resolve()) + "/", key=str(pdf_path.resolve()), **options)
+    broken, paragraphs = linebreaks.early_breaks(document)
+    if broken:  # WeasyPrint broke a line early inside a paragraph: lay those paragraphs out again (linebreaks.py)
+        fixed = linebreaks.without_auto_hyphens(page, broken, paragraphs)
+        if fixed != page:
+            logging.getLogger(__name__).info("%s: %d paragraph(s) with a line broken early laid out again",
+                                             pdf_path.name, len(broken))
+            document = incremental.render(fixed, base_url=str(out_dir.resolve()) + "/", key=str(pdf_path.resolve()),
+                                          **options)
     with atomic_path(pdf_path) as tmp:
         document.write_pdf(tmp)
     if fast:
