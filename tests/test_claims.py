@@ -462,13 +462,19 @@ def _p5_transfer_rises(out, r):
     rows = r["confidence"]
     u = [row for row in rows if row["attack"] == "untargeted"]
     t = [row for row in rows if row["attack"] == "targeted"]
+    u, t = (sorted(rows_, key=lambda row: row["threshold"]) for rows_ in (u, t))  # lowest to highest confidence
     up_u = u[-1]["transfer_misclassified"] > u[0]["transfer_misclassified"] + 0.1
     up_t = t[-1]["transfer_hit_target"] > t[0]["transfer_hit_target"] + 0.1
     yes = "This agrees with Carlini and Wagner"
+    # the two ends of each transfer, as the sentence quotes them (audit 6: the targeted start was taken from the
+    # misclassified share and nothing failed)
+    ends = [f"goes from {pct(u[0]['transfer_misclassified'], 1)} to {pct(u[-1]['transfer_misclassified'], 1)} for the "
+            f"untargeted attack", f"landing on their target from {pct(t[0]['transfer_hit_target'], 1)} to "
+            f"{pct(t[-1]['transfer_hit_target'], 1)}"]
     if up_u and up_t:
-        return [yes], ["Transfer rises by more than 10"]
+        return [yes, *ends], ["Transfer rises by more than 10"]
     which = "the untargeted attack only" if up_u else "the targeted attack only" if up_t else "neither attack"
-    return [f"Transfer rises by more than 10 points for {which}"], [yes]
+    return [f"Transfer rises by more than 10 points for {which}", *ends], [yes]
 
 
 def _p5_universal_examples(out, r):
