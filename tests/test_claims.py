@@ -258,7 +258,7 @@ def _p3_curves_apart(out, r):
     train = [float(np.mean(batches[max(0, i - window):i])) for i in history["eval_iteration"]]
     gaps = [abs(t - s) for t, s in zip(history["test_accuracy"], train)]
     k = int(np.argmax(gaps))
-    everywhere = "The training and test accuracy curves agree within a point at every evaluation"
+    everywhere = "The smoothed training accuracy and the test accuracy agree within a point at every evaluation"
     if gaps[k] <= 0.01:
         return [everywhere], ["furthest apart"]
     if k == 0:
@@ -523,8 +523,11 @@ def _p5_papers_direction(out, r):
     trades = 0.9607  # TRADES' own robust accuracy (the papers table)
     d = [n for n in r["robustness"] if n["network"] == "adversarially trained"][0]
     ours = d["robust"][d["budgets"].index(r["robust_settings"]["headline"])]
-    above, below = "does not make ours the better defence", "is below TRADES'"
-    return ([above], [below]) if ours >= trades else ([below], [above])
+    se = math.sqrt(ours * (1 - ours) / d["images"])  # binomial standard error on the images evaluated
+    phrases = {"above": "does not make ours the better defence", "below": "by more than two standard errors",
+               "near": "so this run cannot tell the two apart"}
+    key = "above" if ours >= trades else ("below" if trades - ours > 2 * se else "near")
+    return [phrases[key]], [v for k, v in phrases.items() if k != key]
 
 
 def _p5_worst_case(out, r):
