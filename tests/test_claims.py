@@ -171,7 +171,7 @@ def _p2_reported_network(out, r):
         (k for k, ok in enumerate(r["robustness_tanh_solved"]) if ok), r["seeds_tried"] - 1)
     assert r["reported_seed"] == first_solving
     if r["seeds_tried"] == 1:
-        return [f"those of seed {r['reported_seed']}, the run's own seed, which solves XOR"], ["does not solve XOR"]
+        return [f"those of seed {r['reported_seed']}, which solves XOR"], ["does not solve XOR"]
     return [f"those of seed {r['reported_seed']}, the first seed", f"({r['seeds_tried']} seeds tried)"], []
 
 
