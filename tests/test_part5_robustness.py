@@ -384,3 +384,37 @@ def test_the_universal_random_control_stays_within_the_budget_with_at_most_vs_l2
         assert float(control.norm()) <= float(v.norm()) + 1e-5, "the control's L2 must be at most that of v"
         assert float(control.norm()) < float(v.norm()) - 1e-3, "here the clipping must bite (the test's premise)"
         assert rows[k].random_l2 == pytest.approx(float(control.norm()), rel=1e-6)
+
+
+def test_apgd_iterates_follow_croce_and_heins_momentum_update_written_here():
+    """APGD's update delta' = P(delta + a (z - delta) + (1 - a)(delta - delta_prev)), z = P(delta + eta sign(g)),
+    replayed by hand on a network whose input gradient has a known sign (+1 on every pixel) and which never
+    misreads (so no image leaves the batch): the iterates the network sees must be the formula's. A momentum term
+    of the wrong sign (delta_prev - delta) survived the suite in audit 6."""
+
+    class Recorder(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.seen = []
+
+        def forward(self, inputs):
+            self.seen.append(inputs.detach().clone())
+            total = inputs.flatten(1).sum(dim=1, keepdim=True)  # the loss of class 0 grows with every pixel
+            return torch.cat([torch.zeros_like(total), 0.01 * total], dim=1)
+
+    x, y, budget = -torch.ones(3, 1, 28, 28), torch.zeros(3, dtype=torch.long), 0.1
+    model = Recorder()
+    fooled = APGD("ce", iterations=4).fooled(model, x, y, budget, torch.Generator().manual_seed(1), False)
+    assert not fooled.any()
+    deltas = [seen - x for seen in model.seen]
+    assert len(deltas) == 5 and 0 < float(deltas[0].min()) and float(deltas[0].max()) < budget  # a random start
+
+    def box(d):
+        return d.clamp(0.0, budget)  # 0 <= delta <= min(b, 1 - I), and 1 - I = 2 here
+
+    previous, delta, step = deltas[0], deltas[0], 2 * budget
+    for i, seen in enumerate(deltas[1:]):
+        a = 1.0 if i == 0 else 0.75
+        z = box(delta + step * torch.ones_like(delta))
+        previous, delta = delta, box(delta + a * (z - delta) + (1 - a) * (delta - previous))
+        torch.testing.assert_close(seen, delta, atol=1e-6, rtol=0)
