@@ -526,8 +526,8 @@ BUGS: list[Bug] = [
         "4.3(b): the fine-tuned networks and the control are attacked afresh on test images of the training share (whose adversarial images the fine-tuned network trained on) while the text says 'held-back test images'; every fresh-attack success rate, median L2 and step count, and retraining.pt's fresh_attack_test_index, change.",
         "audit 6 (issue 29)", (1, 2, 3, 4, 5), False),
     Bug("audit6-p5-common-images-any-network", "hw1/parts/part5_beyond/compute.py",
-        (("torch.stack([clean[name][index] == labels for name in networks]).all(dim=0)",
-          "torch.stack([clean[name][index] == labels for name in networks]).any(dim=0)"),),
+        (("return torch.nonzero(right.all(dim=0)).squeeze(1)[:limit]",  # after its refactor into read_by_every_network
+          "return torch.nonzero(right.any(dim=0)).squeeze(1)[:limit]"),),
         "all",
         "5.2's second view: the Part 4 attack on every network runs on images that ANY network classifies correctly instead of those they ALL do, so some attacked images are already misread (fooled in 0 steps) while the text says 'the Part 4 images they all classify correctly'; success rates, medians and the transfer table change.",
         "audit 6 (issue 29)", (1, 2, 3, 4, 5), False),

@@ -175,15 +175,20 @@ def _train_budgeted(config: Part5Config, ctx: RunContext, data, original):
     return defended, history, guard
 
 
+def read_by_every_network(clean: dict, index: torch.Tensor, labels: torch.Tensor, limit: int) -> torch.Tensor:
+    """Positions (into `labels`) of the first `limit` images that every network classifies correctly: `clean` holds
+    each network's predictions on the test set, `index` the test-set index of each image."""
+    right = torch.stack([predictions[index] == labels for predictions in clean.values()])  # (networks, images)
+    return torch.nonzero(right.all(dim=0)).squeeze(1)[:limit]
+
+
 def _attack_every_network(config: Part5Config, ctx: RunContext, attack_settings, networks: dict, accuracy: dict,
                           clean: dict, saved: dict, images, labels):
     """5.2's second view: the Part 4 attack (no budget) on every network, on the Part 4 images they all classify
     correctly, and the transfer of each network's adversarial images to the others ([source][target])."""
     from ...toolkit.attacks import ConstrainedIFGSM
 
-    index = saved["test_index"][: len(labels)]
-    common = torch.nonzero(torch.stack([clean[name][index] == labels for name in networks]).all(dim=0)).squeeze(1)
-    common = common[: config.defended_images]
+    common = read_by_every_network(clean, saved["test_index"][: len(labels)], labels, config.defended_images)
     x, y = images[common], labels[common]
     adversarials, defended_stats = {}, []
     for name, net in networks.items():
