@@ -68,6 +68,20 @@ def test_table1_layer_shapes_and_parameter_count():
     assert biases_before_batchnorm(Table1CNN()) == 32 + 32 + 64 + 64
 
 
+def test_table1_settings_column_reads_as_the_assignments_table():
+    """The report's architecture table prints each layer's settings from `description`: written out here from the
+    assignment's Table 1 (audit 6: the fully connected layers printed backwards, '64 -> 576', survived the suite)."""
+    described = [(row["type"], row["description"]) for row in architecture_table(Table1CNN()) if row["description"]]
+    conv = "5x5, {} filters, SAME padding"
+    pool = "average 2x2, stride 2"
+    assert described == [
+        ("Conv2d", conv.format(32)), ("BatchNorm2d", "32 channels"), ("AvgPool2d", pool),
+        ("Conv2d", conv.format(32)), ("BatchNorm2d", "32 channels"), ("AvgPool2d", pool),
+        ("Conv2d", conv.format(64)), ("BatchNorm2d", "64 channels"), ("AvgPool2d", pool),
+        ("Linear", "576 -> 64"), ("BatchNorm1d", "64 channels"), ("Linear", "64 -> 10"),
+    ]
+
+
 def test_model_returns_logits_and_probabilities_sum_to_one():
     model = Table1CNN().eval()
     x = torch.rand(5, 1, 28, 28) * 2 - 1
