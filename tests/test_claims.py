@@ -535,7 +535,9 @@ def _p5_worst_case(out, r):
     from the saved per-attack tallies (images each attack was the first to fool)."""
     settings = r["robust_settings"]
     b = settings["headline"]
-    must = [", ".join(settings["attacks"]), "this worst case over the attacks"]
+    must = [", ".join(settings["attacks"]), "this worst case over the attacks",
+            # a budget is a size: half of it on [0, 1], not (b + 1) / 2 as for a pixel value (audit 7)
+            f"which is {b / 2:g} on the usual [0, 1] scale"]
     if settings.get("apgd_iterations"):
         rows = {n["network"]: n for n in r["robustness"]}
         single, defended = rows["single-step (Goodfellow-style)"], rows["adversarially trained"]

@@ -126,6 +126,14 @@ def test_the_numbers_are_recomputed_from_the_saved_networks_and_shown_in_the_tex
         for value, digits in ((record["untargeted_accuracy"], 1), (record["targeted_accuracy"], 1),
                               (record["clean_accuracy"], 2), (record["fresh_untargeted"]["success_rate"], 1)):
             assert pct(value, digits) in text, (key, value)
+    # The attacks made afresh, row by row in the table's column order: Part 3 network, the network retrained from
+    # scratch (not attacked: a dash), the control, the network fine-tuned with adversarial images (audit 7: the last
+    # two columns swapped survived, since each value alone is still somewhere in the text).
+    flat = " ".join(text.split())
+    for label, attack in (("Untargeted attack made afresh", "fresh_untargeted"), ("Targeted attack made afresh", "fresh_targeted")):
+        cells = [f"{100 * g[n][attack]['success_rate']:.1f}% ({g[n][attack]['attacked']:,})" for n in ("original", "control", "finetuned")]
+        row = f"{label}: success (attacked) {cells[0]} — {cells[1]} {cells[2]}"
+        assert row in flat, (row, flat[flat.find(label):flat.find(label) + 120])
     # The Part 3 network misreads every fed image: they are its successful attacks.
     assert g["original"]["untargeted_accuracy"] == 0 and g["original"]["targeted_accuracy"] == 0
     for phrase in (f"a training share of {count(g['training_test_images'])}",
