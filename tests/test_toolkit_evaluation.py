@@ -80,3 +80,29 @@ def test_predict_uses_eval_mode_and_leaves_a_train_mode_model_as_it_was(model, b
     assert model.training
     for name, value in model.state_dict().items():
         assert torch.equal(value, before[name]), name
+
+
+def test_the_learning_rate_warms_up_over_the_stated_share_of_the_steps():
+    """Part 3 says the one-cycle rate 'rises from max_lr/25 to max_lr over the first 25% of the steps': the
+    optimizer's rate, step by step, peaks where the config says (audit 7: PyTorch's default 30% warm-up, from a
+    dropped pct_start, survived the suite)."""
+    from hw1.toolkit.data import MNIST
+    from hw1.toolkit.train_config import TrainConfig
+    from hw1.toolkit.training import _Run
+
+    images, labels = torch.zeros(64 * 10, 28, 28, dtype=torch.uint8), torch.zeros(64 * 10, dtype=torch.long)
+    data = MNIST(images, labels, images[:64], labels[:64], "zeros")
+    config = TrainConfig(epochs=10, batch_size=64, max_lr=4e-3, warmup_fraction=0.25, channels_last=False,
+                         bf16_where_native=False)
+    run = _Run(config, data, torch.device("cpu"), seed=0, initial=None)
+    total = config.epochs * run.per_epoch  # 100 steps
+    rates = []
+    for _ in range(total):
+        rates.append(run.optimizer.param_groups[0]["lr"])
+        run.optimizer.step()
+        run.schedule.step()
+    assert rates[0] == pytest.approx(config.max_lr / 25)
+    peak = max(range(total), key=rates.__getitem__)
+    assert rates[peak] == pytest.approx(config.max_lr)
+    # the warm-up phase ends at step warmup_fraction * total - 1, counted from 0 (PyTorch's OneCycleLR): step 24
+    assert peak == round(config.warmup_fraction * total) - 1, (peak, total)
