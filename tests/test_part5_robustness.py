@@ -433,3 +433,21 @@ def test_5_2s_second_view_attacks_only_the_images_every_network_reads_correctly(
     # test image 3 is misread by "defended", test image 1 by "retrained": positions 1 and 3 are left out
     assert read_by_every_network(clean, index, labels, 10).tolist() == [0, 2, 4]
     assert read_by_every_network(clean, index, labels, 2).tolist() == [0, 2]
+
+
+def test_the_training_attack_starts_uniformly_inside_the_box():
+    """With a step of 0 the training attack returns its start: Wong et al.'s random start, uniform in
+    0 <= delta <= min(b, 1 - I) (audit 7: a zero start survived the suite): inside the box, nothing where a pixel is
+    white, and each pixel's share of its room uniform on [0, 1] (mean 1/2, spread about 0.29)."""
+    model = nn.Sequential(nn.Flatten(), nn.Linear(784, 10))
+    images = torch.rand(16, 1, 28, 28) * 2 - 1
+    images[0] = 1.0  # white: no room to brighten
+    labels = torch.zeros(16, dtype=torch.int64)
+    budget = 0.3
+    start = random_start_fgsm(model, images, labels, budget, 0.0, 1, torch.Generator().manual_seed(5)) - images
+    upper = torch.minimum(torch.full_like(images, budget), 1 - images)
+    assert (start >= 0).all() and (start <= upper + 1e-6).all()
+    assert torch.equal(start[0], torch.zeros_like(start[0]))
+    share = start[1:] / upper[1:].clamp_min(1e-12)  # uniform on [0, 1] where there is room
+    room = upper[1:] > 1e-3
+    assert abs(float(share[room].mean()) - 0.5) < 0.02 and float(share[room].std()) > 0.25
