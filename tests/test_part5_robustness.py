@@ -451,3 +451,29 @@ def test_the_training_attack_starts_uniformly_inside_the_box():
     share = start[1:] / upper[1:].clamp_min(1e-12)  # uniform on [0, 1] where there is room
     room = upper[1:] > 1e-3
     assert abs(float(share[room].mean()) - 0.5) < 0.02 and float(share[room].std()) > 0.25
+
+
+def test_the_defended_network_starts_fresh_unless_configured_to_fine_tune_part3(monkeypatch, tmp_path):
+    """5.2 says the defended network is a fresh one trained adversarially from scratch (the default
+    defence_init "scratch"); only "part3" starts from Part 3's weights (audit 7: the test inverted, so the
+    network was fine-tuned from Part 3 while the text said fresh, survived the suite)."""
+    import dataclasses
+    from types import SimpleNamespace
+
+    from hw1.parts.part5_beyond import compute
+    from hw1.parts.part5_beyond.config import Part5Config
+
+    started_from = []
+    monkeypatch.setattr(compute, "train_defended",
+                        lambda config, data, device, seed, initial, checkpoint, reporter: (
+                            started_from.append(initial) or ("network", "history", "guard")))
+    monkeypatch.setattr(compute, "save_weights", lambda network, path: None)
+    ctx = SimpleNamespace(device="cpu", seed=0, checkpoints_dir=tmp_path, run_key="k", reporter=None,
+                          artifact=lambda name: tmp_path / name)
+    original = nn.Linear(2, 2)
+    assert Part5Config().defence_init == "scratch"
+    compute._train_budgeted(Part5Config(), ctx, None, original)
+    compute._train_budgeted(dataclasses.replace(Part5Config(), defence_init="part3"), ctx, None, original)
+    assert started_from[0] is None
+    assert started_from[1].keys() == original.state_dict().keys()
+    assert all(torch.equal(started_from[1][k], v) for k, v in original.state_dict().items())
