@@ -505,7 +505,10 @@ BUGS: list[Bug] = [
     "4.3(b): 'The control ... still misreads N% of the held-back untargeted images' prints the share it reads correctly (its accuracy), not its error rate.",
     "audit 5 (issue 29)", (1, 2, 3, 4, 5), True),
     # ---- sixth audit (issue 29): ten bugs chosen at 00:58-01:03 on 2026-12-07 by a fresh helper who read hw1/,
-    # templates/ and this list, not tests/, after the tests were final (139766d); each run against the whole suite.
+    # templates/ and this list, not tests/, after the tests were final (139766d); each run against its likeliest tests
+    # (a worktree of 4be60ab). Verdicts: 6 caught; SURVIVED tpl-p5-hit-target-from-misclassified, p5-common-images-any-
+    # network, apgd-momentum-sign, models-linear-description-swapped, each since given its own test (2a8983d, 7d3f26e,
+    # e181e3a, 2edc17d).
     # ------------------------------------------------------------------ parts (4)
     Bug("audit6-p2-handed-in-w1-transposed", "hw1/parts/part2_xor/export.py",
         (('model.hidden.weight.copy_(torch.from_numpy(params["W1"][run]))',
@@ -570,7 +573,10 @@ BUGS: list[Bug] = [
         "5.1: 'the share of targeted images landing on their target from X to Y' starts from the share misclassified by the retrained network at 0.90 (a larger number), not the share landing on the target, so the rise looks smaller or becomes a fall.",
         "audit 6 (issue 29)", (1, 2, 3, 4, 5), True),
     # ---- seventh audit (issue 29): ten bugs chosen at 02:18-02:25 on 2026-12-07 by a fresh helper who read hw1/,
-    # templates/ and this list, not tests/, after the tests were final (2edc17d); each run against its likeliest tests.
+    # templates/ and this list, not tests/, after the tests were final (2edc17d); each run against its likeliest tests
+    # (a worktree of 2300a10). Verdicts: 5 caught; SURVIVED tpl-p4-fresh-columns-swapped, tpl-p5-budget-affine-conversion,
+    # rs-fgsm-zero-start, p5-defence-init-inverted, onecycle-default-warmup, each since given its own test (35f9c76,
+    # ceb96a6, 09ed876, 875687b).
     Bug("audit7-p1-ce-grad-of-mean-loss", "hw1/parts/part1_neuron/compute.py",
         (("(ce_grad_w,) = torch.autograd.grad(ce_loss.sum(), w)",
           "(ce_grad_w,) = torch.autograd.grad(ce_loss.mean(), w)"),),
