@@ -75,6 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="recompute the requested parts even when a matching saved result exists")
     parser.add_argument("--report-only", action="store_true",
                         help="compute nothing: render the report from saved results (after editing templates/)")
+    parser.add_argument("--compute-only", action="store_true",
+                        help="compute and save the results (results.json, artifacts/) without drawing or rendering "
+                             "anything: for a machine without WeasyPrint; render them later with --report-only")
     parser.add_argument("--watch", action="store_true",
                         help="live preview while writing: render from saved results (like --report-only), then "
                              "re-render whenever a file in the templates folder is saved; errors are printed and "
@@ -109,6 +112,9 @@ def main(argv: list[str] | None = None) -> int:
         mode = "watch" if args.watch else "draft" if args.draft else "report-only"
         parser.error(f"--{mode} computes nothing and --force recomputes: "
                      "use one of them")
+    if args.compute_only and args.report_only:
+        mode = "watch" if args.watch else "draft" if args.draft else "report-only"
+        parser.error(f"--compute-only renders nothing and --{mode} computes nothing: use one of them")
     if args.report_only:
         ignored = [f"--{name.replace('_', '-')}" for name in COMPUTE_FLAGS if getattr(args, name) is not None]
         if ignored:
@@ -132,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         leave_out=tuple(args.leave_out),
         draft=args.draft,
         run_record=args.run_record,
+        compute_only=args.compute_only,
         command=" ".join(["python run_all.py", *(sys.argv[1:] if argv is None else argv)]),
     )
     if args.watch:
@@ -145,7 +152,8 @@ def main(argv: list[str] | None = None) -> int:
         print("run_all.py: interrupted; finished parts are saved and the previous report is intact. "
               "Run the same command again to resume.", file=sys.stderr)
         return 130
-    print(f"done: {summary.pdf}")
+    print(f"done: {options.out / 'results.json'} (render it with --report-only)" if args.compute_only
+          else f"done: {summary.pdf}")
     return 0
 
 

@@ -106,6 +106,23 @@ def test_report_only_does_not_import_torch(part1_report):
     assert completed.stdout.strip().endswith("NO TORCH 0"), completed.stdout[-300:] + completed.stderr[-500:]
 
 
+def test_compute_only_saves_results_without_weasyprint_and_report_only_renders_them_later(tmp_path, capsys):
+    """The split for a machine without WeasyPrint (the GPU image): compute there, render elsewhere."""
+    out = tmp_path / "report"
+    code = ("import sys\nsys.modules['weasyprint'] = None  # any import of it fails\nfrom hw1.cli import main\n"
+            "print('EXIT', main(sys.argv[1:]))")
+    completed = subprocess.run([sys.executable, "-c", code, "--quick", "--parts", "1", "--device", "cpu",
+                                "--compute-only", "--out", str(out)], capture_output=True, text=True, cwd=REPO)
+    assert completed.stdout.strip().endswith("EXIT 0"), completed.stdout[-300:] + completed.stderr[-500:]
+    assert "results.json (render it with --report-only)" in completed.stdout
+    assert list(json.loads((out / "results.json").read_text())["parts"]) == ["part1"]
+    assert not list(out.glob("*.pdf")) and not list(out.glob("*.html")) and not list(out.glob("figures/*.png"))
+    assert main(["--report-only", "--out", str(out)]) == 0
+    assert (out / "hw1.pdf").is_file() and (out / "figures" / "part1_output.png").is_file()
+    _fails(["--compute-only", "--report-only", "--out", str(out)], capsys, "--compute-only", "--report-only")
+    _fails(["--compute-only", "--watch", "--out", str(out)], capsys, "--compute-only", "--watch")
+
+
 # -------------------------------------------------------------- quick runs never mix with full ones
 
 def test_quick_run_refuses_a_folder_of_full_results(part1_report, capsys):
