@@ -71,9 +71,9 @@ class Part5Config:
     def preset(cls, quick: bool) -> "Part5Config":
         if quick:
             return cls(thresholds=(0.9, 0.99), transfer_images=32, threshold_max_steps=150,
-                       training_subset=4096, training_batch_size=64, test_subset=2000,
+                       training_subset=2048, training_batch_size=64, test_subset=2000,
                        defended_images=32, universal_budgets=(0.5, 1.0), universal_steps=10,
-                       defence_epochs=1, defence_subset=4096, guard_images=128, guard_steps=5,
-                       robust_images=200, robust_budgets=(0.3, 0.6), robust_budgets_others=(0.6,),
+                       defence_epochs=1, defence_subset=2048, guard_images=128, guard_steps=5,
+                       robust_images=100, robust_budgets=(0.3, 0.6), robust_budgets_others=(0.6,),
                        robust_steps=10, robust_apgd_iterations=20)
         return cls()
