@@ -17,8 +17,8 @@ def _run(project: Path, out: Path, data_dir: Path) -> str:
 def test_editing_a_parts_code_recomputes_it_and_editing_figures_code_redraws(tmp_path, data_dir):
     project = copy_of_the_project(tmp_path / "project")
     out = tmp_path / "out"
+    # (no plain rerun right after the first: the third run shows reuse, with the figure kept)
     assert "part 1 (Plot Loss and Gradient): computing" in _run(project, out, data_dir)
-    assert "part 1 (Plot Loss and Gradient): reusing" in _run(project, out, data_dir)
     figure = out / "figures" / "part1_output.png"
     drawn_at = figure.stat().st_mtime_ns
 
