@@ -69,6 +69,19 @@ def test_transfer_numbers_recomputed_with_the_retrained_network(quick_report, da
     assert r4["untargeted"]["retrained_misclassified"] == pytest.approx(float((predicted[un] != label[un]).float().mean()))
     assert r4["targeted"]["retrained_hit_target"] == pytest.approx(float((predicted[tg] == target[tg]).float().mean()))
     assert r4["targeted"]["retrained_misclassified"] == pytest.approx(float((predicted[tg] != label[tg]).float().mean()))
+    # The rest of question 3's table, per attack: the retrained network against the attacked one's own answers
+    # on the adversarial images, on the original images, and how sure it is when wrong
+    probabilities = eval_probabilities(retrained, saved["adversarial"])
+    attacked_answer = eval_probabilities(original, saved["adversarial"]).argmax(dim=1)
+    on_originals = eval_probabilities(retrained, saved["original"]).argmax(dim=1)
+    for kind, rows in (("untargeted", un), ("targeted", tg)):
+        mean = lambda mask: float(mask[rows].float().mean())  # noqa: E731  (over the successful images)
+        r = r4[kind]
+        assert r["retrained_same_prediction"] == pytest.approx(mean(predicted == attacked_answer)), kind
+        assert r["retrained_accuracy_adversarial"] == pytest.approx(mean(predicted == label)), kind
+        assert r["retrained_accuracy_original"] == pytest.approx(mean(on_originals == label)), kind
+        assert r["retrained_confident_wrong"] == pytest.approx(
+            mean((predicted != label) & (probabilities.max(dim=1).values >= 0.9))), kind
 
     # Clean accuracy of the retrained network on the whole test set.
     mnist = load_mnist(data_dir)
