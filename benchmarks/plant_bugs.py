@@ -637,8 +637,10 @@ BUGS: list[Bug] = [
         "all",
         "the headline budget is converted to the [0, 1] scale like a pixel value, (b + 1) / 2, instead of like a size, b / 2: 'b = 0.6 ... which is 0.8 on the usual [0, 1] scale' instead of 0.3",
         "audit 7 (issue 29)", (1, 2, 3, 4, 5), True),
-    # ---- eighth audit (issue 29): ten bugs chosen by a fresh helper who read hw1/, templates/ and this list, not
-    # tests/ (list written to /work/audit8_bugs.py first).
+    # ---- eighth audit (issue 29): ten bugs chosen at 04:30-04:45 on 2026-12-07 by a fresh helper who read hw1/,
+    # templates/ and this list, not tests/; each run against its likeliest tests (a worktree of 9e97768), 05:04-05:27.
+    # Verdicts: 7 caught; SURVIVED tpl-p2-identity-solved-unfiltered, p4-same-prediction-vs-labels,
+    # training-shuffle-seed-fixed, each since given its own test (7cb96bc).
     # ------------------------------------------------------------------ parts (4)
     Bug("audit8-p1-ce-second-term-sign", "hw1/parts/part1_neuron/compute.py",
         (("(1 - y) * torch.nn.functional.logsigmoid(-logit))",
