@@ -29,7 +29,7 @@ import pytest
 
 from hw1.rendering.mathtex import EXPONENT_CLOSE, EXPONENT_OPEN
 from hw1.rendering.report_macros import count, num, pct, sig
-from helpers import percent
+from helpers import fixed, percent
 from report_text import report_text
 
 pytestmark = pytest.mark.slow  # quick runs of every part and of Part 2 for five seeds
@@ -230,6 +230,13 @@ def _p2_seed_counts(out, r):
     seeds = len(r["robustness_seeds"])
     tanh = sum(bool(ok) for ok in r["robustness_tanh_solved"])
     return [f"0 of {seeds} seeds solve XOR (against {tanh} with tanh)"], []
+
+
+def _p1_sigma_at_the_edge(out, r):
+    """The choice of range quotes the sigmoid at the largest z = w*x + b of the grid, computed here from the config."""
+    config = json.loads((out / "results.json").read_text())["parts"]["part1"]["config"]
+    z = config["half_range"] * (abs(config["x"]) + 1)
+    return [f"$\\sigma({fixed(z, 0)}) = {fixed(1 / (1 + math.exp(-z)), 6)}$"], []
 
 
 def _p1_l2_corner(out, r):
@@ -584,6 +591,8 @@ CLAIMS = [
     Claim("p2-seed-counts", "part2", "how many seeds solve XOR without an activation (none can) and with tanh",
           _p2_seed_counts),
     Claim("p2-identity-floor", "part2", "whether any seed without activation ends below log 2", _p2_identity_floor),
+    Claim("p1-sigma-at-the-edge", "part1", "the sigmoid's value at the edge of the range, sigma(2 * half_range)",
+          _p1_sigma_at_the_edge),
     Claim("p1-l2-corner", "part1", "the L2 gradient at the saturated corner; each gradient on its own scale",
           _p1_l2_corner),
     Claim("p3-first-eval-training", "part3", "the training accuracy quoted at the first evaluation, and what it is",

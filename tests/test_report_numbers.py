@@ -117,6 +117,32 @@ def test_part3_numbers_in_the_pdf_equal_the_saved_results(report):
     assert f"Accuracy {accuracies} {percent(r3['test_accuracy'], 2)}" in text
 
 
+def test_part4_statistics_table_shows_each_attacks_saved_values_in_its_column(report):
+    """Every row of Part 4's statistics table, untargeted column then targeted, formatted here (the L-inf and L2
+    rows' labels are formulas, which the text layer leaves out: "of : median (mean)")."""
+    parts, text = report
+    r4 = parts["part4"]["result"]
+    confidence = parts["part4"]["config"]["confidence"]
+
+    def cells(a: dict) -> dict[str, str]:
+        pair = lambda stat, digits: f"{fixed(a[stat]['median'], digits)} ({fixed(a[stat]['mean'], digits)})"  # noqa: E731
+        return {"success": f"{percent(a['success_rate'], 1)} ({thousands(a['succeeded'])})",
+                "failed": thousands(a["failed"]),
+                "steps": " / ".join((fixed(a["steps"]["median"], 0), fixed(a["steps"]["mean"], 1),
+                                     fixed(a["steps"]["p90"], 0), fixed(a["steps"]["max"], 0))),
+                "linf": pair("linf", 2), "l2": pair("l2", 2), "pixels": pair("changed_pixels", 0),
+                "confidence": f"{percent(a['final_confidence']['median'], 1)} ({percent(a['final_confidence']['mean'], 1)})"}
+
+    u, t = cells(r4["untargeted"]), cells(r4["targeted"])
+    table = (f"Success rate (probability ≥ {fixed(confidence, 2)} within {parts['part4']['config']['max_steps']} steps) "
+             f"{u['success']} {t['success']} Failures (step limit reached) {u['failed']} {t['failed']} "
+             f"Steps: median / mean / 90th percentile / max {u['steps']} {t['steps']} "
+             f"of : median (mean) {u['linf']} {t['linf']} of : median (mean) {u['l2']} {t['l2']} "
+             f"Pixels changed: median (mean) {u['pixels']} {t['pixels']} "
+             f"Final confidence: median (mean) {u['confidence']} {t['confidence']}")
+    assert table in text, text[text.find("Success rate (probability"):][:600]
+
+
 def test_part4_targeted_work_sentence_names_targeted_first(report):
     """4.2 compares the two attacks' work in one sentence, targeted first then untargeted ("a median of 61 steps
     against 44", or in the other branch "(median 61 steps and ..., against 44 and ..."): swapped medians would say
