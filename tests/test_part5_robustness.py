@@ -271,6 +271,21 @@ def test_n_fgsm_keeps_the_assignments_constraint_but_not_the_budget():
     assert delta.max() > 0.3  # not clipped back to the budget
 
 
+def test_each_pgd_is_named_after_the_start_it_takes():
+    """5.2 names its PGD, start included ("PGD-40 (zero start)"), in the text and the front page. 200 class-0 images
+    with pixel -0.3 need delta > 0.3 there; one sign step of 0.06 from zero never gets that far, while a start uniform
+    in [0, 0.6] often does: the attack that fools none must be the one named "zero start"."""
+    images = torch.full((200, 1, 28, 28), -1.0)
+    images[:, 0, 0, 0] = -0.3
+    labels = torch.zeros(200, dtype=torch.int64)
+    for random_start in (False, True):
+        attack = SignPGD(steps=1, step_fraction=0.1, random_start=random_start)
+        fooled = attack.fooled(Threshold(), images, labels, 0.6, torch.Generator().manual_seed(0), False)
+        started_at_zero = not fooled.any()
+        assert started_at_zero == (not random_start)  # the behaviour, whatever the name says
+        assert attack.name == f"PGD-1 ({'zero' if started_at_zero else 'random'} start)", attack.name
+
+
 def test_pgd_drops_images_fooled_at_its_last_step():
     """An image first fooled at the last iterate leaves the batch with the others still in it (no gradient there)."""
     p = torch.tensor([-1.0, -0.58, -0.05])  # fooled by b = 0.6 only at the end of the climb, never, at once
