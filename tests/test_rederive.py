@@ -384,6 +384,37 @@ def test_part5_transfer_of_high_confidence_attacks_rederived_with_the_retrained_
         assert row["success_rate"] == pytest.approx(float(reached.float().mean()), abs=int(unsure.sum()) / len(label) + 1e-6)
 
 
+def test_part5_confidence_table_sizes_are_medians_over_the_successful_attacks_only(saved):
+    """5.1's table: the median pixels changed, L-inf and L2 of each attack and confidence are taken over the images
+    whose attack reached that confidence (the caption's "successful attacks"), recounted here from the saved
+    images with the original network. The lower middle value for an even count, as torch.median."""
+    out, parts = saved
+    if "part5" not in parts:
+        pytest.skip("no Part 5 in this report")
+    study = torch.load(out / "artifacts" / "part5_confidence.pt", weights_only=True)
+    original = load_network(out / "artifacts" / "cnn.pt")
+    label, target = study["label"], study["target"]
+    lower_middle = lambda v: float(torch.sort(v.double()).values[(len(v) - 1) // 2])  # noqa: E731
+    failures = 0
+    for row in parts["part5"]["result"]["confidence"]:
+        adversarial = study[f"{row['attack']}_{row['threshold']}"]
+        with torch.no_grad():
+            probabilities = torch.softmax(original(adversarial), dim=1)
+        top, predicted = probabilities.max(dim=1)
+        if row["attack"] == "untargeted":
+            reached = (predicted != label) & (top >= row["threshold"])
+        else:
+            reached = probabilities.gather(1, target[:, None])[:, 0] >= row["threshold"]
+        if ((top - row["threshold"]).abs() < 1e-5).any():
+            continue  # batch rounding may decide an image at the threshold
+        failures += int((~reached).sum())
+        delta = (adversarial - study["original"]).flatten(1)[reached]
+        assert row["median_changed_pixels"] == lower_middle((delta > 0).sum(dim=1)), row
+        assert row["median_linf"] == pytest.approx(lower_middle(delta.abs().max(dim=1).values), abs=1e-5), row
+        assert row["median_l2"] == pytest.approx(lower_middle(delta.norm(dim=1)), abs=1e-4), row
+    assert failures, "every attack reached every confidence: the test cannot tell successes from all images"
+
+
 def test_part5_original_networks_robust_accuracy_rederived_with_the_tests_own_attack(saved, mnist):
     """Summary row 5.2, its first number: the Part 3 network's robust accuracy at the headline budget, re-derived
     with the one-sided PGD written in test_part5_robustness.py (the defended network's is checked there)."""
