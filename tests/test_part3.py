@@ -229,6 +229,14 @@ def test_the_seed_sets_the_order_of_the_mini_batches(mnist):
     assert losses["next"][0] != losses["first"][0]  # the untrained network's loss on another first batch
 
 
+def test_an_epoch_ends_with_the_incomplete_last_batch(mnist):
+    """3.2 says an epoch is ceil(60,000 / 128) = 469 iterations over all 60,000 images: the last, smaller batch is
+    trained on, not dropped. 600 images in batches of 64: 9 full batches and one of 24, so 10 iterations."""
+    config = TrainConfig(epochs=1, train_subset=600, test_subset=100, batch_size=64, evals_per_epoch=1)
+    _, history = train_cnn(config, mnist, torch.device("cpu"), seed=0)
+    assert history.iterations_per_epoch == 10 and len(history.iteration_loss) == 10
+
+
 def test_short_training_beats_chance_and_weights_reload(mnist, tmp_path):
     config = TrainConfig(epochs=1, train_subset=3072, test_subset=1000, evals_per_epoch=1)
     model, history = train_cnn(config, mnist, torch.device("cpu"), seed=0)
