@@ -704,8 +704,11 @@ BUGS: list[Bug] = [
         "all",
         "2.3 counts every seed of the network without activation as solving XOR ('5 of 5 seeds solve XOR'; the |select is lost), contradicting the answer 'No, it cannot' right above it",
         "audit 8 (issue 29)", (1, 2, 3, 4, 5), True),
-    # ---- ninth audit (issue 29): ten bugs chosen by a fresh helper who read hw1/, templates/ and this list, not
-    # tests/ (list written to /work/audit9_bugs.py first).
+    # ---- ninth audit (issue 29): ten bugs chosen at 05:31-05:45 on 2026-12-07 by a fresh helper who read hw1/,
+    # templates/ and this list, not tests/, after the tests were final (7cb96bc); each run against its likeliest tests
+    # (a worktree of 4ca761f), 05:49-06:31. Verdicts: 5 caught; SURVIVED tpl-p1-sigma12-output-min,
+    # tpl-p4-targeted-linf-mean-untargeted, signpgd-start-name-flipped, p5-changed-pixels-over-failures,
+    # training-last-batch-dropped, each since given its own test (68947c0, c15c0b0, 2e7900d, 8796aca).
     # ------------------------------------------------------------------ parts (4)
     Bug("audit9-p2-corner-gap-without-abs", "hw1/parts/part2_xor/result.py",
         (("return max(1 - abs(v) for h in self.snapshot_hidden[-1] for v in h)",
