@@ -108,12 +108,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.watch or args.draft:
         args.report_only = True  # a preview renders from saved results; computing is a separate run
+    mode = "watch" if args.watch else "draft" if args.draft else "report-only"  # what set report_only
     if args.report_only and args.force:
-        mode = "watch" if args.watch else "draft" if args.draft else "report-only"
         parser.error(f"--{mode} computes nothing and --force recomputes: "
                      "use one of them")
     if args.compute_only and args.report_only:
-        mode = "watch" if args.watch else "draft" if args.draft else "report-only"
         parser.error(f"--compute-only renders nothing and --{mode} computes nothing: use one of them")
     if args.report_only:
         ignored = [f"--{name.replace('_', '-')}" for name in COMPUTE_FLAGS if getattr(args, name) is not None]

@@ -660,15 +660,14 @@ def check_claims(out: Path, html_name: str = "hw1.html", only: tuple[str, ...] =
 
 @pytest.fixture(scope="module")
 def part2_seed_reports(tmp_path_factory, data_dir):
-    """Quick Part 2 reports for seeds 0-4 (seconds each: Part 2 is NumPy). The claims read hw1.html, so the
-    hand-ins are not laid out."""
-    from hw1.pipeline import Options, run_pipeline
+    """Quick Part 1-2 reports for seeds 0-4 (seconds each: Part 2 is NumPy)."""
+    from hw1.cli import main
 
     outs = {}
     for seed in range(5):
         out = tmp_path_factory.mktemp(f"claims_seed{seed}")
-        run_pipeline(Options(parts=(2,), seed=seed, quick=True, device="cpu", out=out, data_dir=data_dir,
-                             progress=False, handins=False), log=lambda line: None)
+        assert main(["--quick", "--parts", "2", "--seed", str(seed), "--device", "cpu", "--out", str(out),
+                     "--data-dir", str(data_dir)]) == 0
         outs[seed] = out
     return outs
 
