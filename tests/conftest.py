@@ -12,7 +12,16 @@ import shutil
 from pathlib import Path
 
 import pytest
-from helpers import REPO
+
+if "PYTEST_XDIST_WORKER_COUNT" in os.environ:
+    # Under pytest-xdist (pyproject's addopts: -n auto) the workers share the cores: each one's torch and NumPy
+    # (and each CLI run it starts, which inherits the environment) get their share of threads, so that the
+    # workers do not oversubscribe the CPU. Set before anything imports torch, which reads it once.
+    _threads = max(1, (os.cpu_count() or 1) // int(os.environ["PYTEST_XDIST_WORKER_COUNT"]))
+    for _name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ.setdefault(_name, str(_threads))
+
+from helpers import REPO, made_once  # noqa: E402
 
 DATA_DIR = Path(os.environ.get("HW1_DATA_DIR", REPO / "data"))
 
@@ -35,10 +44,13 @@ def quick_report(tmp_path_factory, data_dir):
     Read-only: a test that changes the folder copies it first."""
     from hw1.pipeline import Options, run_pipeline
 
-    out = tmp_path_factory.mktemp("quick_report")
-    lines: list[str] = []
-    summary = run_pipeline(Options(device="cpu", out=out, quick=True, data_dir=data_dir, progress=False),
-                           log=lines.append)
+    def make(out: Path):
+        lines: list[str] = []
+        summary = run_pipeline(Options(device="cpu", out=out, quick=True, data_dir=data_dir, progress=False),
+                               log=lines.append)
+        return summary, lines
+
+    out, (summary, lines) = made_once(tmp_path_factory, "quick_report", make)
     return out, summary, lines
 
 
@@ -47,9 +59,12 @@ def _part1_report_once(tmp_path_factory) -> Path:
     """One finished quick Part 1 report (a run of the CLI and a PDF), made once per session."""
     from hw1.cli import main
 
-    out = tmp_path_factory.mktemp("part1_once") / "report"
-    assert main(["--quick", "--parts", "1", "--device", "cpu", "--out", str(out)]) == 0
-    return out
+    def make(folder: Path) -> Path:
+        out = folder / "report"
+        assert main(["--quick", "--parts", "1", "--device", "cpu", "--out", str(out)]) == 0
+        return out
+
+    return made_once(tmp_path_factory, "part1_once", make)[1]
 
 
 @pytest.fixture()
@@ -68,3 +83,4 @@ def pytest_collection_modifyitems(config, items):
                 if "quick_report" in getattr(item, "fixturenames", ()) and item.get_closest_marker("slow") is None]
     if unmarked:
         raise pytest.UsageError("tests using quick_report must be marked @pytest.mark.slow: " + ", ".join(unmarked))
+

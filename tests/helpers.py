@@ -3,14 +3,56 @@ templates or of the whole project, the report's PDF text, saved networks, and wh
 
 from __future__ import annotations
 
+import contextlib
+import os
+import pickle
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 REPO = Path(__file__).resolve().parent.parent
+T = TypeVar("T")
+
+
+# ----------------------------------------------------------------------------- made once per session
+
+def made_once(tmp_path_factory, name: str, make: Callable[[Path], T]) -> tuple[Path, T]:
+    """(folder, value): `make(folder)` run once per test session, even under pytest-xdist, where each worker has
+    its own session fixtures. The first worker to ask makes it with all the cores (the others wait on a file
+    lock) and saves the value beside it; the others reuse folder and value (pytest-xdist's documented recipe)."""
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        folder = tmp_path_factory.mktemp(name)
+        return folder, make(folder)
+    from filelock import FileLock
+
+    shared = tmp_path_factory.getbasetemp().parent  # the session's folder, above each worker's own
+    folder, saved = shared / name, shared / f"{name}.pickle"
+    with FileLock(str(shared / f"{name}.lock")):
+        if saved.exists():
+            return folder, pickle.loads(saved.read_bytes())
+        shutil.rmtree(folder, ignore_errors=True)  # what a worker that failed here left
+        folder.mkdir()
+        with _all_cores():
+            value = make(folder)
+        saved.write_bytes(pickle.dumps(value))
+        return folder, value
+
+
+@contextlib.contextmanager
+def _all_cores():
+    """torch's threads raised to every core while this worker makes what the others wait for."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(os.cpu_count() or threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 # ----------------------------------------------------------------------------- the command line

@@ -29,7 +29,7 @@ import pytest
 
 from hw1.rendering.mathtex import EXPONENT_CLOSE, EXPONENT_OPEN
 from hw1.rendering.report_macros import count, num, pct, sig
-from helpers import fixed, percent
+from helpers import fixed, made_once, percent
 from report_text import report_text
 
 pytestmark = pytest.mark.slow  # quick runs of every part and of Part 2 for five seeds
@@ -663,13 +663,15 @@ def part2_seed_reports(tmp_path_factory, data_dir):
     """Quick Part 1-2 reports for seeds 0-4 (seconds each: Part 2 is NumPy)."""
     from hw1.cli import main
 
-    outs = {}
-    for seed in range(5):
-        out = tmp_path_factory.mktemp(f"claims_seed{seed}")
-        assert main(["--quick", "--parts", "2", "--seed", str(seed), "--device", "cpu", "--out", str(out),
-                     "--data-dir", str(data_dir)]) == 0
-        outs[seed] = out
-    return outs
+    def make(folder: Path) -> dict[int, Path]:
+        outs = {}
+        for seed in range(5):
+            outs[seed] = folder / f"seed{seed}"
+            assert main(["--quick", "--parts", "2", "--seed", str(seed), "--device", "cpu", "--out",
+                         str(outs[seed]), "--data-dir", str(data_dir)]) == 0
+        return outs
+
+    return made_once(tmp_path_factory, "claims_part2_seeds", make)[1]
 
 
 @pytest.mark.parametrize("seed", range(5))
