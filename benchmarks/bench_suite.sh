@@ -9,13 +9,13 @@
 # durations are left in <checkout>/suite-durations.log.
 set -euo pipefail
 new=$(realpath "$1"); old=$(realpath "$2")
-python=$(realpath "$(dirname "$0")/../.venv/bin/python")
+python="$(realpath "$(dirname "$0")/..")/.venv/bin/python"  # the venv's own link: resolving it leaves the venv
 order=("$new" "$old"); [[ "${3:-}" == "--swap" ]] && order=("$old" "$new")
 declare -A seconds
 for dir in "${order[@]}"; do
     echo "=== $dir $(git -C "$dir" log --oneline -1 | cut -c1-8) $(date +%T)"
     (cd "$dir" && PYTHONPATH="$dir" "$python" -m pytest -q -p no:cacheprovider --durations=0 > suite-durations.log 2>&1) || true
     tail -1 "$dir/suite-durations.log"
-    seconds[$dir]=$(tail -1 "$dir/suite-durations.log" | grep -o -E 'in [0-9.]+s' | grep -o -E '[0-9.]+')
+    seconds[$dir]=$(tail -1 "$dir/suite-durations.log" | grep -o -E 'in [0-9.]+s' | grep -o -E '[0-9.]+' || echo 'float("nan")')
 done
 echo "new/old: $(python3 -c "print(f'{${seconds[$new]} / ${seconds[$old]} - 1:+.1%}')")"

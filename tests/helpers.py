@@ -36,15 +36,17 @@ def made_once(tmp_path_factory, name: str, make: Callable[[Path], T]) -> tuple[P
             return folder, pickle.loads(saved.read_bytes())
         shutil.rmtree(folder, ignore_errors=True)  # what a worker that failed here left
         folder.mkdir()
-        with _all_cores():
+        with all_cores():
             value = make(folder)
         saved.write_bytes(pickle.dumps(value))
         return folder, value
 
 
 @contextlib.contextmanager
-def _all_cores():
-    """torch's threads raised to every core while this worker makes what the others wait for."""
+def all_cores():
+    """torch's threads raised to every core: while a worker makes what the others wait for, and while a test
+    recomputes something made that way and expects the same floats (a sum over another number of threads is
+    added in another order)."""
     import torch
 
     threads = torch.get_num_threads()

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from helpers import all_cores
 from hw1 import parts as parts_module
 from hw1.cli import main
 from hw1.pipeline import Options, run_pipeline
@@ -218,9 +219,11 @@ def _numbers(value):
 def test_two_quick_runs_with_the_same_seed_give_identical_numbers(quick_report, tmp_path, data_dir):
     out, _, _ = quick_report
     second = tmp_path / "second"
-    # The second run computes the parts it compares and renders nothing (what is compared is results.json)
-    run_pipeline(Options(device="cpu", parts=(1, 2, 3, 4), out=second, quick=True, data_dir=data_dir, progress=False,
-                         compute_only=True), log=lambda _: None)
+    # The second run computes the parts it compares and renders nothing (what is compared is results.json), with
+    # as many threads as the first (the same machine and software includes the thread count)
+    with all_cores():
+        run_pipeline(Options(device="cpu", parts=(1, 2, 3, 4), out=second, quick=True, data_dir=data_dir,
+                             progress=False, compute_only=True), log=lambda _: None)
     first_numbers = _numbers(json.loads((out / "results.json").read_text())["parts"])
     second_numbers = _numbers(json.loads((second / "results.json").read_text())["parts"])
     for name in ("part1", "part2", "part3", "part4"):
