@@ -23,7 +23,9 @@ T = TypeVar("T")
 def made_once(tmp_path_factory, name: str, make: Callable[[Path], T]) -> tuple[Path, T]:
     """(folder, value): `make(folder)` run once per test session, even under pytest-xdist, where each worker has
     its own session fixtures. The first worker to ask makes it with all the cores (the others wait on a file
-    lock) and saves the value beside it; the others reuse folder and value (pytest-xdist's documented recipe)."""
+    lock) and saves the value beside it; the others reuse folder and value (pytest-xdist's documented recipe).
+    Grouping the tests on one worker (--dist loadgroup) would be the other way, but with pytest 9.2 it silently
+    stops grouping (pytest-xdist issue #1386)."""
     if "PYTEST_XDIST_WORKER" not in os.environ:
         folder = tmp_path_factory.mktemp(name)
         return folder, make(folder)

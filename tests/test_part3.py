@@ -326,3 +326,16 @@ def test_each_figure_draws_the_saved_curves_confusion_and_misclassified_digits(q
         np.testing.assert_allclose(np.asarray(call.args[0]), wrong["image"][k].astype(np.float64) * 2 / 255 - 1, atol=1e-12)
         assert call.ax.get_title().startswith(f"true {wrong['label'][k]} → {wrong['prediction'][k]}")
         assert "(100%)" not in call.ax.get_title()  # a wrong answer's confidence is never rounded up to certainty
+
+
+def test_the_smoothed_training_curve_averages_a_tenth_of_an_epoch_and_at_least_five_batches():
+    """The curves' "mean over the last N batches": N is a tenth of an epoch's batches (469 // 10 = 46 in the full
+    run), never fewer than 5; the training accuracy quoted at an evaluation is the mean of the N batches before it."""
+    from hw1.toolkit.train_config import TrainHistory
+
+    for per_epoch, window in ((469, 46), (235, 23), (64, 6), (50, 5), (20, 5), (1, 5)):
+        assert TrainHistory(iterations_per_epoch=per_epoch).smoothing_window == window, per_epoch
+    history = TrainHistory(iteration_accuracy=[k / 100 for k in range(100)], eval_iteration=[50, 100],
+                           iterations_per_epoch=100)
+    # a window of 10: batches 41-50 and 91-100 (counted from 1), i.e. the values 0.40-0.49 and 0.90-0.99
+    assert history.train_accuracy_at_eval == pytest.approx([sum(range(40, 50)) / 1000, sum(range(90, 100)) / 1000])

@@ -82,6 +82,31 @@ def test_training_attack_keeps_the_constraints_and_leaves_the_network_alone():
         assert torch.equal(value, before[name]), name  # BatchNorm statistics untouched too
 
 
+def test_universal_perturbation_draws_its_batches_from_every_training_image():
+    """5.3's v is computed over the training set: each step's batch is drawn uniformly (with the run's generator)
+    from all the images given, not from the first `batch_size` of them."""
+    drawn: list[int] = []
+
+    class Spy(nn.Module):  # reads back which images each batch holds: image i carries i / 1000 in its first pixel
+        def __init__(self):
+            super().__init__()
+            self.net = nn.Sequential(nn.Flatten(), nn.Linear(784, 10))
+
+        def forward(self, x):
+            drawn.extend(torch.round(x.detach()[:, 0, 0, 0] * 1000).long().tolist())
+            return self.net(x)
+
+    count = 1000
+    images = -torch.ones(count, 1, 28, 28)
+    images[:, 0, 0, 0] = torch.arange(count) / 1000  # at most 0.999: the clamp at 1 leaves it alone
+    labels = torch.zeros(count, dtype=torch.long)
+    universal_perturbation(Spy(), images, labels, budget=0.0, steps=40, batch_size=16, step_size=0.1,
+                           generator=torch.Generator().manual_seed(0))  # budget 0: v stays 0, the batches show as they are
+    assert len(drawn) == 40 * 16
+    # 640 uniform draws from 1,000 images reach about 473 distinct ones (1000 (1 - e^-0.64)), from both ends
+    assert min(drawn) < 100 and max(drawn) >= 900 and len(set(drawn)) > 400, (min(drawn), max(drawn), len(set(drawn)))
+
+
 def test_universal_perturbation_stays_in_its_budget():
     torch.manual_seed(0)
     seen = []
@@ -92,7 +117,7 @@ def test_universal_perturbation_stays_in_its_budget():
             self.net = nn.Sequential(nn.Flatten(), nn.Linear(784, 10))
 
         def forward(self, x):
-            seen.append(float(x.max()))
+            seen.append(float(x.detach().max()))
             return self.net(x)
 
     model = Spy()

@@ -456,6 +456,11 @@ def test_part5_universal_perturbation_fooling_and_where_the_fooled_images_go_red
     v = universal["perturbation"]
     assert float(universal["budget"]) == pytest.approx(headline["budget"]) and v.min() >= 0
     assert v.max() <= headline["budget"] + 1e-6
+    # "v brightens N of the 784 pixels, K of them by the whole budget, x per pixel on average over all 784"
+    row = next(row for row in parts["part5"]["result"]["universal"] if row["budget"] == headline["budget"])
+    assert row["pixels"] == int((v > 0).sum()), "pixels v brightens"
+    assert headline["pixels_at_budget"] == int((v >= 0.99 * headline["budget"]).sum()), "pixels at the budget"
+    assert headline["mean_value"] == pytest.approx(float(v.sum()) / 784, rel=1e-5), "mean over all 784 pixels"
     network = load_network(out / "artifacts" / "cnn.pt")
     subset = parts["part5"]["config"].get("test_subset") or len(mnist.test_images)  # quick runs use the first ones
     x = _model_input(mnist.test_images[:subset])

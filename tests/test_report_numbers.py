@@ -247,3 +247,67 @@ def test_the_learning_rate_schedule_is_stated_as_the_optimizer_ran_it(report):
 
     expected = f"it rises from {two_digits(rates[0])} to {two_digits(max(rates))}"
     assert expected in text, (expected, re.findall(r"it rises from .{0,30}", text))
+
+
+def test_part2_outputs_table_counts_each_networks_outputs_near_their_labels(report):
+    """The outputs table's last row, counted here from the saved outputs: |output - XOR label| <= 0.01."""
+    parts, text = report
+    r2 = parts["part2"]["result"]
+    labels = (0, 1, 1, 0)  # (0,0), (0,1), (1,0), (1,1)
+    near = [sum(abs(output - label) <= 0.01 for output, label in zip(r2[key], labels))
+            for key in ("final_outputs", "identity_final_outputs")]
+    assert f"Outputs within 0.01 of their label {near[0]} of 4 {near[1]} of 4" in text
+
+
+def test_part3_caption_names_what_lies_below_the_accuracy_axis(report):
+    """The curves' caption: the training batches (counted from 1) and test evaluations under the 90% axis, found
+    here in the saved curves (a value on the floor in float32, 0.89999998, is not below it)."""
+    parts, text = report
+    history = parts["part3"]["result"]["history"]
+    below = [k for k, a in enumerate(history["iteration_accuracy"], start=1) if a < 0.9 - 1e-6]
+    named = []
+    if len(below) == 1:
+        named.append(f"1 training batch, at iteration {thousands(below[0])}")
+    elif below:
+        named.append(f"{thousands(len(below))} training batches, all in the first {thousands(below[-1])} of "
+                     f"{thousands(len(history['iteration_accuracy']))} iterations")
+    named += [f"the evaluation on the test set at epoch {fixed(epoch, 2)}, marked on the axis with its "
+              f"{percent(accuracy, 1)}"
+              for epoch, accuracy in zip(history["eval_epoch"], history["test_accuracy"]) if accuracy < 0.9 - 1e-6]
+    if not named:
+        assert "no accuracy falls below the axis’s 90%" in text
+    elif len(named) == 1:
+        assert f"accuracy below 90% is off the scale ({named[0]})" in text
+    else:
+        assert f"accuracy below 90% is off the scale ({'; '.join(named[:-1])}; and {named[-1]})" in text
+
+
+def test_part3_most_frequent_errors_are_the_top_pairs_of_the_confusion_matrix(report):
+    """3.2's "The most frequent errors are a read as b (n), ...: together N of the M errors", checked against the
+    saved confusion matrix: each named count is that cell; the pairs named (one by one or as "k pairs tied at c
+    each") are the most frequent ones, at least three of them, a tie never cut; N is their sum and M every error."""
+    parts, text = report
+    r3 = parts["part3"]["result"]
+    confusion = r3["confusion"]
+    off_diagonal = sorted((confusion[t][p] for t in range(10) for p in range(10) if t != p and confusion[t][p]),
+                          reverse=True)
+    assert sum(off_diagonal) == r3["misclassified"]
+    if not off_diagonal:
+        assert "The network makes no error on the test set." in text
+        return
+    joined = re.sub(r"(\w)[\u2010\u00ad] (\w)", r"\1\2", text)  # words hyphenated across lines, joined again
+    sentence = re.search(r"The most frequent errors \(Figure \d+\) are (.*?): together ([\d,]+) of the ([\d,]+) "
+                         r"errors\.", joined)
+    assert sentence, "3.2's most-frequent-errors sentence"
+    named_text, together, total = sentence.groups()
+    named = [(int(a), int(b), int(n)) for a, b, n in re.findall(r"(\d) read as (\d) \((\d+)\)", named_text)]
+    for true, predicted, n in named:
+        assert confusion[true][predicted] == n, (true, predicted, n)
+    tied = re.search(r"(\d+) pairs tied at (\d+) each", named_text)
+    tied_pairs, tied_count = (int(tied[1]), int(tied[2])) if tied else (0, 0)
+    shown = len(named) + tied_pairs
+    assert sorted([n for _, _, n in named] + [tied_count] * tied_pairs, reverse=True) == off_diagonal[:shown]
+    assert shown >= min(3, len(off_diagonal)), "fewer than three pairs named"
+    assert shown == len(off_diagonal) or off_diagonal[shown] < off_diagonal[shown - 1], "a tie cut in two"
+    assert int(together.replace(",", "")) == sum(off_diagonal[:shown])
+    assert int(total.replace(",", "")) == r3["misclassified"]

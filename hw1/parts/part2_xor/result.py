@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 ARTIFACT = "part2.npz"
 WEIGHTS = "xor_tanh.pt"
+XOR_LABELS = (0, 1, 1, 0)  # of the inputs (0,0), (0,1), (1,0), (1,1)
+NEAR_LABEL = 0.01  # an output this close to its label counts as right (the course autograder's isclose)
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,18 @@ class Part2Result:
     def classified_from_step(self) -> int | None:
         """The first snapshot step at which every output is on its label's side of 0.5 (None: never)."""
         return next((step for step, ok in zip(self.snapshot_steps, self.snapshot_classified) if ok), None)
+
+    @property
+    def near_label(self) -> float:
+        """NEAR_LABEL: how close to its label an output must be to count as right."""
+        return NEAR_LABEL
+
+    @property
+    def outputs_near_labels(self) -> tuple[int, int]:
+        """(tanh network, network without activation): how many of the four final outputs lie within NEAR_LABEL
+        of their label (the outputs table's last row)."""
+        return tuple(sum(abs(o - y) <= NEAR_LABEL for o, y in zip(outputs, XOR_LABELS))
+                     for outputs in (self.final_outputs, self.identity_final_outputs))
 
     @property
     def final_corner_groups(self) -> list[tuple[tuple[int, int], list[int]]]:

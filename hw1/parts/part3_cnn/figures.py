@@ -20,9 +20,8 @@ from ...toolkit.plotting import (
     plt,
     save_figure,
 )
+from .result import ACCURACY_FLOOR, FLOAT32_NOISE
 
-ACCURACY_FLOOR = 0.9  # lower limit of the accuracy axis; the caption (sections/part3.html.j2) names what lies below
-FLOAT32_NOISE = 1e-6  # 900/1000 saved in float32 reads 0.89999998: on the floor, not below it
 
 def _trailing_mean(values: np.ndarray, window: int) -> np.ndarray:
     """Mean of the last `window` values up to each point (fewer at the start): at an evaluation's epoch the

@@ -10,6 +10,8 @@ from ...toolkit.train_config import TrainHistory
 WEIGHTS = "cnn.pt"
 COURSE_WEIGHTS = "model.pth"  # the same state_dict, under the name the course's notebook loads
 MISCLASSIFIED = "part3_misclassified.npz"
+ACCURACY_FLOOR = 0.9  # lower limit of the figure's accuracy axis; the caption names what lies below it
+FLOAT32_NOISE = 1e-6  # 900/1000 saved in float32 reads 0.89999998: on the floor, not below it
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,27 @@ class Part3Result:
     def curves(self) -> TrainHistory:
         """The training and test curves (the same as `history`)."""
         return self.history
+
+    @property
+    def accuracy_floor(self) -> float:
+        """ACCURACY_FLOOR: the lower limit of the curves' accuracy axis."""
+        return ACCURACY_FLOOR
+
+    @property
+    def batches_below_floor(self) -> dict:
+        """The training batches whose accuracy is off the figure's scale: {"count": how many, "last": the
+        iteration (counted from 1) of the last one, 0 if none, "iterations": all iterations}."""
+        below = [k for k, a in enumerate(self.history.iteration_accuracy, start=1)
+                 if a < ACCURACY_FLOOR - FLOAT32_NOISE]
+        return {"count": len(below), "last": below[-1] if below else 0,
+                "iterations": len(self.history.iteration_accuracy)}
+
+    @property
+    def evaluations_below_floor(self) -> list[dict]:
+        """The test evaluations off the figure's scale (each marked on its floor): [{"epoch", "accuracy"}, ...]."""
+        return [{"epoch": epoch, "accuracy": accuracy}
+                for epoch, accuracy in zip(self.history.eval_epoch, self.history.test_accuracy)
+                if accuracy < ACCURACY_FLOOR - FLOAT32_NOISE]
 
     @property
     def curves_apart(self) -> dict:
