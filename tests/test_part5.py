@@ -101,7 +101,7 @@ def test_universal_perturbation_draws_its_batches_from_every_training_image():
     images[:, 0, 0, 0] = torch.arange(count) / 1000  # at most 0.999: the clamp at 1 leaves it alone
     labels = torch.zeros(count, dtype=torch.long)
     universal_perturbation(Spy(), images, labels, budget=0.0, steps=40, batch_size=16, step_size=0.1,
-                           generator=torch.Generator().manual_seed(0))  # budget 0: v stays 0, the batches show as they are
+                           generator=torch.Generator().manual_seed(0))  # budget 0: v stays 0, batches seen as they are
     assert len(drawn) == 40 * 16
     # 640 uniform draws from 1,000 images reach about 473 distinct ones (1000 (1 - e^-0.64)), from both ends
     assert min(drawn) < 100 and max(drawn) >= 900 and len(set(drawn)) > 400, (min(drawn), max(drawn), len(set(drawn)))

@@ -311,3 +311,54 @@ def test_part3_most_frequent_errors_are_the_top_pairs_of_the_confusion_matrix(re
     assert shown == len(off_diagonal) or off_diagonal[shown] < off_diagonal[shown - 1], "a tie cut in two"
     assert int(together.replace(",", "")) == sum(off_diagonal[:shown])
     assert int(total.replace(",", "")) == r3["misclassified"]
+
+
+def test_part2_longer_run_and_nudges_of_the_stuck_seeds_read_from_the_saved_runs(report):
+    """2.2's "Running N more steps (K times the budget in all) frees ...; of M copies nudged ... and continued as
+    long, J solve XOR": K counts the first budget too ((steps + escape_steps) / steps), the rest from the stuck seeds."""
+    parts, text = report
+    r2, c2 = parts["part2"]["result"], parts["part2"]["config"]
+    stuck = r2["stuck"]
+    if not stuck:
+        assert "more steps (" not in text
+        return
+    joined = re.sub(r"(\w)[\u2010\u00ad] (\w)", r"\1\2", text)  # words hyphenated across lines, joined again
+    steps, escape = c2["steps"], c2["escape_steps"]
+    escaped = sum(seed["longer_solved"] for seed in stuck)
+    assert (f"Running {thousands(escape)} more steps ({fixed((steps + escape) / steps, 0)} times the budget in all) "
+            + (f"frees {escaped} of them" if escaped else "frees none of them")) in joined
+    assert f"of {len(stuck) * c2['nudges']} copies nudged by" in joined
+    assert f"and continued as long, {sum(seed['nudges_solved'] for seed in stuck)} solve XOR" in joined
+
+
+def test_part4_worked_examples_table_rows_read_from_the_saved_examples(report):
+    """4.3's worked-examples table, row by row from results.json: true digit, target, each network's prediction and
+    confidence, and the dagger on exactly the examples whose adversarial images the fine-tuned network trained on."""
+    parts, text = report
+    r4 = parts["part4"]["result"]
+    finetuned = bool(r4.get("retraining"))
+    for kind in ("untargeted", "targeted"):
+        for number, e in enumerate(r4[f"{kind}_examples"], start=1):
+            cells = [f"{kind} {number}", str(e["label"]), str(e["target"]) if e["target"] >= 0 else "—",
+                     f"{e['label']} ({percent(e['probabilities_before'][e['label']], 1)})",
+                     f"{e['prediction_after']} ({percent(e['confidence_after'], 1)})",
+                     f"{e['retrained_original_prediction']} ({percent(e['retrained_original_confidence'], 1)})",
+                     f"{e['retrained_prediction']} ({percent(e['retrained_confidence'], 1)})"]
+            if finetuned:  # the dagger's thin space reads as one space
+                dagger = "" if e["held_back"] else " †"
+                cells += [str(e["control_prediction"]), str(e["finetuned_prediction"]) + dagger]
+            row = " ".join(cells)
+            following = text[text.index(row) + len(row):][:3] if row in text else ""
+            assert row in text and not following.lstrip().startswith("†"), (row, following)
+
+
+def test_part5_the_single_step_network_is_credited_with_its_own_clean_accuracy(report):
+    """5.2's historical defence: "(1 epoch on N training images; clean accuracy X). Its adversarial training images"
+    gives the single-step (Goodfellow-style) network's saved clean accuracy, not the defended network's."""
+    parts, text = report
+    if "part5" not in parts:
+        pytest.skip("no Part 5 in this report")
+    r5, c5 = parts["part5"]["result"], parts["part5"]["config"]
+    joined = re.sub(r"(\w)[\u2010\u00ad] (\w)", r"\1\2", text)  # words hyphenated across lines, joined again
+    assert (f"({c5['training_epochs']} epoch on {thousands(c5['training_subset'])} training images; clean accuracy "
+            f"{percent(r5['goodfellow_test_accuracy'], 2)}). Its adversarial training images") in joined
