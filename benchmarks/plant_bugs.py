@@ -837,8 +837,14 @@ BUGS: list[Bug] = [
         "all",
         "hand-in a (hw1a.pdf) holds parts 1 and 2 only (range's end is exclusive: range(1, 3)), so Part 3 is in neither hand-in while hw1a's title says 'Part (a): problems 1, 2 and 3' and its contents and front-page table leave out the CNN and its 99% result",
         "audit 10 (issue 29)", (1, 2, 3, 4, 5), True),
-    # ---- audit 11 (issue 29)
-    # parts 5 (one in each of parts 1-5), toolkit 2 (training.py, attacks.py), report templates 3 (answers/part2, sections/part4, answers/part5)
+    # ---- audit 11 (issue 29): ten bugs chosen at 08:20-08:25 on 2026-12-07 by a fresh helper who read hw1/,
+    # templates/ and this list, not tests/, after the tests were final (82933ea): parts 5 (one in each of parts 1-5),
+    # toolkit 2 (training.py, attacks.py), report templates 3 (answers/part2, sections/part4, answers/part5). Each run
+    # against its likeliest tests (a worktree of d50d455), 08:37-09:00. Verdicts: 5 caught; SURVIVED
+    # tpl-p2-escape-budget-multiple, tpl-p4-trained-on-dagger-inverted, tpl-p5-goodfellow-clean-is-defended,
+    # p2-hessian-of-summed-loss, each since given its own test; sign-ascent-train-mode made the quick run crash
+    # (Part 5's transfer table called predict on an empty batch when an attack fooled a network on no image: fixed,
+    # such a network now gets no rate) and was run again after the fix.
     Bug("audit11-p1-l2-peak-z-without-abs", "hw1/parts/part1_neuron/compute.py",
         (("l2_grad_abs_max_at_z=float(abs(z[peak])),", "l2_grad_abs_max_at_z=float(z[peak]),"),),
         "all",

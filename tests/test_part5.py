@@ -3,6 +3,7 @@ rate is recomputed from the saved v, the training attack keeps to the constraint
 network's recipe keeps the assignment's accuracy."""
 
 import json
+import re
 
 import pytest
 import torch
@@ -150,3 +151,44 @@ def test_defended_recipe_keeps_the_assignments_accuracy(mnist):
                                                                     config.adversarial_steps))
     _, accuracy, _, _ = evaluate(model, to_model_input(mnist.test_images), mnist.test_labels)
     assert accuracy > 0.985, accuracy
+
+
+def test_transfer_matrix_reads_source_rows_and_leaves_a_network_fooled_on_no_image_without_a_rate():
+    """5.2's transfer table: [source][target] is the share of source's successful adversarial images that target
+    misclassifies, counted here; a source the attack fooled on no image gets no rate (None, printed as a dash),
+    instead of a crash on an empty batch or a made-up 0%."""
+    from hw1.parts.part5_beyond.compute import transfer_matrix
+
+    torch.manual_seed(0)
+    networks = {name: nn.Sequential(nn.Flatten(), nn.Linear(784, 10)) for name in ("a", "b")}
+    images = torch.rand(12, 1, 28, 28) * 2 - 1
+    labels = torch.randint(0, 10, (12,))
+    fooled_a = torch.tensor([True, False] * 6)
+    adversarials = {"a": (images, fooled_a), "b": (images, torch.zeros(12, dtype=torch.bool))}
+    matrix = transfer_matrix(networks, adversarials, labels, torch.device("cpu"))
+    with torch.no_grad():
+        expected = [float((networks[t](images[fooled_a]).argmax(dim=1) != labels[fooled_a]).float().mean())
+                    for t in ("a", "b")]
+    assert matrix[0] == pytest.approx(expected) and matrix[1] == [None, None]
+
+
+@pytest.mark.slow
+def test_a_network_fooled_on_no_image_gets_dashes_and_its_own_sentence(quick_report, tmp_path):
+    """With no adversarial image made on the defended network, the transfer table shows a dash in its row (and the
+    caption says why), and 5.2's text says there was nothing to transfer instead of quoting a rate."""
+    import shutil
+
+    from helpers import pdf_text
+    from hw1.pipeline import Options, run_pipeline
+
+    out = tmp_path / "report"
+    shutil.copytree(quick_report[0], out)
+    results = json.loads((out / "results.json").read_text())
+    r5 = results["parts"]["part5"]["result"]
+    r5["transfer"][r5["networks"].index("adversarially trained")] = [None] * len(r5["networks"])
+    (out / "results.json").write_text(json.dumps(results))
+    run_pipeline(Options(out=out, report_only=True, progress=False), log=lambda _: None)
+    text = re.sub(r"(\w)[\u2010\u00ad] (\w)", r"\1\2", pdf_text(out / "hw1.pdf"))  # hyphenated words joined
+    assert "adversarially trained – – – –" in text
+    assert "the attack fooled that network on no image, so there is nothing to transfer" in text
+    assert "the attack made no adversarial image on the defended network to transfer" in text

@@ -496,6 +496,25 @@ def test_part3_epoch_training_loss_is_the_mean_over_that_epochs_batches(saved):
         assert value == pytest.approx(batch.mean(), rel=1e-4), f"epoch {epoch + 1}: {value} vs batch mean {batch.mean()}"
 
 
+def test_part2_failing_seeds_hessian_eigenvalues_rederived(saved, xor_study):
+    """2.2's stuck-seed table: the smallest and largest eigenvalue of the Hessian of the MEAN binary cross-entropy over
+    the four inputs, at each failing seed's final weights (trained again here), with the loss written here."""
+    _, parts = saved
+    inputs, labels = torch.tensor(XOR_INPUTS), torch.tensor(XOR_LABELS)
+
+    def mean_bce(theta: torch.Tensor) -> torch.Tensor:  # theta: W1 (2x2, out x in), b1, w2, b2 flattened, (9,)
+        hidden = torch.tanh(inputs @ theta[:4].reshape(2, 2).T + theta[4:6])
+        logits = hidden @ theta[6:8] + theta[8]
+        return (torch.nn.functional.softplus(logits) - labels * logits).mean()  # -log sigmoid, stably
+
+    for row in parts["part2"]["result"]["stuck"]:
+        p = xor_study[(row["seed"], True)]
+        theta = torch.tensor(np.concatenate([np.ravel(p[name]) for name in ("W1", "b1", "w2", "b2")]))
+        eigenvalues = torch.linalg.eigvalsh(torch.autograd.functional.hessian(mean_bce, theta))
+        assert row["hessian_min_eigenvalue"] == pytest.approx(float(eigenvalues[0]), rel=1e-3, abs=1e-9), row["seed"]
+        assert row["hessian_max_eigenvalue"] == pytest.approx(float(eigenvalues[-1]), rel=1e-3, abs=1e-9), row["seed"]
+
+
 def test_part2_failing_seeds_loss_histories_are_their_own(saved):
     """2.2's table of the seeds that fail: each row's loss history is that seed's, not another study seed's. Its first
     value is the loss of the seed's initial network (drawn here) and its last the seed's final loss in the study."""

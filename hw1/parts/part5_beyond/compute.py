@@ -199,15 +199,26 @@ def _attack_every_network(config: Part5Config, ctx: RunContext, attack_settings,
                                        reporter=ctx.reporter)(x, y)
         adversarials[name] = (outcome.adversarial, outcome.success)
         defended_stats.append({"network": name, "clean_accuracy": accuracy[name], **_attack_stats(outcome, y)})
-    transfer = []
+    return common, from_data(list[AttackedNetwork], defended_stats), transfer_matrix(networks, adversarials, y,
+                                                                                   ctx.device)
+
+
+def transfer_matrix(networks: dict, adversarials: dict, labels, device) -> list[list[float | None]]:
+    """[source][target], in the order of `networks`: the share of the adversarial images made on source (those that
+    fooled it: adversarials[source] = (images, success mask)) that target misclassifies. None where the attack fooled
+    source on no image: there is nothing to transfer, and no rate."""
+    matrix = []
     for source in networks:
         adversarial, ok = adversarials[source]
         row = []
         for target in networks:
-            _, prediction = predict(networks[target], adversarial[ok], ctx.device)
-            row.append(float((prediction != y[ok]).float().mean()) if ok.any() else 0.0)
-        transfer.append(row)
-    return common, from_data(list[AttackedNetwork], defended_stats), transfer
+            if not ok.any():
+                row.append(None)
+                continue
+            _, prediction = predict(networks[target], adversarial[ok], device)
+            row.append(float((prediction != labels[ok]).float().mean()))
+        matrix.append(row)
+    return matrix
 
 
 def _bounded_evaluation(config: Part5Config, ctx: RunContext, networks: dict, bounded_x, bounded_y):

@@ -152,7 +152,8 @@ class Part5Result:
     tradeoff: dict  # TABLE of this package's tradeoff.py, as benchmarks/bench_defence.py --save measured it
     defended_images: int  # Part 4 images every network classifies correctly (attacked in 5.2)
     defended: list[AttackedNetwork]  # per network (the order of `networks`)
-    transfer: list[list[float]]  # [source][target]: share of source's adversarials the target misclassifies
+    transfer: list[list[float | None]]  # [source][target]: share of source's adversarials the target misclassifies
+    # (None: the attack made no adversarial image on source)
     networks: list[str]  # the four networks, in the order of defended and transfer
     universal: list[UniversalRow]  # per budget
     universal_headline: UniversalHeadline  # the headline universal perturbation
@@ -170,9 +171,15 @@ class Part5Result:
         """The bounded evaluation of `network` (a name in `networks`)."""
         return next(row for row in self.robustness if row.network == network)
 
-    def transfer_rate(self, source: str, target: str) -> float:
-        """Share of the adversarial images made on `source` that `target` misclassifies."""
+    def transfer_rate(self, source: str, target: str) -> float | None:
+        """Share of the adversarial images made on `source` that `target` misclassifies (None: the attack fooled
+        `source` on no image)."""
         return self.transfer[self.networks.index(source)][self.networks.index(target)]
+
+    @property
+    def transfer_has_gaps(self) -> bool:
+        """Whether the attack fooled some network on no image (its row of transfer rates is None)."""
+        return any(rate is None for row in self.transfer for rate in row)
 
     def confidence_rows(self, attack: str) -> list[ConfidenceRow]:
         """5.1's rows of one attack ("untargeted" or "targeted"), by ascending stopping confidence."""
