@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from helpers import load_network
+from helpers import load_network, percent, thousands
 from hw1.toolkit.attacks import constrained_fgsm, universal_perturbation
 from hw1.toolkit.data import to_model_input
 
@@ -174,8 +174,9 @@ def test_transfer_matrix_reads_source_rows_and_leaves_a_network_fooled_on_no_ima
 
 @pytest.mark.slow
 def test_a_network_fooled_on_no_image_gets_dashes_and_its_own_sentence(quick_report, tmp_path):
-    """With no adversarial image made on the defended network, the transfer table shows a dash in its row (and the
-    caption says why), and 5.2's text says there was nothing to transfer instead of quoting a rate."""
+    """When the Part 4 attack fools the defended network on no image (a quick run attacks a few dozen images), the
+    second-view table shows dashes for its medians and the transfer table for its row (the caption says why), and
+    5.2's text says so instead of quoting a median or a rate."""
     import shutil
 
     from helpers import pdf_text
@@ -186,9 +187,14 @@ def test_a_network_fooled_on_no_image_gets_dashes_and_its_own_sentence(quick_rep
     results = json.loads((out / "results.json").read_text())
     r5 = results["parts"]["part5"]["result"]
     r5["transfer"][r5["networks"].index("adversarially trained")] = [None] * len(r5["networks"])
+    defended = next(row for row in r5["defended"] if row["network"] == "adversarially trained")
+    defended.update(success_rate=0.0, median_steps=None, median_linf=None, median_l2=None, median_changed_pixels=None)
     (out / "results.json").write_text(json.dumps(results))
     run_pipeline(Options(out=out, report_only=True, progress=False), log=lambda _: None)
     text = re.sub(r"(\w)[\u2010\u00ad] (\w)", r"\1\2", pdf_text(out / "hw1.pdf"))  # hyphenated words joined
-    assert "adversarially trained – – – –" in text
+    assert "adversarially trained – – – –" in text  # the transfer table's row
+    assert f"adversarially trained {percent(defended['clean_accuracy'], 2)} 0.0% – – – –" in text  # second view
+    assert (f"within its {r5['attack_max_steps']} steps the attack fooled the defended network on none of these "
+            f"{thousands(r5['defended_images'])} images") in text
     assert "the attack fooled that network on no image, so there is nothing to transfer" in text
     assert "the attack made no adversarial image on the defended network to transfer" in text

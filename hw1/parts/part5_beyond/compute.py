@@ -45,9 +45,9 @@ from .result import (
 )
 
 
-
-def _median(values: torch.Tensor) -> float:
-    return float(values.double().median()) if len(values) else float("nan")
+def _median(values: torch.Tensor) -> float | None:
+    """The median, or None for no values (an attack that fooled the network on no image has no median size)."""
+    return float(values.double().median()) if len(values) else None
 
 
 def _attack_stats(outcome, labels, retrained_prediction=None, targets=None) -> dict:

@@ -18,10 +18,10 @@ class ConfidenceRow:
     attack: str  # "untargeted" or "targeted"
     threshold: float  # the stopping confidence
     success_rate: float  # share of images that reached it within threshold_max_steps
-    median_steps: float  # medians over the successful attacks
-    median_linf: float  # input units
-    median_l2: float  # input units
-    median_changed_pixels: float  # pixels brightened (median)
+    median_steps: float | None  # medians over the successful attacks (None: no attack succeeded)
+    median_linf: float | None  # input units
+    median_l2: float | None  # input units
+    median_changed_pixels: float | None  # pixels brightened (median)
     transfer_misclassified: float  # share of the successful images the retrained CNN gets wrong
     transfer_hit_target: float | None = None  # targeted only: share where it predicts the target
 
@@ -33,10 +33,10 @@ class AttackedNetwork:
     network: str  # "original", "retrained", "single-step (Goodfellow-style)" or "adversarially trained"
     clean_accuracy: float  # on the whole test set (or test_subset)
     success_rate: float  # share of images fooled within max_steps
-    median_steps: float  # medians over the successful attacks
-    median_linf: float  # input units
-    median_l2: float  # input units
-    median_changed_pixels: float  # pixels brightened (median)
+    median_steps: float | None  # medians over the successful attacks (None: no attack succeeded)
+    median_linf: float | None  # input units
+    median_l2: float | None  # input units
+    median_changed_pixels: float | None  # pixels brightened (median)
 
 
 @dataclass(frozen=True)
