@@ -844,7 +844,9 @@ BUGS: list[Bug] = [
     # tpl-p2-escape-budget-multiple, tpl-p4-trained-on-dagger-inverted, tpl-p5-goodfellow-clean-is-defended,
     # p2-hessian-of-summed-loss, each since given its own test; sign-ascent-train-mode made the quick run crash
     # (Part 5's transfer table called predict on an empty batch when an attack fooled a network on no image: fixed,
-    # such a network now gets no rate) and was run again after the fix.
+    # such a network now gets no rate) and was run again after the fix (32a71ab): CAUGHT by
+    # test_part5::test_training_attack_keeps_the_constraints_and_leaves_the_network_alone (2.running_mean) and its
+    # twin in test_part5_robustness.
     Bug("audit11-p1-l2-peak-z-without-abs", "hw1/parts/part1_neuron/compute.py",
         (("l2_grad_abs_max_at_z=float(abs(z[peak])),", "l2_grad_abs_max_at_z=float(z[peak]),"),),
         "all",
