@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import re
 import shutil
 import subprocess
 import sys
@@ -133,6 +134,11 @@ def pdf_text(path: Path, separator: str = " ") -> str:
     if separator == " ":
         return " ".join(" ".join(page.split()) for page in pages)
     return separator.join(pages)
+
+
+def joined_hyphens(text: str) -> str:
+    """Text with the words hyphenated across lines joined again ("im‐ ages" -> "images")."""
+    return re.sub(r"(\w)[\u2010\u00ad] (\w)", r"\1\2", text)
 
 
 # ------------------------------------------------------------------------------------ networks

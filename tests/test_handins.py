@@ -16,6 +16,7 @@ import shutil
 import subprocess
 
 import pytest
+from helpers import joined_hyphens
 
 pytestmark = pytest.mark.slow
 
@@ -37,7 +38,7 @@ FORBIDDEN = [
 def _text(pdf) -> str:
     """The PDF's text, whitespace collapsed and words hyphenated across lines joined again ("im‐ ages")."""
     text = " ".join(subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout.split())
-    return re.sub(r"(\w)[\u2010\u00ad] (\w)", r"\1\2", text)
+    return joined_hyphens(text)
 
 
 def _config_field_names() -> set[str]:

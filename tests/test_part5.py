@@ -3,7 +3,6 @@ rate is recomputed from the saved v, the training attack keeps to the constraint
 network's recipe keeps the assignment's accuracy."""
 
 import json
-import re
 
 import pytest
 import torch
@@ -179,7 +178,7 @@ def test_a_network_fooled_on_no_image_gets_dashes_and_its_own_sentence(quick_rep
     5.2's text says so instead of quoting a median or a rate."""
     import shutil
 
-    from helpers import pdf_text
+    from helpers import joined_hyphens, pdf_text
     from hw1.pipeline import Options, run_pipeline
 
     out = tmp_path / "report"
@@ -191,7 +190,7 @@ def test_a_network_fooled_on_no_image_gets_dashes_and_its_own_sentence(quick_rep
     defended.update(success_rate=0.0, median_steps=None, median_linf=None, median_l2=None, median_changed_pixels=None)
     (out / "results.json").write_text(json.dumps(results))
     run_pipeline(Options(out=out, report_only=True, progress=False), log=lambda _: None)
-    text = re.sub(r"(\w)[\u2010\u00ad] (\w)", r"\1\2", pdf_text(out / "hw1.pdf"))  # hyphenated words joined
+    text = joined_hyphens(pdf_text(out / "hw1.pdf"))
     assert "adversarially trained – – – –" in text  # the transfer table's row
     assert f"adversarially trained {percent(defended['clean_accuracy'], 2)} 0.0% – – – –" in text  # second view
     assert (f"within its {r5['attack_max_steps']} steps the attack fooled the defended network on none of these "

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import duration, fixed, pdf_text, percent, thousands
+from helpers import duration, fixed, joined_hyphens, pdf_text, percent, thousands
 
 pytestmark = pytest.mark.slow  # reads the quick run of every part
 
@@ -295,7 +295,7 @@ def test_part3_most_frequent_errors_are_the_top_pairs_of_the_confusion_matrix(re
     if not off_diagonal:
         assert "The network makes no error on the test set." in text
         return
-    joined = re.sub(r"(\w)[\u2010\u00ad] (\w)", r"\1\2", text)  # words hyphenated across lines, joined again
+    joined = joined_hyphens(text)
     sentence = re.search(r"The most frequent errors \(Figure \d+\) are (.*?): together ([\d,]+) of the ([\d,]+) "
                          r"errors\.", joined)
     assert sentence, "3.2's most-frequent-errors sentence"
@@ -322,7 +322,7 @@ def test_part2_longer_run_and_nudges_of_the_stuck_seeds_read_from_the_saved_runs
     if not stuck:
         assert "more steps (" not in text
         return
-    joined = re.sub(r"(\w)[\u2010\u00ad] (\w)", r"\1\2", text)  # words hyphenated across lines, joined again
+    joined = joined_hyphens(text)
     steps, escape = c2["steps"], c2["escape_steps"]
     escaped = sum(seed["longer_solved"] for seed in stuck)
     assert (f"Running {thousands(escape)} more steps ({fixed((steps + escape) / steps, 0)} times the budget in all) "
@@ -359,6 +359,6 @@ def test_part5_the_single_step_network_is_credited_with_its_own_clean_accuracy(r
     if "part5" not in parts:
         pytest.skip("no Part 5 in this report")
     r5, c5 = parts["part5"]["result"], parts["part5"]["config"]
-    joined = re.sub(r"(\w)[\u2010\u00ad] (\w)", r"\1\2", text)  # words hyphenated across lines, joined again
+    joined = joined_hyphens(text)
     assert (f"({c5['training_epochs']} epoch on {thousands(c5['training_subset'])} training images; clean accuracy "
             f"{percent(r5['goodfellow_test_accuracy'], 2)}). Its adversarial training images") in joined
