@@ -275,6 +275,25 @@ def percent(share, decimals: int = 1) -> str:
     return fixed(100 * float(share), decimals) + "%"
 
 
+def significant(value, digits: int) -> str:
+    """`value` to `digits` significant digits, trailing zeros dropped; below 10^-3 or from 10^5 on as a power of
+    ten the way the PDF's text reads it: significant(6.144e-6, 2) -> '6.1×10−6', significant(0.5, 3) -> '0.5'."""
+    from decimal import ROUND_HALF_EVEN, Decimal
+
+    exact = Decimal(float(value))
+    if exact == 0:
+        return "0"
+    exponent = exact.adjusted()
+    mantissa = exact.scaleb(-exponent).quantize(Decimal(1).scaleb(1 - digits), rounding=ROUND_HALF_EVEN)
+    if abs(mantissa) >= 10:  # 9.99 -> 10.0: one more power of ten
+        exponent += 1
+        mantissa = exact.scaleb(-exponent).quantize(Decimal(1).scaleb(1 - digits), rounding=ROUND_HALF_EVEN)
+    if not -3 <= exponent < 5:
+        return f"{mantissa}×10{'−' if exponent < 0 else ''}{abs(exponent)}".replace("-", "−")
+    text = format(mantissa.scaleb(exponent), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def thousands(value) -> str:
     """A whole number with a comma every three digits: thousands(60000) -> '60,000'."""
     whole = int(fixed(value, 0))  # an integer: no "-0"

@@ -127,6 +127,15 @@ def test_the_numbers_are_recomputed_from_the_saved_networks_and_shown_in_the_tex
         for value, digits in ((record["untargeted_accuracy"], 1), (record["targeted_accuracy"], 1),
                               (record["clean_accuracy"], 2), (record["fresh_untargeted"]["success_rate"], 1)):
             assert pct(value, digits) in text, (key, value)
+    # The column of the network retrained from scratch (Part 4's second network): the same three cells, recomputed
+    # on the same images (a mask dropped from its clean accuracy would count the training share too).
+    retrained = load_network(out / "artifacts" / "cnn_retrained.pt")
+    right = eval_probabilities(retrained, saved["adversarial"][fed]).argmax(dim=1) == saved["label"][fed]
+    assert g["transfer_untargeted_accuracy"] == pytest.approx(float(right[~targeted].float().mean()), abs=1e-6)
+    assert g["transfer_targeted_accuracy"] == pytest.approx(float(right[targeted].float().mean()), abs=1e-6)
+    clean = torch.cat([eval_probabilities(retrained, clean_images[i:i + 2000]).argmax(dim=1)
+                       for i in range(0, len(clean_images), 2000)])
+    assert g["transfer_clean_accuracy"] == pytest.approx(float((clean == clean_labels).float().mean()), abs=1e-6)
     # The attacks made afresh, row by row in the table's column order: Part 3 network, the network retrained from
     # scratch (not attacked: a dash), the control, the network fine-tuned with adversarial images (audit 7: the last
     # two columns swapped survived, since each value alone is still somewhere in the text).

@@ -187,6 +187,28 @@ def test_part2_reported_seed_is_the_first_that_solves_and_its_outputs_are_the_re
     assert r["final_loss"] == pytest.approx(_bce(outputs), rel=1e-6)
     q = xor_study.get((reported, False)) or _xor_train(reported, c["init_std"], c["learning_rate"], c["steps"], False)
     np.testing.assert_allclose(r["identity_final_outputs"], _xor_forward(q, False)[1], rtol=1e-7, atol=1e-9)
+    assert r["identity_final_loss"] == pytest.approx(_bce(_xor_forward(q, False)[1]), rel=1e-6)
+
+
+def test_part2_training_snapshots_rederived_step_by_step(saved):
+    """2.3's figures and sentences at each snapshot step (the hidden plane, the loss "falls from A to B", "all four
+    points on the right side of 0.5 from step N"): both networks of the reported seed trained again here for
+    exactly that many steps."""
+    _, parts = saved
+    c, r = parts["part2"]["config"], parts["part2"]["result"]
+    seed = r["reported_seed"]
+    for k, steps in enumerate(r["snapshot_steps"]):
+        for tanh, prefix in ((True, "snapshot_"), (False, "identity_snapshot_")):
+            p = _xor_train(seed, c["init_std"], c["learning_rate"], steps, tanh)
+            hidden, outputs = _xor_forward(p, tanh)
+            np.testing.assert_allclose(r[prefix + "hidden"][k], hidden, rtol=1e-6, atol=1e-9, err_msg=f"{prefix}{steps}")
+            np.testing.assert_allclose(r[prefix + "w2"][k], p["w2"], rtol=1e-6, atol=1e-9, err_msg=f"{prefix}{steps}")
+            assert r[prefix + "b2"][k] == pytest.approx(float(p["b2"]), rel=1e-6, abs=1e-9), (prefix, steps)
+            if tanh:
+                np.testing.assert_allclose(r["snapshot_outputs"][k], outputs, rtol=1e-6, atol=1e-9)
+                assert r["snapshot_loss"][k] == pytest.approx(_bce(outputs), rel=1e-6), steps
+                assert r["snapshot_classified"][k] == bool(np.all((outputs > 0.5) == (XOR_LABELS == 1))), steps
+    assert len(set(r["snapshot_classified"])) == 2, "every snapshot on one side: a wrong rule would not show"
 
 
 def test_part2_handed_in_xor_network_is_the_reported_seeds_network(saved, xor_study):

@@ -1,0 +1,324 @@
+"""Parts 4 and 5 of the written answers, sentence by sentence and table row by table row: each fragment is built
+here from results.json with the test's own formatting (tests/helpers.py) and must appear verbatim in the PDF's text
+(see test_report_sentences.py for Parts 1-3 and the method)."""
+
+from __future__ import annotations
+
+import pytest
+
+from helpers import fixed, percent, thousands
+from sentences import compare, listing, missing, report, table_row  # noqa: F401 (report: a fixture)
+
+pytestmark = pytest.mark.slow  # reads the quick run of every part
+
+
+def test_part4_answers_quote_each_attacks_own_numbers(report):
+    parts, text = report
+    c, r = parts["part4"]["config"], parts["part4"]["result"]
+    u, t = r["untargeted"], r["targeted"]
+    median = lambda summary, key, digits: fixed(summary[key]["median"], digits)  # noqa: E731
+    sweep = sorted(r["eps_sweep"], key=lambda row: row["eps"])
+    small, large = sweep[0], sweep[-1]
+    chosen = next(row for row in sweep if row["eps"] == c["eps"])
+    rates = [row["success_rate"] for row in sweep]
+    fragments = [
+        (f"(test accuracy {percent(r['original_test_accuracy'], 2)}) in eval mode, on the first "
+         f"{thousands(r['images'])} test images it classifies correctly"),
+        (f"fool {percent(rates[0], 1)} of the images each" if min(rates) == max(rates) else
+         f"the step sizes fool between {percent(min(rates), 1)} and {percent(max(rates), 1)} of the images"),
+        f"(median {fixed(small['median_l2'], 2)} at",
+        f"against {fixed(large['median_l2'], 2)} at",
+        f"(median {fixed(small['median_steps'], 0)} steps against {fixed(large['median_steps'], 0)})",
+        f"of {fixed(chosen['median_l2'], 2)} in that comparison",
+        f"at a median of {fixed(chosen['median_steps'], 0)} steps",
+        f"total change of up to {fixed(c['eps'] * c['max_steps'], 1)} per pixel",
+        f"(over all {thousands(u['succeeded'])} successful untargeted attacks)",
+        (f"The median perturbation changes {median(u, 'changed_pixels', 0)} of 784 pixels, its largest change to one "
+         f"pixel ( ) has median {median(u, 'linf', 2)} ({percent(u['linf']['median'] / 2, 0)} of the input range"),
+        f"and its median norm is {median(u, 'l2', 2)}.",
+        (f"confidence in a wrong class (median {percent(u['final_confidence']['median'], 1)}), after a median of "
+         f"{median(u, 'steps', 0)} steps. {percent(u['success_rate'], 1)} of the images were fooled within the step limit."),
+        "the largest pixel changes are " + listing([fixed(e["linf"], 2) for e in r["untargeted_examples"]]),
+        f"{percent(t['success_rate'], 1)} of the targeted attacks succeeded",
+    ]
+    if t["steps"]["median"] > u["steps"]["median"] and t["l2"]["median"] > u["l2"]["median"]:
+        fragments.append(f"a median of {median(t, 'steps', 0)} steps against {median(u, 'steps', 0)}, and larger "
+                         f"perturbations (median {median(t, 'l2', 2)} against {median(u, 'l2', 2)})")
+    else:
+        fragments.append(f"(median {median(t, 'steps', 0)} steps and {median(t, 'l2', 2)}, against "
+                         f"{median(u, 'steps', 0)} and {median(u, 'l2', 2)} untargeted)")
+    # The target grid: pairs (digit, target), digit != target, reached at least once and by every attack on them.
+    off_diagonal = [r["pair_success"][s][g] for s in range(10) for g in range(10) if s != g]
+    reached, always = sum(rate > 0 for rate in off_diagonal), sum(rate >= 1 for rate in off_diagonal)
+    fragments.append(f"Every one of the 90 (digit, target) pairs was reached" if reached == 90 else
+                     f"{reached} of the 90 (digit, target) pairs were reached at least once")
+    if always < reached:
+        fragments.append(f"({always} by every attack on them)")
+    assert missing(text, fragments) == []
+
+
+def test_part4_transfer_answers_quote_the_retrained_networks_numbers(report):
+    parts, text = report
+    c, r = parts["part4"]["config"], parts["part4"]["result"]
+    u, t = r["untargeted"], r["targeted"]
+    fragments = [
+        f"(seed {r['retrained_seed']}; clean test accuracy {percent(r['retrained_test_accuracy'], 2)}). It classifies "
+        f"{percent(u['retrained_accuracy_original'], 1)} of the original images correctly, and on the untargeted "
+        f"adversarial images its accuracy is {percent(u['retrained_accuracy_adversarial'], 1)}: "
+        f"{percent(u['retrained_misclassified'], 1)} of the images made for the first network",
+        (f"For targeted images, {percent(t['retrained_misclassified'], 1)} are misclassified by the retrained network "
+         f"and {percent(t['retrained_hit_target'], 1)} land on the intended target"),
+    ]
+    wrong = u["retrained_wrong_confidence_median"]
+    if wrong is not None:
+        gap = wrong - c["confidence"]
+        word = "close to" if abs(gap) <= 0.05 else "below" if gap < 0 else "above"
+        if abs(abs(gap) - 0.05) > 1e-6:  # at the band's edge float rounding decides; the number is still checked
+            fragments.append(f"median confidence in its wrong answer is {percent(wrong, 0)}, {word} the "
+                             f"{percent(c['confidence'], 0)} the attacked network was pushed to")
+    if 0.02 < u["retrained_misclassified"] < 0.98:
+        fragments.append("So adversarial images transfer partially")
+    else:
+        fragments.append(f"So the transfer rate of untargeted images is {percent(u['retrained_misclassified'], 1)}")
+    difference = t["retrained_misclassified"] - u["retrained_misclassified"]
+    if abs(difference) <= 0.05 - 1e-9:
+        fragments.append(f"about as often ({percent(t['retrained_misclassified'], 1)} against "
+                         f"{percent(u['retrained_misclassified'], 1)}, within 5 points)")
+    elif difference > 0.05 + 1e-9:
+        fragments.append(f"even more often than untargeted ones ({percent(t['retrained_misclassified'], 1)} against "
+                         f"{percent(u['retrained_misclassified'], 1)})")
+    # Table 9, row by row: the untargeted column, then the targeted one.
+    fragments += [
+        table_row(["Retrained accuracy on the original images", percent(u["retrained_accuracy_original"], 1),
+              percent(t["retrained_accuracy_original"], 1)]),
+        table_row(["Retrained accuracy on the adversarial images", percent(u["retrained_accuracy_adversarial"], 1),
+              percent(t["retrained_accuracy_adversarial"], 1)]),
+        table_row(["Transfer rate: still misclassified", percent(u["retrained_misclassified"], 1),
+              percent(t["retrained_misclassified"], 1)]),
+        table_row(["Targeted transfer: classified as the target —", percent(t["retrained_hit_target"], 1)]),
+        table_row(["Same wrong class as the original network", percent(u["retrained_same_prediction"], 1),
+              percent(t["retrained_same_prediction"], 1)]),
+        table_row(["Misclassified with confidence ≥ 90%", percent(u["retrained_confident_wrong"], 1),
+              percent(t["retrained_confident_wrong"], 1)]),
+    ]
+    # Table 7, the step-size comparison, a row per step.
+    for row in sorted(r["eps_sweep"], key=lambda row: row["eps"]):
+        fragments.append(table_row([str(row["eps"]), percent(row["success_rate"], 1), fixed(row["median_steps"], 0),
+                               fixed(row["median_linf"], 2), fixed(row["median_l2"], 2),
+                               percent(row["median_confidence"], 1)]))
+    assert missing(text, fragments) == []
+
+
+def test_part4_fine_tuning_answers_quote_the_fine_tuned_network_and_its_control(report):
+    parts, text = report
+    r = parts["part4"]["result"]
+    g = r["retraining"]
+    f, c = g["finetuned"], g["control"]
+    fu, cu = f["fresh_untargeted"], c["fresh_untargeted"]
+    fragments = [
+        (f"into a training share of {thousands(g['training_test_images'])} ({percent(g['share'], 0)}) and a held-back "
+         f"share of {thousands(g['held_back_test_images'])}."),
+        (f"for {g['epochs']} epochs ({thousands(g['steps'])} steps of {g['batch_size']} images; Adam with a one-cycle "
+         f"learning rate peaking at {g['max_lr']:g}) on {thousands(g['clean_in_training'])} clean training images plus the "
+         f"{thousands(g['adversarial_untargeted_in_training'])} untargeted and "
+         f"{thousands(g['adversarial_targeted_in_training'])} targeted successful adversarial images of the training share"),
+        f"on {thousands(g['control_clean_in_training'])} clean training images and no adversarial image",
+        f"({thousands(g['steps'])} optimisation steps per network)",
+        (f"every network is fed the held-back share's {thousands(g['fed_untargeted'])} untargeted and "
+         f"{thousands(g['fed_targeted'])} targeted successful adversarial images (made against the Part 3 network"
+         + (", which misreads all of them)" if g["original"]["untargeted_accuracy"] == 0
+            and g["original"]["targeted_accuracy"] == 0 else ")")),
+        f"clean accuracy is measured on the {thousands(g['clean_test_images'])} test images outside the training share",
+        f"on those of the first {thousands(g['fresh_attack_test_images'])} held-back test images that each classifies",
+        f": {percent(f['untargeted_accuracy'], 1)} against {percent(c['untargeted_accuracy'], 1)}; on the targeted ones",
+        f"({percent(f['targeted_accuracy'], 1)} against {percent(c['targeted_accuracy'], 1)}). The control",
+        f"still misreads {percent(1 - c['untargeted_accuracy'], 1)} of the held-back untargeted images",
+        (f"is {percent(f['clean_accuracy'], 2)} for the network fine-tuned with adversarial images and "
+         f"{percent(c['clean_accuracy'], 2)} for the control ("),
+        f"the Part 3 network: {percent(g['original']['clean_accuracy'], 2)}). Attacked afresh",
+        (f"is fooled on {percent(fu['success_rate'], 1)} of the {thousands(fu['attacked'])} held-back images it "
+         f"classifies correctly (the control: {percent(cu['success_rate'], 1)} of the {thousands(cu['attacked'])} it"),
+        (f"of {fixed(fu['median_l2'], 2)} against {fixed(cu['median_l2'], 2)} ("),
+        (f"after a median of {fixed(fu['median_steps'], 0)} steps against {fixed(cu['median_steps'], 0)}; the targeted "
+         f"attack succeeds on {percent(f['fresh_targeted']['success_rate'], 1)} against "
+         f"{percent(c['fresh_targeted']['success_rate'], 1)}."),
+    ]
+    accuracy_word = compare(f["untargeted_accuracy"], c["untargeted_accuracy"], 0.05)
+    if accuracy_word == "about the same":
+        fragments.append("fine-tuned with adversarial images is about as accurate as the control (within 5 points)")
+    elif accuracy_word:
+        fragments.append(f"fine-tuned with adversarial images is {'more' if accuracy_word == 'higher' else 'less'} "
+                         f"accurate than the control")
+    if accuracy_word == "higher":
+        fragments.append(f"({percent(f['untargeted_accuracy'], 1)} of the held-back untargeted images against the "
+                         f"control's {percent(c['untargeted_accuracy'], 1)})")
+    clean_word = compare(f["clean_accuracy"], c["clean_accuracy"], 0.003)
+    if clean_word == "about the same":
+        fragments.append("(within 0.3 points of each other; the Part 3 network")
+    elif clean_word:
+        points = fixed(abs(f["clean_accuracy"] - c["clean_accuracy"]) * 100, 2)
+        fragments.append(f"for the control ({clean_word} by {points} points; the Part 3 network")
+    u = r["untargeted"]
+    fragments.append(f"{percent(u['retrained_misclassified'], 1)} of the untargeted ones fool "
+                     + ("a network trained independently" if u["retrained_misclassified"] >= 0.1 else "it."))
+    if fu["success_rate"] >= 0.6:
+        fragments.append(f"it still fools the network on {percent(fu['success_rate'], 1)} of the "
+                         f"{thousands(fu['attacked'])} held-back images it classifies correctly")
+    elif fu["success_rate"] < 0.4:
+        fragments.append(f"fails on most held-back images ({percent(1 - fu['success_rate'], 1)})")
+    assert missing(text, fragments) == []
+
+
+def _robust(r5: dict, network: str, budget: float) -> tuple[float, str]:
+    """(robust accuracy of `network` at `budget`, its binomial standard error as printed)."""
+    row = next(row for row in r5["robustness"] if row["network"] == network)
+    p = row["robust"][row["budgets"].index(budget)]
+    return p, percent((p * (1 - p) / row["images"]) ** 0.5, 1)
+
+
+def test_part5_confidence_answers_and_table_quote_each_row(report):
+    parts, text = report
+    r4, c, r = parts["part4"]["result"], parts["part5"]["config"], parts["part5"]["result"]
+    u = [row for row in r["confidence"] if row["attack"] == "untargeted"]
+    t = [row for row in r["confidence"] if row["attack"] == "targeted"]
+    fragments = [
+        (f"so its transfer ({percent(u[0]['transfer_misclassified'], 1)}) is measured on these "
+         f"{thousands(r['images_confidence'])} images, where Part 4's "
+         f"{percent(r4['untargeted']['retrained_misclassified'], 1)} counts all {thousands(r4['images'])} of its images"),
+        (f"goes from {percent(u[0]['transfer_misclassified'], 1)} to {percent(u[-1]['transfer_misclassified'], 1)} for "
+         f"the untargeted attack, and the share of targeted images landing on their target from "
+         f"{percent(t[0]['transfer_hit_target'], 1)} to {percent(t[-1]['transfer_hit_target'], 1)}"),
+        (f"the untargeted median from {fixed(u[0]['median_l2'], 2)} to {fixed(u[-1]['median_l2'], 2)} ("),
+        (f"its median from {fixed(u[0]['median_linf'], 2)} to {fixed(u[-1]['median_linf'], 2)}, and the median "
+         f"number of steps from {fixed(u[0]['median_steps'], 0)} to {fixed(u[-1]['median_steps'], 0)}."),
+    ]
+    short = [f"{row['attack']} {percent(row['success_rate'], 1)}" for row in (u[-1], t[-1]) if row["success_rate"] < 1]
+    if short:
+        fragments.append(f"Not every image reaches the highest confidence within {c['threshold_max_steps']} steps "
+                         f"({', '.join(short)} succeed)")
+    for row in r["confidence"]:  # Table 11
+        cells = [row["attack"], str(row["threshold"]), percent(row["success_rate"], 1), fixed(row["median_steps"], 0),
+                 fixed(row["median_linf"], 2), fixed(row["median_l2"], 2), fixed(row["median_changed_pixels"], 0),
+                 percent(row["transfer_misclassified"], 1),
+                 "–" if row["transfer_hit_target"] is None else percent(row["transfer_hit_target"], 1)]
+        fragments.append(table_row(cells))
+    assert missing(text, fragments) == []
+
+
+def test_part5_robustness_answers_and_table_quote_each_network(report):
+    parts, text = report
+    c, r = parts["part5"]["config"], parts["part5"]["result"]
+    b = r["robust_settings"]["headline"]
+    original, _ = _robust(r5=r, network="original", budget=b)
+    single, _ = _robust(r, "single-step (Goodfellow-style)", b)
+    defended, error = _robust(r, "adversarially trained", b)
+    images = r["robust_settings"]["images"]
+    fragments = [
+        (f"There the Part 3 network keeps {percent(original, 1)} of the {thousands(images)} test images, the "
+         f"Goodfellow-style single-step network we trained {percent(single, 1)}, and the new defended network described "
+         f"next {percent(defended, 1)} (standard error {error})."),
+        f"Against the multi-step attacks above, ours keeps {percent(single, 1)} at",
+        (f"its checks read {', '.join(percent(value, 1) for value in r['guard']['history'])}"
+         + (": it never fired." if not r["guard"]["collapsed"] else "")),
+        f"a guard attacks {thousands(r['guard']['images'])} held-out training images with a {r['guard']['steps']}-step",
+        f"on a drop of more than {fixed(100 * r['guard']['collapse'], 0)} percentage points",
+        (f"{percent(r['defended_test_accuracy'], 2)} on all 10,000 test images and a robust accuracy of "
+         f"{percent(defended, 1)} ( {error}) at"),
+        f"so {percent(defended, 1)} is not a held-out estimate",
+        f"(1 epoch on {thousands(c['training_subset'])} training images; clean accuracy "
+        f"{percent(r['goodfellow_test_accuracy'], 2)})" if c["training_epochs"] == 1 else
+        f"clean accuracy {percent(r['goodfellow_test_accuracy'], 2)})",
+        f"{percent(r['defended_test_accuracy'], 2)} {percent(defended, 2)} Against the papers",
+        f"Our {percent(defended, 1)} is",
+    ]
+    # Table 12: passes x epochs, clean accuracy on these images, then each budget (a dash where not evaluated).
+    passes = {"original": (1, parts["part3"]["config"]["epochs"]), "retrained": (1, parts["part3"]["config"]["epochs"]),
+              "single-step (Goodfellow-style)": (c["adversarial_steps"] + (2 if c["adversarial_alpha"] > 0 else 1),
+                                                 c["training_epochs"]),
+              "adversarially trained": ((1 if c["defence_attack"] == "nfgsm" else c["defence_steps"])
+                                        + (2 if c["defence_alpha"] > 0 else 1), r["guard"]["epochs_trained"])}
+    budgets = sorted({budget for row in r["robustness"] for budget in row["budgets"]})
+    fragments.append(" ".join(f"= {budget} ({budget / 2})" for budget in budgets))
+    for row in r["robustness"]:
+        cells = [row["network"], f"{passes[row['network']][0]} × {passes[row['network']][1]}",
+                 percent(row["clean_accuracy"], 1)]
+        for budget in budgets:
+            if budget not in row["budgets"]:
+                cells.append("–")
+                continue
+            p, error = _robust(r, row["network"], budget)
+            cells.append(percent(p, 1) + (f" ± {error}" if p > 0 else ""))
+        fragments.append(table_row(cells))
+    assert missing(text, fragments) == []
+
+
+def test_part5_second_view_transfer_and_universal_answers_quote_their_own_rows(report):
+    parts, text = report
+    r = parts["part5"]["result"]
+    second = {row["network"]: row for row in r["defended"]}
+    d0, dn = second["original"], second["adversarially trained"]
+    index = {name: k for k, name in enumerate(r["networks"])}
+    transfer = lambda made_on, fed_to: r["transfer"][index[made_on]][index[fed_to]]  # noqa: E731
+    h = r["universal_headline"]
+    row = next(row for row in r["universal"] if row["budget"] == h["budget"])
+    into = h["fooled_into"]
+    fooled = sum(into)
+    fragments = [
+        (f"{r['attack_max_steps']} steps of {r['attack_eps']:g} can add up to "
+         f"{fixed(r['attack_max_steps'] * r['attack_eps'], 0)} to a pixel"),
+        f"success against the defended network is {percent(dn['success_rate'], 1)} (original {percent(d0['success_rate'], 1)})",
+        (f"images made on the original fool the defended network {percent(transfer('original', 'adversarially trained'), 1)}"
+         f" of the time (the retrained one: {percent(transfer('original', 'retrained'), 1)}), and images made on the "
+         f"defended network fool the original {percent(transfer('adversarially trained', 'original'), 1)} of the time"),
+        f"changes the prediction of {percent(h['fooling_rate'], 1)} of the test images",
+        f"changes {percent(row['random_fooling_rate'], 1)}.",
+        (f"brightens {thousands(row['pixels'])} of the 784 pixels, {thousands(h['pixels_at_budget'])} of them by the "
+         f"whole budget, {fixed(h['mean_value'], 2)} per pixel on average over all 784"),
+        (f"The same fools the retrained network on {percent(h['transfer']['retrained'], 1)} and the adversarially "
+         f"trained one on {percent(h['transfer']['adversarially trained'], 1)} of the test images"),
+        (f"Of the {len(h['examples'])} digits shown with added ({', '.join(str(e['label']) for e in h['examples'])}), "
+         f"the network now predicts {', '.join(str(e['prediction']) for e in h['examples'])}"),
+    ]
+    if dn["median_steps"] is not None:
+        fragments.append(f"the median attack needs {fixed(dn['median_steps'], 0)} steps instead of "
+                         f"{fixed(d0['median_steps'], 0)}")
+        fragments.append(f"L_\\infty = {fixed(dn['median_linf'], 2)} L_2 = {fixed(dn['median_l2'], 2)} "
+                         f"{fixed(d0['median_linf'], 2)} {fixed(d0['median_l2'], 2)}")
+    if max(into) * 2 > fooled:  # most of the fooled images go to one class
+        top = into.index(max(into))
+        fragments.append(f"{thousands(max(into))} of the {thousands(fooled)} ({percent(max(into) / fooled, 1)}) go to "
+                         f"the same class, {top}.")
+    for name in r["networks"]:  # Table 13, the second view, and Table 14, the transfer matrix
+        s = second[name]
+        cells = [percent(s["clean_accuracy"], 2), percent(s["success_rate"], 1)]
+        if s["median_steps"] is not None:
+            cells += [fixed(s["median_steps"], 0), fixed(s["median_linf"], 2), fixed(s["median_l2"], 2),
+                      fixed(s["median_changed_pixels"], 0)]
+        fragments.append(table_row(cells))
+    for universal in r["universal"]:  # Table 17
+        fragments.append(table_row([str(universal["budget"]), fixed(universal["l2"], 2), thousands(universal["pixels"]),
+                               percent(universal["fooling_rate"], 1), percent(universal["random_fooling_rate"], 1),
+                               fixed(universal["random_l2"], 2)]))
+    assert missing(text, fragments) == []
+
+
+def test_part4_fine_tuning_table_rows_in_column_order(report):
+    """Table 10: Part 3 network, retrained from scratch (a), control, fine-tuned with adversarial images."""
+    parts, text = report
+    g = parts["part4"]["result"]["retraining"]
+    o, f, c = g["original"], g["finetuned"], g["control"]
+    fragments = [
+        table_row(["Clean accuracy", percent(o["clean_accuracy"], 2), percent(g["transfer_clean_accuracy"], 2),
+              percent(c["clean_accuracy"], 2), percent(f["clean_accuracy"], 2)]),
+        table_row(["Accuracy, held-back untargeted images", percent(o["untargeted_accuracy"], 1),
+              percent(g["transfer_untargeted_accuracy"], 1), percent(c["untargeted_accuracy"], 1),
+              percent(f["untargeted_accuracy"], 1)]),
+        table_row(["Accuracy, held-back targeted images", percent(o["targeted_accuracy"], 1),
+              percent(g["transfer_targeted_accuracy"], 1), percent(c["targeted_accuracy"], 1),
+              percent(f["targeted_accuracy"], 1)]),
+    ]
+    for attack in ("fresh_untargeted", "fresh_targeted"):
+        medians = [" / ".join([fixed(n[attack]["median_steps"], 0), fixed(n[attack]["median_linf"], 2),
+                               fixed(n[attack]["median_l2"], 2)]) for n in (o, c, f)]
+        fragments.append(f"/ / {medians[0]} — {medians[1]} {medians[2]}")
+    assert missing(text, fragments) == []
