@@ -90,17 +90,27 @@ def _xor_forward(p: dict, tanh: bool, inputs=XOR_INPUTS) -> tuple[np.ndarray, np
     return hidden, 1.0 / (1.0 + np.exp(-(hidden @ p["w2"] + p["b2"])))
 
 
-def _xor_train(seed: int, std: float, rate: float, steps: int, tanh: bool) -> dict[str, np.ndarray]:
-    """Full-batch gradient descent on the mean binary cross-entropy of the four XOR points, written here."""
-    p = _xor_start(seed, std)
+def _xor_gradients(p: dict, tanh: bool) -> dict[str, np.ndarray]:
+    """d(mean binary cross-entropy of the four XOR points)/d(each parameter), by the chain rule written here."""
+    hidden, out = _xor_forward(p, tanh)
+    dz = (out - XOR_LABELS) / 4  # d(mean BCE)/d(logit)
+    dpre = np.outer(dz, p["w2"]) * ((1 - hidden ** 2) if tanh else 1.0)  # (4, 2)
+    return {"w2": hidden.T @ dz, "b2": dz.sum(), "W1": dpre.T @ XOR_INPUTS, "b1": dpre.sum(axis=0)}
+
+
+def _xor_descend(p: dict, rate: float, steps: int, tanh: bool) -> dict[str, np.ndarray]:
+    """`steps` steps of full-batch gradient descent from the parameters `p` (a copy is returned)."""
+    p = {name: np.array(value, dtype=float) for name, value in p.items()}
     for _ in range(steps):
-        hidden, out = _xor_forward(p, tanh)
-        dz = (out - XOR_LABELS) / 4  # d(mean BCE)/d(logit)
-        dpre = np.outer(dz, p["w2"]) * ((1 - hidden ** 2) if tanh else 1.0)  # (4, 2)
-        grads = {"w2": hidden.T @ dz, "b2": dz.sum(), "W1": dpre.T @ XOR_INPUTS, "b1": dpre.sum(axis=0)}
+        grads = _xor_gradients(p, tanh)
         for name in p:
             p[name] = p[name] - rate * grads[name]
     return p
+
+
+def _xor_train(seed: int, std: float, rate: float, steps: int, tanh: bool) -> dict[str, np.ndarray]:
+    """Full-batch gradient descent on the mean binary cross-entropy of the four XOR points, written here."""
+    return _xor_descend(_xor_start(seed, std), rate, steps, tanh)
 
 
 def _solves(outputs: np.ndarray, confident: float) -> bool:

@@ -122,3 +122,31 @@ def test_part5_guard_record_is_one_check_per_epoch_at_the_headline_budget(run):
     assert all(0 <= value <= 1 for value in guard["history"])
     h = guard["history"]  # collapsed: a check fell more than `collapse` below the best check before it
     assert guard["collapsed"] == any(h[k] < max(h[:k]) - guard["collapse"] for k in range(1, len(h)))
+
+
+def test_part2_stuck_seeds_diagnostics_rederived_by_training_again(run):
+    """2.3's table of the seeds that fail: at every snapshot their loss, gradient norm (all 9 parameters), weight
+    norm and share of saturated (input, hidden unit) pairs, then the same after `escape_steps` more steps, each from
+    the test's own gradient descent (test_rederive.py)."""
+    from test_rederive import _bce, _xor_descend, _xor_forward, _xor_gradients, _xor_start, _solves
+
+    _, parts = run
+    c, r = parts["part2"]["config"], parts["part2"]["result"]
+    assert r["stuck"], "no seed failed in this run: the table is empty"
+    norm = lambda p: float(np.sqrt(sum(np.sum(np.square(v)) for v in p.values())))  # noqa: E731
+    for seed in r["stuck"]:
+        p, done = _xor_start(seed["seed"], c["init_std"]), 0
+        for k, step in enumerate(r["snapshot_steps"]):
+            p, done = _xor_descend(p, c["learning_rate"], step - done, True), step
+            hidden, outputs = _xor_forward(p, True)
+            assert seed["loss"][k] == pytest.approx(_bce(outputs), rel=1e-7), (seed["seed"], step)
+            assert seed["grad_norm"][k] == pytest.approx(norm(_xor_gradients(p, True)), rel=1e-5), (seed["seed"], step)
+            assert seed["weight_norm"][k] == pytest.approx(norm(p), rel=1e-7), (seed["seed"], step)
+            assert seed["saturation"][k] == pytest.approx(float(np.mean(np.abs(hidden) > 0.99))), (seed["seed"], step)
+        np.testing.assert_allclose(seed["outputs"], _xor_forward(p, True)[1], rtol=1e-7, atol=1e-9)
+        longer = _xor_descend(p, c["learning_rate"], c["escape_steps"], True)
+        outputs = _xor_forward(longer, True)[1]
+        assert seed["longer_loss"] == pytest.approx(_bce(outputs), rel=1e-6), seed["seed"]
+        assert seed["longer_grad_norm"] == pytest.approx(norm(_xor_gradients(longer, True)), rel=1e-4), seed["seed"]
+        assert seed["longer_weight_norm"] == pytest.approx(norm(longer), rel=1e-6), seed["seed"]
+        assert seed["longer_solved"] == _solves(outputs, c["confident"]), seed["seed"]

@@ -177,3 +177,32 @@ def test_part4_step_size_comparisons_chosen_row_is_the_main_attack_on_its_images
         assert row[key] == pytest.approx(_lower_median(values[ok]), abs=1e-4), key
     # The other steps are other attacks: their rows differ from the chosen one.
     assert all(other["median_l2"] != row["median_l2"] for other in r["eps_sweep"] if other is not row)
+
+
+def test_part4_fresh_attack_rows_read_from_the_saved_attacks_and_networks(part4, mnist):
+    """Table 10's "made afresh" rows: for the Part 3 network, its own Part 4 attacks on the first held-back test
+    images (success and medians over the successes, recounted from adversarial.pt); for the two fine-tuned
+    networks, how many of those images each reads correctly (the images attacked)."""
+    out, _, r, saved = part4
+    g = r["retraining"]
+    split = torch.load(out / "artifacts" / "retraining.pt", weights_only=True)
+    fresh = split["fresh_attack_test_index"]
+    assert len(fresh) == g["fresh_attack_test_images"]
+    assert set(fresh.tolist()) <= set(split["held_back_test_index"].tolist())
+    sizes = _sizes(saved)
+    n = r["images"]
+    for attack, offset in (("fresh_untargeted", 0), ("fresh_targeted", n)):
+        index = saved["test_index"][offset:offset + n].tolist()
+        rows = torch.tensor([offset + index.index(i) for i in fresh.tolist()])
+        ok = saved["success"][rows]
+        record = g["original"][attack]
+        assert (record["attacked"], record["succeeded"]) == (len(rows), int(ok.sum())), attack
+        assert record["success_rate"] == pytest.approx(float(ok.float().mean()), abs=1e-9), attack
+        for key, values in (("median_steps", saved["steps"]), ("median_linf", sizes["linf"]),
+                            ("median_l2", sizes["l2"])):
+            assert record[key] == pytest.approx(_lower_median(values[rows][ok]), abs=1e-4), (attack, key)
+    images = mnist.test_images[fresh].to(torch.float32).div(127.5).sub(1.0).unsqueeze(1)
+    for name, file in (("control", "cnn_finetuned_control.pt"), ("finetuned", "cnn_finetuned_adversarial.pt")):
+        correct = eval_probabilities(load_network(out / "artifacts" / file), images).argmax(dim=1) == mnist.test_labels[fresh]
+        for attack in ("fresh_untargeted", "fresh_targeted"):
+            assert g[name][attack]["attacked"] == int(correct.sum()), (name, attack)

@@ -110,3 +110,28 @@ def test_part5_universal_examples_are_the_first_test_images_with_v_added(part5, 
         assert example["label"] == int(mnist.test_labels[k]), k
         assert example["prediction"] == int(probabilities[k].argmax()), k
         assert example["confidence"] == pytest.approx(float(probabilities[k].max()), abs=1e-5), k
+
+
+def test_part5_robust_accuracy_table_every_cell_rederived_with_the_tests_own_attack(part5, mnist):
+    """5.2's Table 12: each network's clean accuracy on the evaluated images (exactly), and its robust accuracy at
+    each budget against the one-sided PGD written in test_part5_robustness.py (zero and random start). The table's
+    worst case adds APGD, which can only fool more: saved <= mine (+ slack), and saved >= mine minus what APGD
+    found after PGD up to that budget (first_fooled) (- slack)."""
+    from test_part5_robustness import _independent_robust_accuracy
+
+    out, _, r = part5
+    settings = r["robust_settings"]
+    n = settings["images"]
+    x, y = _inputs(mnist.test_images[:n]), mnist.test_labels[:n]
+    for row in r["robustness"]:
+        network = load_network(out / "artifacts" / NETWORKS[row["network"]])
+        assert row["images"] == n
+        assert row["clean_accuracy"] == pytest.approx(float((_predict(network, x) == y).float().mean()), abs=1e-6)
+        for k, budget in enumerate(row["budgets"]):
+            saved = row["robust"][k]
+            assert row["robust_count"][k] == round(saved * n), (row["network"], budget)
+            mine = _independent_robust_accuracy(network, x, y, budget, settings["steps"],
+                                                budget * settings["step_fraction"], 0)
+            # fooled by APGD where PGD had failed, at this budget or a smaller one (ascending: fooled stays fooled)
+            after_pgd = sum(sum(counts[1:]) for counts in row["first_fooled"][:k + 1]) / n
+            assert mine - after_pgd - 0.06 <= saved <= mine + 0.06, (row["network"], budget, saved, mine)

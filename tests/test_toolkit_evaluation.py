@@ -106,3 +106,23 @@ def test_the_learning_rate_warms_up_over_the_stated_share_of_the_steps():
     assert rates[peak] == pytest.approx(config.max_lr)
     # the warm-up phase ends at step warmup_fraction * total - 1, counted from 0 (PyTorch's OneCycleLR): step 24
     assert peak == round(config.warmup_fraction * total) - 1, (peak, total)
+
+
+def test_adversarial_training_loss_weighs_the_clean_and_the_adversarial_batch():
+    """The training objective of 5.2's defences (Goodfellow et al.'s mix): alpha * CE(clean) + (1 - alpha) *
+    CE(adversarial), written here, with the clean logits returned for the training curves; alpha = 0 trains on
+    the adversarial batch alone and returns its logits; no adversary: plain cross-entropy."""
+    from hw1.toolkit.training import _loss
+
+    torch.manual_seed(0)
+    model = torch.nn.Linear(4, 3)
+    x, y = torch.randn(5, 4), torch.tensor([0, 1, 2, 1, 0])
+    adversary = lambda m, images, labels: images + 1.0  # noqa: E731: a stand-in attack, easy to tell apart
+    ce = lambda inputs: F.cross_entropy(model(inputs), y)  # noqa: E731
+
+    logits, loss = _loss(model, x, y, adversary, 0.3)
+    assert torch.allclose(logits, model(x)) and torch.allclose(loss, 0.3 * ce(x) + 0.7 * ce(x + 1.0))
+    logits, loss = _loss(model, x, y, adversary, 0.0)
+    assert torch.allclose(logits, model(x + 1.0)) and torch.allclose(loss, ce(x + 1.0))
+    logits, loss = _loss(model, x, y, None, 0.5)
+    assert torch.allclose(logits, model(x)) and torch.allclose(loss, ce(x))
