@@ -6,10 +6,11 @@ audits. This script mutates every Jinja tag of templates/ one at a time ({{ ... 
 with the bugs a reviewer plants: a comparison turned (> to >=, == to !=), a negation dropped, `and` for `or`,
 an index moved ([0] to [1], [-1] to [0]), a +1/-1 dropped, a sibling field swapped (untargeted/targeted,
 original/retrained, tanh/identity, l2/ce, min/max, first/last, median/mean). Each mutant re-renders a
-finished quick run (`run_all.py --report-only --templates`, seconds, nothing recomputed); a mutant that
-leaves the PDF's text unchanged on that run is EQUIVALENT there (no text test could see it) and is not
-tested; the others run the tests that read the PDF's text against results.json (test_report_numbers.py and
-the claims register on that run) and print CAUGHT or SURVIVED, with the changed text.
+finished quick run (hw1.pdf only, in this process, from its saved results: seconds, nothing recomputed); a
+mutant that leaves the HTML or the PDF's text unchanged on that run is EQUIVALENT there (no text test could see
+it) and is not tested; the others run the tests that read the PDF's text against results.json (TEXT_TESTS:
+test_report_numbers.py, test_report_sentences*.py and the claims register on that run) and print CAUGHT (the
+first failing test) or SURVIVED (the changed text).
 
     HW1_DATA_DIR=/path/to/data python benchmarks/template_mutants.py --report report-quick/
     python benchmarks/template_mutants.py --report DIR --files answers/part4.html.j2 --limit 20
@@ -22,6 +23,7 @@ Exit status: the number of survivors.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
 import os
 import re
@@ -93,11 +95,6 @@ def _pdf_text(pdf: Path) -> str:
                                    check=True).stdout.split())
 
 
-def _render(templates: Path, folder: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(REPO / "run_all.py"), "--report-only", "--templates", str(templates),
-                           "--out", str(folder)], capture_output=True, text=True, cwd=REPO)
-
-
 def _changed_words(before: str, after: str, width: int = 160) -> str:
     a, b = before.split(), after.split()
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
@@ -121,6 +118,18 @@ class HtmlPreview:
                         "environment": store.environment, "quick": store.mode == "quick",
                         "generated_at": "", "computed_at": ""}
 
+    def pdf(self, templates: Path, folder: Path) -> str | None:
+        """Render hw1.html and hw1.pdf of `folder` with `templates`, in this process (no hand-ins, no run record:
+        the tests read hw1.pdf); None where the templates do not render, else the error's last line."""
+        from hw1.errors import UserError
+        from hw1.rendering.render import Renderer
+
+        try:
+            Renderer(templates).write(self.context, folder)
+        except UserError as error:
+            return str(error).splitlines()[-1] if str(error) else "UserError"
+        return None
+
     def html(self, templates: Path) -> str | None:
         """The HTML, or None where the mutated templates do not render (the full render then says why)."""
         from hw1.errors import UserError
@@ -132,15 +141,39 @@ class HtmlPreview:
             return None
 
 
+def _failing_test(tests: tuple[str, ...], env: dict[str, str]) -> str:
+    """The first failing test of `tests` on the report the environment names ("" if all pass), run in this
+    process (pytest.main: the test modules, torch and WeasyPrint are imported once for the whole sweep)."""
+    import pytest
+
+    class FirstFailure:
+        failed = ""
+
+        def pytest_runtest_logreport(self, report):
+            if report.failed and not self.failed:
+                self.failed = report.nodeid
+
+    saved, plugin = dict(os.environ), FirstFailure()
+    os.environ.update(env)
+    try:
+        with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
+            code = pytest.main(["-q", "-x", "-n", "0", "-p", "no:cacheprovider", "--rootdir", str(REPO),
+                                *(str(REPO / test) for test in tests)], plugins=[plugin])
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return plugin.failed or (f"pytest exit {int(code)}" if code not in (0, 5) else "")
+
+
 def run(report: Path, chosen: list[Mutant], tests: tuple[str, ...]) -> int:
     work = Path(tempfile.mkdtemp(prefix="hw1-tmut-"))
     base = work / "base"
     shutil.copytree(report, base)
-    rendered = _render(REPO / "templates", base)
-    if rendered.returncode:
-        sys.exit(f"the unmutated templates do not render {report}: {rendered.stderr.strip()[-300:]}")
-    before = _pdf_text(base / "hw1.pdf")
     preview = HtmlPreview(base)
+    error = preview.pdf(REPO / "templates", base)  # rendered here as every mutant will be (same date, no hand-ins)
+    if error is not None:
+        sys.exit(f"the unmutated templates do not render {report}: {error}")
+    before = _pdf_text(base / "hw1.pdf")
     html_before = preview.html(REPO / "templates")
     env = {**os.environ, "HW1_REPORT_DIR": str(work / "run"), "HW1_CLAIMS_RUNS": str(work / "run")}
     survivors, counts = 0, {"CAUGHT": 0, "SURVIVED": 0, "EQUIVALENT": 0, "RENDER FAILS": 0}
@@ -157,21 +190,17 @@ def run(report: Path, chosen: list[Mutant], tests: tuple[str, ...]) -> int:
             continue
         shutil.rmtree(work / "run", ignore_errors=True)
         shutil.copytree(base, work / "run")
-        rendered = _render(work / "templates", work / "run")
+        error = preview.pdf(work / "templates", work / "run")
         detail = ""
-        if rendered.returncode:
-            verdict, detail = "RENDER FAILS", _short(rendered.stderr.strip().splitlines()[-1] if rendered.stderr
-                                                     else "", 120)
+        if error is not None:
+            verdict, detail = "RENDER FAILS", _short(error, 120)
         elif (after := _pdf_text(work / "run" / "hw1.pdf")) == before:
             verdict = "EQUIVALENT"
         else:
             detail = _changed_words(before, after)
-            tested = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-n", "0", "-p", "no:cacheprovider",
-                                     *tests], capture_output=True, text=True, cwd=REPO, env=env)
-            verdict = "CAUGHT" if tested.returncode else "SURVIVED"
-            if tested.returncode:
-                failed = re.findall(r"^FAILED (\S+)", tested.stdout, re.MULTILINE)
-                detail = f"{failed[0] if failed else tested.stdout.strip().splitlines()[-1]}"
+            failed = _failing_test(tests, env)
+            verdict = "CAUGHT" if failed else "SURVIVED"
+            detail = failed or detail
         counts[verdict] += 1
         survivors += verdict == "SURVIVED"
         print(f"[{number}/{len(chosen)}] {verdict:12} {mutant}  ({time.perf_counter() - started:.0f} s)"

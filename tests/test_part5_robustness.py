@@ -492,3 +492,78 @@ def test_the_defended_network_starts_fresh_unless_configured_to_fine_tune_part3(
     assert started_from[0] is None
     assert started_from[1].keys() == original.state_dict().keys()
     assert all(torch.equal(started_from[1][k], v) for k, v in original.state_dict().items())
+
+
+def test_apgd_step_halving_and_restarts_follow_croce_and_hein_written_here():
+    """APGD's checkpoints, replayed by a reference written here from Croce and Hein (2020, Algorithm 1 and
+    section 3.2): checkpoints at ceil(p_j N) with p_0 = 0, p_1 = 0.22, p_{j+1} = p_j + max(p_j - p_{j-1} - 0.03,
+    0.06); at a checkpoint an image whose loss rose on at most rho = 0.75 of the iterations since the last one, or
+    whose step was not halved last time and whose best loss has not improved since, halves its step and restarts
+    from its best point with that point's gradient. The network is a bowl: the loss is largest at a point inside
+    the box, so the first steps overshoot, the loss falls and rises, and the checkpoints decide the path (the
+    momentum test above has a loss that never changes). No image is ever misread, so all run 100 iterations."""
+    import math
+
+    class Bowl(nn.Module):
+        """Loss largest at `centre`; on the images with a `tilt` it also grows with every call (every iterate),
+        faster than the bowl can make it fall, so those never stall and keep their step."""
+
+        def __init__(self, centre, tilt):
+            super().__init__()
+            self.centre, self.tilt, self.seen = centre, tilt, []
+
+        def forward(self, inputs):
+            self.seen.append(inputs.detach().clone())
+            distance = ((inputs - self.centre) ** 2).flatten(1).sum(dim=1)
+            wrong = -12.0 - 0.05 * distance + self.tilt * len(self.seen)  # at most -5: class 0 always wins
+            return torch.stack([torch.zeros_like(wrong), wrong], dim=1)
+
+    torch.manual_seed(0)
+    n, budget, iterations = 6, 0.5, 100
+    x, y = -torch.ones(n, 1, 2, 2), torch.zeros(n, dtype=torch.long)
+    centre = x + 0.05 + 0.4 * torch.rand(n, 1, 2, 2)  # inside the box 0 <= delta <= 0.5
+    tilt = torch.tensor([0.07, 0.07, 0.0, 0.0, 0.0, 0.0])
+    model = Bowl(centre, tilt)
+    fooled = APGD("ce", iterations).fooled(model, x, y, budget, torch.Generator().manual_seed(3), False)
+    assert not fooled.any() and len(model.seen) == iterations + 1
+
+    replay = Bowl(centre, tilt)  # called in the same order as the run's network: the same tilt at each call
+
+    def probe(delta):
+        delta = delta.clone().requires_grad_(True)
+        losses = F.cross_entropy(replay(x + delta), y, reduction="none")
+        (gradient,) = torch.autograd.grad(losses.sum(), delta)
+        return losses.detach(), gradient
+
+    p = [0.0, 0.22]
+    while p[-1] < 1:
+        p.append(p[-1] + max(p[-1] - p[-2] - 0.03, 0.06))
+    checks = {math.ceil(q * iterations - 1e-9) for q in p[1:] if q <= 1}  # (0.22 + 0.19 + 0.16) * 100 is 57.000...01
+    each = (slice(None), None, None, None)
+    delta = model.seen[0] - x  # the start (random: taken from the run, then checked to lie in the box)
+    assert (delta >= 0).all() and (delta <= budget).all()
+    loss, gradient = probe(delta)
+    previous, step = delta, torch.full((n,), 2.0 * budget)
+    best, best_loss, best_gradient = delta, loss, gradient
+    rises, last_check, best_at_check, halved = torch.zeros(n), 0, loss.clone(), torch.zeros(n, dtype=torch.bool)
+    halvings = 0
+    for k in range(1, iterations + 1):
+        a = 1.0 if k == 1 else 0.75
+        z = (delta + step[each] * gradient.sign()).clamp(0, budget)
+        previous, delta = delta, (delta + a * (z - delta) + (1 - a) * (delta - previous)).clamp(0, budget)
+        torch.testing.assert_close(model.seen[k] - x, delta, atol=1e-6, rtol=0, msg=f"iteration {k}")
+        new_loss, gradient = probe(delta)
+        rises += (new_loss > loss).float()
+        better = new_loss > best_loss
+        best = torch.where(better[each], delta, best)
+        best_gradient = torch.where(better[each], gradient, best_gradient)
+        best_loss, loss = torch.maximum(new_loss, best_loss), new_loss
+        if k in checks:
+            stalled = (rises <= 0.75 * (k - last_check)) | (~halved & (best_at_check >= best_loss))
+            step = torch.where(stalled, step / 2, step)
+            delta = torch.where(stalled[each], best, delta)
+            gradient = torch.where(stalled[each], best_gradient, gradient)
+            halved, best_at_check, rises, last_check = stalled, best_loss.clone(), torch.zeros(n), k
+            halvings += int(stalled.sum())
+    assert 0 < halvings < n * len(checks), "every image halved at every checkpoint, or none ever did"
+    assert (step[:2] == 2 * budget).all() and (step[2:] < 2 * budget).all()  # the tilted ones never stalled
