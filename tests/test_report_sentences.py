@@ -186,3 +186,25 @@ def test_part3_architecture_table_rows(report):
         shape = " × ".join(str(n) for n in row["output_shape"])
         assert f"{row['type']}-{k} " in text and f"{shape} {thousands(row['parameters'])}" in text, row
     assert f"Total trainable parameters {thousands(r['total_parameters'])}" in text
+
+
+def test_part2_story_details_read_from_the_saved_hidden_plane(report):
+    """2.3's story: tanh's slope at the largest start, where the hidden images end (corners or quadrants), the
+    band of the decision region, each computed here from the saved snapshots and regions."""
+    parts, text = report
+    r = parts["part2"]["result"]
+    steps = r["snapshot_steps"]
+    h0 = max(abs(value) for point in r["snapshot_hidden"][0] for value in point)
+    fragments = [f"at step {thousands(steps[-1])} the images"]
+    if h0 > 0.55:  # tanh's curved range (margin 0.05 around 0.5): the slope there
+        fragments.append(f"the largest at step {steps[0]} is {fixed(h0, 2)}, where tanh’s slope is "
+                         f"{fixed(1 - h0 * h0, 2)} of its slope at 0")
+    gap = max(1 - abs(value) for point in r["snapshot_hidden"][-1] for value in point)
+    if abs(gap - 0.1) > 1e-6:
+        fragments.append("the images sit at the corners of" if gap < 0.1 else "the images lie in these quadrants")
+    band = r["final_regions"]["band_label"]
+    if band is not None:
+        members = ["(0,0) and (1,1)", "(0,1) and (1,0)"]  # the inputs of label 0, of label 1
+        fragments.append(f"a band of label {band} ({'orange' if band == 1 else 'blue'} in Figure")
+        fragments.append(f"contains {members[band]}, while {members[1 - band]} (label {1 - band}) lie in two separate regions")
+    assert missing(text, fragments) == []

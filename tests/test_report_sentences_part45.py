@@ -261,8 +261,6 @@ def test_part5_second_view_transfer_and_universal_answers_quote_their_own_rows(r
     transfer = lambda made_on, fed_to: r["transfer"][index[made_on]][index[fed_to]]  # noqa: E731
     h = r["universal_headline"]
     row = next(row for row in r["universal"] if row["budget"] == h["budget"])
-    into = h["fooled_into"]
-    fooled = sum(into)
     fragments = [
         (f"{r['attack_max_steps']} steps of {r['attack_eps']:g} can add up to "
          f"{fixed(r['attack_max_steps'] * r['attack_eps'], 0)} to a pixel"),
@@ -284,10 +282,6 @@ def test_part5_second_view_transfer_and_universal_answers_quote_their_own_rows(r
                          f"{fixed(d0['median_steps'], 0)}")
         fragments.append(f"L_\\infty = {fixed(dn['median_linf'], 2)} L_2 = {fixed(dn['median_l2'], 2)} "
                          f"{fixed(d0['median_linf'], 2)} {fixed(d0['median_l2'], 2)}")
-    if max(into) * 2 > fooled:  # most of the fooled images go to one class
-        top = into.index(max(into))
-        fragments.append(f"{thousands(max(into))} of the {thousands(fooled)} ({percent(max(into) / fooled, 1)}) go to "
-                         f"the same class, {top}.")
     for name in r["networks"]:  # Table 13, the second view, and Table 14, the transfer matrix
         s = second[name]
         cells = [percent(s["clean_accuracy"], 2), percent(s["success_rate"], 1)]
@@ -321,4 +315,49 @@ def test_part4_fine_tuning_table_rows_in_column_order(report):
         medians = [" / ".join([fixed(n[attack]["median_steps"], 0), fixed(n[attack]["median_linf"], 2),
                                fixed(n[attack]["median_l2"], 2)]) for n in (o, c, f)]
         fragments.append(f"/ / {medians[0]} — {medians[1]} {medians[2]}")
+    assert missing(text, fragments) == []
+
+
+def test_part4_and_part5_remaining_sentences_read_from_the_saved_numbers(report):
+    """The worked examples through the retrained network, 4.3's pointer to 5.1, 5.1's "room to rise", 5.2's
+    training cost and threat model, 5.3's visible pattern and where the fooled images go: each from the results."""
+    parts, text = report
+    r4, c5, r5 = parts["part4"]["result"], parts["part5"]["config"], parts["part5"]["result"]
+    u, t = r4["untargeted"], r4["targeted"]
+    examples = [("untargeted", k + 1, e) for k, e in enumerate(r4["untargeted_examples"])] + \
+               [("targeted", k + 1, e) for k, e in enumerate(r4["targeted_examples"])]
+    expected = (len(r4["untargeted_examples"]) * u["retrained_misclassified"]
+                + len(r4["targeted_examples"]) * t["retrained_misclassified"])
+    on_target = [f"{kind} {k}" for kind, k, e in examples if kind == "targeted" and e["retrained_prediction"] == e["target"]]
+    u5 = [row for row in r5["confidence"] if row["attack"] == "untargeted"]
+    b = r5["robust_settings"]["headline"]
+    attack_passes = 1 if c5["defence_attack"] == "nfgsm" else c5["defence_steps"]
+    fragments = [
+        f"about {fixed(expected, 1)} of the {len(examples)} examples would be expected to be misread",
+        f"(median final confidence {percent(u['final_confidence']['median'], 1)})",
+        (f"untargeted transfer goes from {percent(u5[0]['transfer_misclassified'], 1)} at {u5[0]['threshold']} to "
+         f"{percent(u5[-1]['transfer_misclassified'], 1)} at {u5[-1]['threshold']}"),
+        (f"{attack_passes + (2 if c5['defence_alpha'] > 0 else 1)} forward-backward passes per training image and epoch "
+         f"({attack_passes} for the training attack, "
+         + ("2 for the update on the clean and the adversarial image)" if c5["defence_alpha"] > 0 else "1 for the update)")),
+        f"one-sided, {b} on [-1, 1] = {b / 2} on [0, 1]",
+    ]
+    if on_target:
+        fragments.append(f"; {listing(on_target)} land{'s' if len(on_target) == 1 else ''} on "
+                         f"{'its' if len(on_target) == 1 else 'their'} target there")
+    rise = u5[-1]["transfer_misclassified"] - u5[0]["transfer_misclassified"]
+    clause = f"(the untargeted transfer starts at {percent(u5[0]['transfer_misclassified'], 1)}, so it has little room to rise)"
+    assert (clause in text) == (u5[0]["transfer_misclassified"] > 0.9 and rise <= 0.1)
+    h = r5["universal_headline"]
+    assert ("it is a visible grey pattern" in text) == (h["budget"] >= 0.2)
+    dn = next(row for row in r5["defended"] if row["network"] == "adversarially trained")
+    assert ("exceeds the headline budget" in text) == (dn["median_linf"] is not None and dn["median_linf"] > b)
+    into = h["fooled_into"]
+    top, fooled = max(into), sum(into)
+    if top == fooled and fooled:
+        fragments.append(f"all of them ({thousands(top)}) go to the same class, {into.index(top)}")
+    elif top * 2 >= fooled and fooled:
+        share = top / fooled
+        fragments.append(f"{thousands(top)} of the {thousands(fooled)} ({percent(share, 2 if share > 0.999 else 1)}) go "
+                         f"to the same class, {into.index(top)}.")
     assert missing(text, fragments) == []
