@@ -4,6 +4,7 @@ templates or of the whole project, the report's PDF text, saved networks, and wh
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import pickle
 import re
@@ -128,12 +129,19 @@ def run_copy(project: Path, argv: list[str], timeout: int = 600) -> str:
 
 def pdf_text(path: Path, separator: str = " ") -> str:
     """The PDF's text, page after page; with the default separator, whitespace collapsed to single spaces."""
-    from pypdf import PdfReader
-
-    pages = [page.extract_text() for page in PdfReader(path).pages]
+    stat = Path(path).stat()  # a rewritten PDF has another mtime or size: read again
+    pages = _pdf_pages(str(Path(path).resolve()), stat.st_mtime_ns, stat.st_size)
     if separator == " ":
         return " ".join(" ".join(page.split()) for page in pages)
     return separator.join(pages)
+
+
+@functools.lru_cache(maxsize=8)
+def _pdf_pages(path: str, mtime_ns: int, size: int) -> tuple[str, ...]:
+    """Each page's text (pypdf takes seconds on the full report, and several test modules read the same one)."""
+    from pypdf import PdfReader
+
+    return tuple(page.extract_text() for page in PdfReader(path).pages)
 
 
 def joined_hyphens(text: str) -> str:
