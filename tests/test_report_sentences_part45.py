@@ -4,6 +4,8 @@ here from results.json with the test's own formatting (tests/helpers.py) and mus
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from helpers import fixed, percent, thousands
@@ -360,4 +362,46 @@ def test_part4_and_part5_remaining_sentences_read_from_the_saved_numbers(report)
         share = top / fooled
         fragments.append(f"{thousands(top)} of the {thousands(fooled)} ({percent(share, 2 if share > 0.999 else 1)}) go "
                          f"to the same class, {into.index(top)}.")
+    assert missing(text, fragments) == []
+
+
+def _figure_number(text: str, caption_start: str) -> str:
+    """The number the PDF gives the figure whose caption starts with `caption_start`."""
+    found = re.search(r"Figure (\d+)\. " + re.escape(caption_start), text)
+    assert found, caption_start
+    return found.group(1)
+
+
+def test_part4_examples_and_perturbation_sentences_read_from_the_saved_numbers(report):
+    parts, text = report
+    c, r = parts["part4"]["config"], parts["part4"]["result"]
+    u = r["untargeted"]
+    linf, pixels = u["linf"]["median"], u["changed_pixels"]["median"]
+    sweep = sorted(r["eps_sweep"], key=lambda row: row["eps"])
+    small, chosen = sweep[0], next(row for row in sweep if row["eps"] == c["eps"])
+    figure = _figure_number(text, "Two untargeted examples")
+    fragments = [
+        f"In the examples of Figure {figure} the largest pixel changes are",
+        f"spread over a median of {fixed(pixels, 0)}",
+    ]
+    if linf / 2 < 0.05 or linf / 2 >= 0.10:  # "small" below 5% of the range, "not small" from 10%
+        fragments.append(f"(the median largest change, {fixed(linf, 2)}, is {percent(linf / 2, 0)} of the")
+    else:  # in between: no word, the numbers only
+        fragments.append(f"the median largest change is {fixed(linf, 2)} ({percent(linf / 2, 0)} of the input range)")
+    if chosen is not small:
+        fragments += [f"in that comparison (the smallest step, : {fixed(small['median_l2'], 2)}) at a median of "
+                      f"{fixed(chosen['median_steps'], 0)} steps (against {fixed(small['median_steps'], 0)})"]
+    else:
+        fragments += [f"in that comparison at a median of {fixed(chosen['median_steps'], 0)} steps,"]
+    # 4.3 (b): which worked examples are held back, and which of those each fine-tuned network reads right.
+    examples = [(f"untargeted {k + 1}", e) for k, e in enumerate(r["untargeted_examples"])] + \
+               [(f"targeted {k + 1}", e) for k, e in enumerate(r["targeted_examples"])]
+    held = [(name, e) for name, e in examples if e["held_back"]]
+    if held:
+        names = [name for name, _ in held]
+        finetuned = [name for name, e in held if e["finetuned_prediction"] == e["label"]]
+        control = [name for name, e in held if e["control_prediction"] == e["label"]]
+        fragments += [f"Of the worked examples, {listing(names)} {'is' if len(names) == 1 else 'are'} in the held-back share",
+                      f"reads {listing(finetuned) if finetuned else 'none of them'} as the true digit, the control "
+                      f"{listing(control) if control else 'none'} ("]
     assert missing(text, fragments) == []
