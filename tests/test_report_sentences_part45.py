@@ -405,3 +405,34 @@ def test_part4_examples_and_perturbation_sentences_read_from_the_saved_numbers(r
                       f"reads {listing(finetuned) if finetuned else 'none of them'} as the true digit, the control "
                       f"{listing(control) if control else 'none'} ("]
     assert missing(text, fragments) == []
+
+
+def _ratio_word(a: float, b: float, factor: float) -> str | None:
+    """'larger' / 'smaller' beyond `factor`, 'about the same' within it; None where float noise could flip it."""
+    if a <= 0 or b <= 0:
+        return None
+    ratio = a / b
+    if min(abs(ratio - factor), abs(ratio - 1 / factor)) < 1e-9:
+        return None
+    return "larger" if ratio > factor else "smaller" if ratio < 1 / factor else "about the same"
+
+
+def test_part4_fresh_attack_comparison_words_follow_the_numbers(report):
+    """4.3 (b)'s fresh attacks: the success-rate words (5 points) and the perturbation-size words (factor 1.1)."""
+    parts, text = report
+    g = parts["part4"]["result"]["retraining"]
+    fu, cu = g["finetuned"]["fresh_untargeted"], g["control"]["fresh_untargeted"]
+    fragments = []
+    success = compare(fu["success_rate"], cu["success_rate"], 0.05)
+    if success in ("higher", "lower"):
+        fragments.append(f"it classifies correctly, so {success} for the network fine-tuned with adversarial images)")
+    elif success == "about the same" and fu["success_rate"] != cu["success_rate"]:
+        fragments.append("classifies correctly; the two are within 5 points)")
+    size = _ratio_word(fu["median_l2"], cu["median_l2"], 1.1)
+    if size == "about the same":
+        fragments.append(f"{fixed(cu['median_l2'], 2)} (about the same, within a factor of 1.1) after")
+    elif size:
+        fragments.append(f"{fixed(cu['median_l2'], 2)} ({size} for the network fine-tuned with adversarial images) after")
+    if fu["success_rate"] >= 0.6 and size:
+        assert ("though with larger perturbations than on the control" in text) == (size == "larger")
+    assert missing(text, fragments) == []
