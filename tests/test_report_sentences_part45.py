@@ -184,6 +184,8 @@ def test_part5_confidence_answers_and_table_quote_each_row(report):
     u = [row for row in r["confidence"] if row["attack"] == "untargeted"]
     t = [row for row in r["confidence"] if row["attack"] == "targeted"]
     fragments = [
+        (f"Here the same attacks continue on the first {thousands(r['images_confidence'])} of Part 4's images to "
+         f"stopping confidences of {', '.join(str(row['threshold']) for row in u)}: about evenly spaced"),
         (f"so its transfer ({percent(u[0]['transfer_misclassified'], 1)}) is measured on these "
          f"{thousands(r['images_confidence'])} images, where Part 4's "
          f"{percent(r4['untargeted']['retrained_misclassified'], 1)} counts all {thousands(r4['images'])} of its images"),
