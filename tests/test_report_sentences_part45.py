@@ -438,3 +438,36 @@ def test_part4_fresh_attack_comparison_words_follow_the_numbers(report):
     if fu["success_rate"] >= 0.6 and size:
         assert ("though with larger perturbations than on the control" in text) == (size == "larger")
     assert missing(text, fragments) == []
+
+
+def test_part5_method_sentences_follow_the_config(report):
+    """5.2's method as the run's settings give it: the attacks in order, PGD's start(s), the defence's recipe
+    (steps, epochs, from scratch or fine-tuned), the single-step network's numbers, the papers table's row."""
+    parts, text = report
+    c, r = parts["part5"]["config"], parts["part5"]["result"]
+    s, b = r["robust_settings"], r["robust_settings"]["headline"]
+    attacks = ", ".join(s["attacks"])
+    epochs = r["guard"]["epochs_trained"]
+    starts = (f"from each of {len(s['starts'])} starts" if len(s["starts"]) > 1 else f"from a {s['starts'][0]} start")
+    dg = next(row for row in r["defended"] if row["network"] == "single-step (Goodfellow-style)")
+    fragments = [
+        f"each on the images the ones before it did not fool: {attacks} (PGD: {s['steps']} sign steps of",
+        f"{starts}" + (";" if s["apgd_iterations"] else ")"),
+        (f"{'the Part 3 network is fine-tuned' if c['defence_init'] == 'part3' else 'a fresh network is trained'} for "
+         f"{epochs} {'epochs' if epochs > 1 else 'epoch'} of the one-cycle Adam recipe (peak learning rate "
+         f"{c['defence_max_lr']})"),
+        (f"{c['defence_steps']} sign {'steps' if c['defence_steps'] > 1 else 'step'} of {c['defence_step']} × , projected"
+         if c["defence_attack"] == "pgd" else f"one sign step of {c['defence_step']} ×"),
+        ("(the single-step network: fooled on none)" if dg["median_steps"] is None else
+         f"(the single-step network: {fixed(dg['median_steps'], 0)} steps, )"),
+        ("Part 3’s network, fine-tuned adversarially" if c["defence_init"] == "part3" else
+         "Part 3’s architecture, trained adversarially from scratch"),
+        f"{attacks} {percent(r['defended_test_accuracy'], 2)}",
+        "A published MNIST defence at = 0.3 on [0, 1] (its authors' numbers, not measured here), next to ours. Their "
+        "attacks may subtract as well as add (two-sided box), ours may only add; so the rows are not the same experiment.",
+        f"(ours for {c['defence_epochs']} epoch{'s' if c['defence_epochs'] != 1 else ''}, with a guard)",
+    ]
+    single = next(row for row in r["robustness"] if row["network"] == "single-step (Goodfellow-style)")
+    if s["apgd_iterations"] and b in single["budgets"]:
+        assert ("(Budgets are attacked in ascending order" in text) == (single["budgets"][0] != b)
+    assert missing(text, fragments) == []
