@@ -59,6 +59,11 @@ def test_each_handin_holds_its_problems_and_only_them(handins):
     out, texts = handins
     a, b = texts["hw1a"], texts["hw1b"]
     assert "Part (a)" in a and "Part (b)" in b
+    # Each title block names its own hand-in (and only the combined report names none).
+    assert "Part (a): problems 1, 2 and 3" in a and "Part (b):" not in a
+    assert "Part (b): problem 4, and an optional fifth section beyond the assignment" in b and "Part (a):" not in b
+    combined = _text(out / "hw1.pdf")
+    assert "Part (a):" not in combined and "Part (b):" not in combined
     for stem, problems in (("hw1a", {"1", "2", "3"}), ("hw1b", {"4", "5"})):
         # the question -> pages map names every numbered heading of the document: "1.2 L2 loss<TAB>p. 3"
         numbers = [line.split()[0] for line in (out / f"{stem}-pages.txt").read_text().splitlines()[1:]]
