@@ -12,11 +12,16 @@ import pytest
 from helpers import joined_hyphens, pdf_text
 
 
+def report_folder(request) -> Path:
+    """The session's quick run of every part, or the finished report in $HW1_REPORT_DIR."""
+    return (Path(os.environ["HW1_REPORT_DIR"]) if os.environ.get("HW1_REPORT_DIR")
+            else request.getfixturevalue("quick_report")[0])
+
+
 @pytest.fixture(scope="module")
 def report(request):
     """(results.json's parts, the PDF's text with whitespace collapsed and hyphenated words joined)."""
-    out = (Path(os.environ["HW1_REPORT_DIR"]) if os.environ.get("HW1_REPORT_DIR")
-           else request.getfixturevalue("quick_report")[0])
+    out = report_folder(request)
     return json.loads((out / "results.json").read_text())["parts"], joined_hyphens(pdf_text(out / "hw1.pdf"))
 
 

@@ -215,3 +215,42 @@ def test_part2_story_details_read_from_the_saved_hidden_plane(report):
         fragments.append(f"a band of label {band} ({'orange' if band == 1 else 'blue'} in Figure")
         fragments.append(f"contains {members[band]}, while {members[1 - band]} (label {1 - band}) lie in two separate regions")
     assert missing(text, fragments) == []
+
+
+# Each figure of the report: (its id, the image file it must show, the words its caption starts with).
+FIGURES = [
+    ("fig-p1-output", "part1_output.png", "Sigmoid output"),
+    ("fig-p1-l2", "part1_l2_loss.png", "L2 loss for target"),
+    ("fig-p1-l2-grad", "part1_l2_grad_w.png", "by autograd"),
+    ("fig-p1-ce", "part1_ce_loss.png", "Cross-entropy loss for"),
+    ("fig-p1-ce-grad", "part1_ce_grad_w.png", "by autograd"),
+    ("fig-p1-slice", "part1_grad_slice.png", "Both gradients along the slice"),
+    ("fig-p2-hidden", "part2_hidden_plane.png", "The four inputs mapped into the hidden plane"),
+    ("fig-p2-input", "part2_input_plane.png", ""),
+    ("fig-p2-loss", "part2_loss.png", ""),
+    ("fig-p3-curves", "part3_curves.png", ""),
+    ("fig-p3-confusion", "part3_confusion.png", "Confusion matrix on the test set"),
+    ("fig-p3-misclassified", "part3_misclassified.png", "The most confidently misclassified test digits"),
+    ("fig-p4-distributions", "part4_distributions.png", "Distributions over all successful attacks"),
+    ("fig-p4-untargeted", "part4_untargeted_examples.png", "Two untargeted examples"),
+    ("fig-p4-targeted", "part4_targeted_examples.png", "Two targeted examples"),
+    ("fig-p4-grid", "part4_target_grid.png", "Targeted adversarial images for every"),
+    ("fig-p5-confidence", "part5_confidence.png", "Left: transfer to the retrained network"),
+    ("fig-p5-robust", "part5_robust.png", "Robust accuracy against the budget"),
+    ("fig-p5-universal", "part5_universal.png", "Top: the universal perturbation"),
+]
+
+
+def test_each_figure_shows_its_own_image_under_its_own_caption(request):
+    """A caption over another figure's image (the cross-entropy's caption over the L2 surface) reads true in the
+    text and false on the page: the HTML names, for each figure id, the image it embeds and its caption."""
+    from sentences import report_folder
+
+    html = (report_folder(request) / "hw1.html").read_text()
+    shown = dict(re.findall(r'<figure id="([\w-]+)"><img src="figures/([\w.]+)"', html))
+    assert set(shown) == {figure for figure, _, _ in FIGURES}, set(shown) ^ {figure for figure, _, _ in FIGURES}
+    for figure, image, caption in FIGURES:
+        assert shown[figure] == image, (figure, shown[figure])
+        start = html.index(f'<figure id="{figure}">')
+        words = " ".join(re.sub(r"<[^>]+>", " ", html[start:html.index("</figcaption>", start)]).split())
+        assert caption in words, (figure, words[:120])
