@@ -178,11 +178,13 @@ def test_part2_tables_show_each_networks_outputs_and_each_stuck_seeds_row(report
                                significant(seed["hessian_min_eigenvalue"], 2), fixed(seed["hessian_max_eigenvalue"], 3),
                                fixed(seed["longer_loss"], 5), significant(seed["longer_grad_norm"], 2),
                                f"{seed['nudges_solved']} of {c['nudges']}"]))
-    # Table 1, the scan: a row per initial scale, a column per learning rate (seeds solved).
+    # Table 1, the scan, whole: the header, then a row per initial scale, a column per learning rate (seeds solved).
     rates = sorted({cell["learning_rate"] for cell in r["scan"]})
+    scan = [" ".join(f"rate {rate}" for rate in rates)]
     for std in sorted({cell["init_std"] for cell in r["scan"]}):
         solved = {cell["learning_rate"]: cell for cell in r["scan"] if cell["init_std"] == std}
-        fragments.append(table_row([str(std)] + [str(solved[rate]["solved"]) for rate in rates]))
+        scan.append(table_row([str(std)] + [str(solved[rate]["solved"]) for rate in rates]))
+    assert re.search(re.escape(" ".join(scan)) + r"(?! \d)", text), scan  # and no further cell after the last
     assert missing(text, fragments) == []
 
 
