@@ -80,7 +80,8 @@ def test_every_row_of_the_front_page_summary_shows_its_saved_value(report):
     if "part5" in parts and "(extra)" in summary:  # Part 5 may be left out of the PDF (--leave-out)
         r5 = parts["part5"]["result"]
         untargeted = [row for row in r5["confidence"] if row["attack"] == "untargeted"]
-        rows.append(f"{percent(untargeted[0]['transfer_misclassified'], 1)} / "
+        rows.append(f"stopped at {untargeted[0]['threshold']} / {untargeted[-1]['threshold']} confidence "
+                    f"{percent(untargeted[0]['transfer_misclassified'], 1)} / "
                     f"{percent(untargeted[-1]['transfer_misclassified'], 1)}")
         budget = r5["robust_settings"]["headline"]
         robust = {row["network"]: row["robust"][row["budgets"].index(budget)] for row in r5["robustness"]}
