@@ -172,6 +172,15 @@ def test_part2_tables_show_each_networks_outputs_and_each_stuck_seeds_row(report
         fragments.append(table_row([f"({x1}, {x2})", str(x1 ^ x2), fixed(r["final_outputs"][k], 4),
                                fixed(r["identity_final_outputs"][k], 4)]))
     fragments.append(table_row(["Mean cross-entropy", significant(r["final_loss"], 3), fixed(r["identity_final_loss"], 4)]))
+    fragments += [
+        (f"at {len(r['snapshot_steps'])} moments of training (log-spaced steps), for the reported network (seed "
+         f"{r['reported_seed']})"),
+        f"Seeds (of {len(r['robustness_seeds'])}, the same for every cell) for which the tanh network solves XOR within "
+        f"{thousands(r['steps'])} steps",
+    ]
+    if r["stuck"]:
+        fragments += [f"The tanh seeds that did not solve XOR within {thousands(r['steps'])} steps",
+                      f"after {thousands(c['escape_steps'])} more steps, and how many of {c['nudges']} randomly nudged"]
     for seed in r["stuck"]:  # Table 3
         fragments.append(table_row([str(seed["seed"]), fixed(seed["loss"][-1], 5), significant(seed["grad_norm"][-1], 2),
                                fixed(seed["weight_norm"][-1], 1), percent(seed["saturation"][-1], 0),
