@@ -177,6 +177,8 @@ def test_part2_tables_show_each_networks_outputs_and_each_stuck_seeds_row(report
          f"{r['reported_seed']})"),
         f"Seeds (of {len(r['robustness_seeds'])}, the same for every cell) for which the tanh network solves XOR within "
         f"{thousands(r['steps'])} steps",
+        f"the reported seed in blue with its snapshots marked, the other {len(r['robustness_seeds']) - 1} seeds in grey",
+        f"on the correct side of 0.5 by more than {fixed(c['confident'] - 0.5, 1)}; red: not solved)",
     ]
     if r["stuck"]:
         fragments += [f"The tanh seeds that did not solve XOR within {thousands(r['steps'])} steps",
