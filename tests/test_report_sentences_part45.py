@@ -471,3 +471,23 @@ def test_part5_method_sentences_follow_the_config(report):
     if s["apgd_iterations"] and b in single["budgets"]:
         assert ("(Budgets are attacked in ascending order" in text) == (single["budgets"][0] != b)
     assert missing(text, fragments) == []
+
+
+def test_part4_captions_name_their_own_attack_networks_and_figures(report):
+    parts, text = report
+    c, r = parts["part4"]["config"], parts["part4"]["result"]
+    untargeted = _figure_number(text, "Two untargeted examples")
+    targeted = _figure_number(text, "Two targeted examples")
+    fragments = [
+        f"The untargeted attack on the first {thousands(r['eps_sweep'][0]['images'])} attacked images with several step sizes",
+        f"Two targeted examples, laid out as Figure {untargeted}; the title of",
+        f"The worked examples of Figure {untargeted} and Figure {targeted} through the networks: the original and the "
+        f"freshly retrained network of reading (a)",
+        (f"Reading (a): transfer to the freshly trained network (seed {r['retrained_seed']}, clean test accuracy "
+         f"{percent(r['retrained_test_accuracy'], 2)})"),
+    ]
+    # Table 8's rows: each example named by its own attack and number, then its true digit and target.
+    for kind in ("untargeted", "targeted"):
+        for k, e in enumerate(r[f"{kind}_examples"], 1):
+            fragments.append(f" {kind} {k} {e['label']} {e['target'] if e['target'] >= 0 else '—'} {e['label']} (")
+    assert missing(text, fragments) == []
