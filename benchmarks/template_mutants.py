@@ -126,8 +126,8 @@ class HtmlPreview:
 
         try:
             Renderer(templates).write(self.context, folder)
-        except UserError as error:
-            return str(error).splitlines()[-1] if str(error) else "UserError"
+        except (UserError, SyntaxError) as error:  # Jinja compiles some broken tags to invalid Python
+            return str(error).splitlines()[-1] if str(error) else type(error).__name__
         return None
 
     def html(self, templates: Path) -> str | None:
@@ -137,7 +137,7 @@ class HtmlPreview:
 
         try:
             return Renderer(templates).render_html(self.context)
-        except UserError:
+        except (UserError, SyntaxError):
             return None
 
 

@@ -491,3 +491,23 @@ def test_part4_captions_name_their_own_attack_networks_and_figures(report):
         for k, e in enumerate(r[f"{kind}_examples"], 1):
             fragments.append(f" {kind} {k} {e['label']} {e['target'] if e['target'] >= 0 else '—'} {e['label']} (")
     assert missing(text, fragments) == []
+
+
+def test_part4_and_part5_table_captions_state_their_own_numbers(report):
+    parts, text = report
+    g = parts["part4"]["result"]["retraining"]
+    c4, c5, r5 = parts["part4"]["config"], parts["part5"]["config"], parts["part5"]["result"]
+    s = r5["robust_settings"]
+    fragments = [
+        (f"Clean accuracy on the {thousands(g['clean_test_images'])} test images outside the training share; accuracy "
+         f"on the held-back share's {thousands(g['fed_untargeted'])} untargeted and {thousands(g['fed_targeted'])} "
+         f"targeted adversarial images"),
+        f"on those of the first {thousands(g['fresh_attack_test_images'])} held-back test images that it classifies",
+        (f"The Part 4 attacks ({len(c5['thresholds'])} stopping confidences, same step size = {c4['eps']}) continued "
+         f"past the 0.90 stop, on the first {thousands(r5['images_confidence'])} images Part 4 attacked, with up to "
+         f"{c5['threshold_max_steps']} steps."),
+        (f"share of the first {thousands(s['images'])} test images still classified correctly after every attack "
+         f"({', '.join(s['attacks'])}, each on the images the ones before it did not fool)"),
+        "Left: transfer to the retrained network (untargeted: misclassified; targeted: classified as the target)",
+    ]
+    assert missing(text, fragments) == []
