@@ -509,5 +509,9 @@ def test_part4_and_part5_table_captions_state_their_own_numbers(report):
         (f"share of the first {thousands(s['images'])} test images still classified correctly after every attack "
          f"({', '.join(s['attacks'])}, each on the images the ones before it did not fool)"),
         "Left: transfer to the retrained network (untargeted: misclassified; targeted: classified as the target)",
+        (f"under the Part 4 attack (untargeted, = {r5['attack_eps']}, at most {r5['attack_max_steps']} steps, stop at "
+         f"0.90, no budget) on the first {thousands(r5['defended_images'])} Part 4 images that all four classify"),
+        (f"and their fooling rate (prediction changed) on {thousands(r5['universal_test_images'])} test images, which "
+         f"they never saw"),
     ]
     assert missing(text, fragments) == []
