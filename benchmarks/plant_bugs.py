@@ -1013,6 +1013,76 @@ BUGS: list[Bug] = [
         ("tests/test_part5_robustness.py::test_apgd_step_halving_and_restarts_follow_croce_and_hein_written_here",),
         "5.2's APGD checks its step size on another schedule than Croce and Hein's, which the text cites",
         "field review (issue 29)"),
+    # ---- audit 12 (issue 29)
+    # spread: 5 in hw1/parts/ (parts 1, 2, 3, 4, 5), 2 in hw1/toolkit/ (bounded.py, training.py), 3 in templates/
+    Bug("audit12-p1-z-sign-of-bias", "hw1/parts/part1_neuron/compute.py",
+        (("    z = w_grid * config.x + b_grid\n", "    z = w_grid * config.x - b_grid\n"),),
+        "all",
+        "1.3 says the L2 gradient peaks at |z| of about 10.8 (w - b at the peak) instead of about 1.2, and "
+        "ce_min_at_z in results.json is not 0",
+        "audit 12 (issue 29)", (1, 2, 3, 4, 5), False),
+    Bug("audit12-p2-loss-summed-over-points", "hw1/parts/part2_xor/network.py",
+        (("return (np.logaddexp(0.0, logits) - LABELS * logits).mean(axis=1)",
+          "return (np.logaddexp(0.0, logits) - LABELS * logits).sum(axis=1)"),),
+        "all",
+        "every Part 2 loss (the outputs table's 'Mean cross-entropy', the snapshot losses, the network without "
+        "activation's final loss) is 4 times the mean cross-entropy the text defines: the identity network ends at "
+        "4 log 2 = 2.77, not log 2",
+        "audit 12 (issue 29)", (1, 2, 3, 4, 5), False),
+    Bug("audit12-p3-train-images-without-subset", "hw1/parts/part3_cnn/compute.py",
+        (("trained = len(data.train_images[: config.train_subset or None])",
+          "trained = len(data.train_images)"),),
+        "all",
+        "3.2 says the network trained on 60,000 training images when the run used only its train_subset "
+        "(4,096 in the quick run), and the training throughput is inflated by the same factor",
+        "audit 12 (issue 29)", (1, 2, 3, 4, 5), False),
+    Bug("audit12-p4-expected-transfer-from-accuracy", "hw1/parts/part4_adversarial/result.py",
+        (('"expected": sum(summary.retrained_misclassified for _, _, _, summary in rows)}',
+          '"expected": sum(summary.retrained_accuracy_adversarial for _, _, _, summary in rows)}'),),
+        "all",
+        "4.3 (a) says about X of the worked examples would be expected to be misread at the run's transfer rates, "
+        "but X is computed from the rates at which the retrained network reads them correctly",
+        "audit 12 (issue 29)", (1, 2, 3, 4, 5), False),
+    Bug("audit12-p5-guard-budget-is-training-budget", "hw1/parts/part5_beyond/compute.py",
+        (('guard_record = {"budget": config.robust_headline,',
+          'guard_record = {"budget": config.defence_budget,'),),
+        "all",
+        "5.2 says the catastrophic-overfitting guard attacks its held-out images at b = 0.7 (the training budget) "
+        "while its checks ran at the headline budget 0.6",
+        "audit 12 (issue 29)", (1, 2, 3, 4, 5), False),
+    Bug("audit12-signpgd-descends", "hw1/toolkit/bounded.py",
+        (("state.delta = project(state.delta + step * state.gradient.sign(), state.upper)",
+          "state.delta = project(state.delta - step * state.gradient.sign(), state.upper)"),),
+        "all",
+        "the bounded evaluation's PGD (and the guard's OneSidedPGD) descends the loss: 5.2's robust accuracies and "
+        "guard checks are too high, and APGD is credited with the images PGD should have fooled",
+        "audit 12 (issue 29)", (1, 2, 3, 4, 5), False),
+    Bug("audit12-training-eval-epoch-floored", "hw1/toolkit/training.py",
+        (("history.eval_epoch.append(iteration / self.per_epoch)",
+          "history.eval_epoch.append(iteration // self.per_epoch)"),),
+        "all",
+        "test evaluations are placed at whole epochs: 3.2 says the first evaluation came after 0.00 epochs, and the "
+        "largest gain and where the learning rate stood then are misplaced",
+        "audit 12 (issue 29)", (1, 2, 3, 4, 5), False),
+    Bug("audit12-tpl-p1-sigma-of-half-range", "templates/answers/part1.html.j2",
+        (("$\\sigma({{ (2 * part.config.half_range)|num(0) }})",
+          "$\\sigma({{ part.config.half_range|num(0) }})"),),
+        "all",
+        "the choice of range says sigma(6) = 0.999994, which is sigma(12); sigma(6) is 0.997527",
+        "audit 12 (issue 29)", (1, 2, 3, 4, 5), True),
+    Bug("audit12-tpl-p2-other-seeds-off-by-one", "templates/sections/part2.html.j2",
+        (("~ (r.robustness_seeds|length - 1) ~", "~ r.robustness_seeds|length ~"),),
+        "all",
+        "the loss figure's caption counts the reported seed among 'the other seeds in grey' (5 instead of 4 in the "
+        "quick run)",
+        "audit 12 (issue 29)", (1, 2, 3, 4, 5), True),
+    Bug("audit12-tpl-p4-original-confidence-of-adversarial-class", "templates/sections/part4.html.j2",
+        (("({{ e.probabilities_before[e.label]|pct(1) }})",
+          "({{ e.probabilities_before[e.prediction_after]|pct(1) }})"),),
+        "all",
+        "the worked-examples table gives the original network's confidence in the true digit on the original image "
+        "as its probability of the adversarial (wrong or target) class, near 0%",
+        "audit 12 (issue 29)", (1, 2, 3, 4, 5), True),
 ]
 
 
