@@ -144,6 +144,22 @@ def _pdf_pages(path: str, mtime_ns: int, size: int) -> tuple[str, ...]:
     return tuple(page.extract_text() for page in PdfReader(path).pages)
 
 
+def report_folder(request) -> Path:
+    """The folder a test reads: the finished report in $HW1_REPORT_DIR (e.g. report/), else the session's quick run."""
+    return (Path(os.environ["HW1_REPORT_DIR"]) if os.environ.get("HW1_REPORT_DIR")
+            else request.getfixturevalue("quick_report")[0])
+
+
+def lower_median(values) -> float | None:
+    """The lower of the two middle values for an even count (as torch.median), written here; None if empty."""
+    import torch
+
+    if len(values) == 0:
+        return None
+    ordered = torch.sort(torch.as_tensor(values).double()).values
+    return float(ordered[(len(ordered) - 1) // 2])
+
+
 def joined_hyphens(text: str) -> str:
     """Text with the words hyphenated across lines joined again ("im‐ ages" -> "images")."""
     return re.sub(r"(\w)[\u2010\u00ad] (\w)", r"\1\2", text)

@@ -4,18 +4,10 @@ print lists and ranges, written here independently of the templates' macros."""
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import pytest
 
-from helpers import joined_hyphens, pdf_text
-
-
-def report_folder(request) -> Path:
-    """The session's quick run of every part, or the finished report in $HW1_REPORT_DIR."""
-    return (Path(os.environ["HW1_REPORT_DIR"]) if os.environ.get("HW1_REPORT_DIR")
-            else request.getfixturevalue("quick_report")[0])
+from helpers import joined_hyphens, pdf_text, report_folder
 
 
 @pytest.fixture(scope="module")

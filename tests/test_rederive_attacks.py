@@ -16,15 +16,13 @@ more."""
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 import torch
 import torch.nn.functional as F
 
-from helpers import eval_probabilities, load_network
+from helpers import eval_probabilities, load_network, lower_median, report_folder
 
 pytestmark = pytest.mark.slow  # reads the quick run of every part
 
@@ -72,12 +70,6 @@ def replay(network, x, y, eps: float, max_steps: int, confidence: float, target=
     return Replay(adversarial, done, steps, eval_probabilities(network, adversarial).max(dim=1).values, near)
 
 
-def _lower_median(values: torch.Tensor) -> float | None:
-    if len(values) == 0:
-        return None
-    ordered = torch.sort(values.double()).values
-    return float(ordered[(len(ordered) - 1) // 2])
-
 
 def _check_row(row: dict, mine: Replay, x: torch.Tensor, keys: dict[str, str], what) -> None:
     """A saved row (success rate and medians over the successes) against the replay, within the float noise
@@ -87,7 +79,7 @@ def _check_row(row: dict, mine: Replay, x: torch.Tensor, keys: dict[str, str], w
     ok = mine.success
     measured = {"steps": mine.steps.double(), "confidence": mine.top.double(), **mine.sizes(x)}
     for key, name in keys.items():
-        expected = _lower_median(measured[name][ok])
+        expected = lower_median(measured[name][ok])
         if expected is None or row[key] is None:
             assert expected == row[key], (what, key)
         elif name == "steps":
@@ -98,8 +90,7 @@ def _check_row(row: dict, mine: Replay, x: torch.Tensor, keys: dict[str, str], w
 
 @pytest.fixture(scope="module")
 def run(request):
-    out = (Path(os.environ["HW1_REPORT_DIR"]) if os.environ.get("HW1_REPORT_DIR")
-           else request.getfixturevalue("quick_report")[0])
+    out = report_folder(request)
     parts = json.loads((out / "results.json").read_text())["parts"]
     return out, parts, torch.load(out / "artifacts" / "adversarial.pt", weights_only=True)
 

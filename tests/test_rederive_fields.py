@@ -5,12 +5,12 @@ steps (and the recipe's loop, spied on), Part 5's guard record. The big numbers 
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+
+from helpers import report_folder
 
 pytestmark = pytest.mark.slow  # reads the quick run of every part
 
@@ -18,8 +18,7 @@ pytestmark = pytest.mark.slow  # reads the quick run of every part
 @pytest.fixture(scope="module")
 def run(request):
     """(report folder, results.json's parts): of the session's quick run, or of $HW1_REPORT_DIR."""
-    out = (Path(os.environ["HW1_REPORT_DIR"]) if os.environ.get("HW1_REPORT_DIR")
-           else request.getfixturevalue("quick_report")[0])
+    out = report_folder(request)
     return out, json.loads((out / "results.json").read_text())["parts"]
 
 

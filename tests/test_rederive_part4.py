@@ -7,14 +7,12 @@ or network in the part's aggregation fails even though the text prints results.j
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from helpers import eval_probabilities, load_network
+from helpers import eval_probabilities, load_network, lower_median, report_folder
 
 pytestmark = pytest.mark.slow  # reads the quick run of every part
 
@@ -23,22 +21,16 @@ pytestmark = pytest.mark.slow  # reads the quick run of every part
 def part4(request):
     """(report folder, Part 4's config, Part 4's result, adversarial.pt): of the session's quick run, or of the
     finished report in $HW1_REPORT_DIR."""
-    out = (Path(os.environ["HW1_REPORT_DIR"]) if os.environ.get("HW1_REPORT_DIR")
-           else request.getfixturevalue("quick_report")[0])
+    out = report_folder(request)
     stored = json.loads((out / "results.json").read_text())["parts"]["part4"]
     saved = torch.load(out / "artifacts" / "adversarial.pt", weights_only=True)
     return out, stored["config"], stored["result"], saved
 
 
-def _lower_median(values: torch.Tensor) -> float:
-    """The lower of the two middle values (what the report calls the median of an even count), written here."""
-    ordered = np.sort(values.double().numpy())
-    return float(ordered[(len(ordered) - 1) // 2])
-
 
 def _stats(values: torch.Tensor) -> dict:
     v = values.double().numpy()
-    return {"mean": float(v.mean()), "median": _lower_median(values), "p90": float(np.percentile(v, 90)),
+    return {"mean": float(v.mean()), "median": lower_median(values), "p90": float(np.percentile(v, 90)),
             "max": float(v.max())}
 
 
@@ -75,7 +67,7 @@ def test_part4_statistics_table_recounted_over_each_attacks_successes(part4):
             float((brightened & black).sum()) / float(brightened.sum()), abs=1e-9), name
         # 4.3 (a): the retrained network's median confidence in its wrong answers on the successful images.
         wrong = ok & (second.argmax(dim=1) != saved["label"])
-        expected = _lower_median(second.max(dim=1).values[wrong]) if wrong.any() else None
+        expected = lower_median(second.max(dim=1).values[wrong]) if wrong.any() else None
         assert summary["retrained_wrong_confidence_median"] == pytest.approx(expected, abs=1e-5), name
     assert failures > 0, "no attack failed on any image in this run: a dropped success mask would not show"
 
@@ -174,7 +166,7 @@ def test_part4_step_size_comparisons_chosen_row_is_the_main_attack_on_its_images
     assert row["images"] == m and row["success_rate"] == pytest.approx(float(ok.float().mean()), abs=1e-9)
     for key, values in (("median_steps", saved["steps"][:m]), ("median_linf", sizes["linf"]),
                         ("median_l2", sizes["l2"]), ("median_confidence", saved["original_probability"][:m])):
-        assert row[key] == pytest.approx(_lower_median(values[ok]), abs=1e-4), key
+        assert row[key] == pytest.approx(lower_median(values[ok]), abs=1e-4), key
     # The other steps are other attacks: their rows differ from the chosen one.
     assert all(other["median_l2"] != row["median_l2"] for other in r["eps_sweep"] if other is not row)
 
@@ -200,7 +192,7 @@ def test_part4_fresh_attack_rows_read_from_the_saved_attacks_and_networks(part4,
         assert record["success_rate"] == pytest.approx(float(ok.float().mean()), abs=1e-9), attack
         for key, values in (("median_steps", saved["steps"]), ("median_linf", sizes["linf"]),
                             ("median_l2", sizes["l2"])):
-            assert record[key] == pytest.approx(_lower_median(values[rows][ok]), abs=1e-4), (attack, key)
+            assert record[key] == pytest.approx(lower_median(values[rows][ok]), abs=1e-4), (attack, key)
     images = mnist.test_images[fresh].to(torch.float32).div(127.5).sub(1.0).unsqueeze(1)
     for name, file in (("control", "cnn_finetuned_control.pt"), ("finetuned", "cnn_finetuned_adversarial.pt")):
         correct = eval_probabilities(load_network(out / "artifacts" / file), images).argmax(dim=1) == mnist.test_labels[fresh]

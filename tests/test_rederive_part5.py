@@ -5,13 +5,11 @@ here: 5.1's targeted rows (success and transfer), the four networks' clean accur
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import pytest
 import torch
 
-from helpers import eval_probabilities, load_network
+from helpers import eval_probabilities, load_network, report_folder
 
 pytestmark = pytest.mark.slow  # reads the quick run of every part
 
@@ -23,8 +21,7 @@ NETWORKS = {"original": "cnn.pt", "retrained": "cnn_retrained.pt",
 @pytest.fixture(scope="module")
 def part5(request):
     """(report folder, Part 5's config, Part 5's result): of the session's quick run, or of $HW1_REPORT_DIR."""
-    out = (Path(os.environ["HW1_REPORT_DIR"]) if os.environ.get("HW1_REPORT_DIR")
-           else request.getfixturevalue("quick_report")[0])
+    out = report_folder(request)
     parts = json.loads((out / "results.json").read_text())["parts"]
     if "part5" not in parts:
         pytest.skip("no Part 5 in this report")

@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from helpers import fixed, percent, significant, thousands
+from helpers import fixed, percent, report_folder, significant, thousands
 from sentences import missing, report, span, table_row  # noqa: F401 (report: a fixture)
 
 pytestmark = pytest.mark.slow  # reads the quick run of every part
@@ -257,8 +257,6 @@ FIGURES = [
 def test_each_figure_shows_its_own_image_under_its_own_caption(request):
     """A caption over another figure's image (the cross-entropy's caption over the L2 surface) reads true in the
     text and false on the page: the HTML names, for each figure id, the image it embeds and its caption."""
-    from sentences import report_folder
-
     html = (report_folder(request) / "hw1.html").read_text()
     shown = dict(re.findall(r'<figure id="([\w-]+)"><img src="figures/([\w.]+)"', html))
     assert set(shown) == {figure for figure, _, _ in FIGURES}, set(shown) ^ {figure for figure, _, _ in FIGURES}
