@@ -1121,7 +1121,7 @@ BUGS: list[Bug] = [
         "audit 13 (issue 29)", (1, 2, 3, 4, 5), False),
     Bug("audit13-training-epoch-eval-mode", "hw1/toolkit/training.py",
         (("        self.model.train()\n", "        self.model.eval()\n"),),
-        "all",
+        ("tests/test_toolkit_evaluation.py", "-k", "train_mode"),
         "Every CNN (Part 3's, Part 4's retrained and fine-tuned ones, Part 5's defences) is trained with BatchNorm in eval mode (fixed initial running statistics, never updated), so the reported test accuracies, curves and everything attacked downstream are those of a differently trained network",
         "audit 13 (issue 29)", (1, 2, 3, 4, 5), False),
     Bug("audit13-models-output-shape-with-batch", "hw1/toolkit/models.py",

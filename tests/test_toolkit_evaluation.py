@@ -126,3 +126,46 @@ def test_adversarial_training_loss_weighs_the_clean_and_the_adversarial_batch():
     assert torch.allclose(logits, model(x + 1.0)) and torch.allclose(loss, ce(x + 1.0))
     logits, loss = _loss(model, x, y, None, 0.5)
     assert torch.allclose(logits, model(x)) and torch.allclose(loss, ce(x))
+
+
+def test_training_steps_run_in_train_mode_and_evaluations_in_eval_mode():
+    """train_cnn, spied on: every forward that builds a graph (a training step) runs with BatchNorm in train mode,
+    also after each mid-epoch test evaluation, and every test evaluation runs in eval mode without a graph; one
+    optimiser step per batch (the last, smaller batch included); BatchNorm's running statistics move; the network
+    comes back in eval mode (audit 13: training in eval mode only showed as a crash elsewhere)."""
+    from hw1.toolkit.data import MNIST
+    from hw1.toolkit.models import Table1CNN
+    from hw1.toolkit.train_config import TrainConfig
+    from hw1.toolkit.training import train_cnn
+
+    generator = torch.Generator().manual_seed(0)
+    images = torch.randint(0, 256, (100, 28, 28), dtype=torch.uint8, generator=generator)
+    labels = torch.randint(0, 10, (100,), generator=generator)
+    data = MNIST(images, labels, images[:30], labels[:30], "random")
+    config = TrainConfig(epochs=2, batch_size=32, evals_per_epoch=2, channels_last=False, bf16_where_native=False)
+    calls, steps = [], []  # (train mode?, building a graph?) per forward; one entry per optimiser step
+    original_forward, original_step = Table1CNN.forward, torch.optim.Adam.step
+
+    def forward(self, x):
+        calls.append((self.training, torch.is_grad_enabled()))
+        return original_forward(self, x)
+
+    def step(self, *args, **kwargs):
+        steps.append(1)
+        return original_step(self, *args, **kwargs)
+
+    torch.manual_seed(0)
+    initial = Table1CNN().state_dict()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Table1CNN, "forward", forward)
+        patch.setattr(torch.optim.Adam, "step", step)
+        model, history = train_cnn(config, data, torch.device("cpu"), seed=0, initial=initial)
+    batches = 2 * -(-100 // 32)  # 4 batches per epoch (32, 32, 32, 4), two epochs
+    assert len(steps) == len(history.iteration_loss) == batches == 8
+    training = [mode for mode, graph in calls if graph]
+    evaluating = [mode for mode, graph in calls if not graph]
+    assert training == [True] * batches, training
+    assert len(evaluating) == len(history.test_accuracy) == 4 and not any(evaluating), evaluating
+    assert not model.training
+    for name in (k for k in initial if k.endswith(("running_mean", "running_var"))):
+        assert not torch.equal(model.state_dict()[name], initial[name]), name
