@@ -167,6 +167,14 @@ def joined_hyphens(text: str) -> str:
 
 # ------------------------------------------------------------------------------------ networks
 
+def model_input(images_uint8):
+    """MNIST's (N, 28, 28) uint8 digits as (N, 1, 28, 28) float32 on the assignment's [-1, 1] scale, written here
+    (not the product's to_model_input): 0 -> -1, 255 -> 1."""
+    import torch
+
+    return (images_uint8.to(torch.float32) / 127.5 - 1.0).unsqueeze(1)
+
+
 def load_network(path: Path):
     """A saved Table 1 CNN, in eval mode (BatchNorm on its running statistics)."""
     import torch

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 import torch
 
-from helpers import load_network
+from helpers import load_network, model_input
 
 pytestmark = pytest.mark.slow  # reads the quick run of every part
 
@@ -34,11 +34,6 @@ def saved(request):
     out = (Path(os.environ["HW1_REPORT_DIR"]) if os.environ.get("HW1_REPORT_DIR")
            else request.getfixturevalue("quick_report")[0])
     return out, json.loads((out / "results.json").read_text())["parts"]
-
-
-def _model_input(images_uint8: torch.Tensor) -> torch.Tensor:
-    """MNIST's uint8 digits on the assignment's [-1, 1] scale, written here: 0 -> -1, 255 -> 1."""
-    return (images_uint8.to(torch.float32) / 127.5 - 1.0).unsqueeze(1)
 
 
 # ---------------------------------------------------------------------------------------------- Part 1
@@ -292,7 +287,7 @@ def part3_truth(saved, mnist):
     n = c["test_subset"] or len(mnist.test_labels)
     assert r["test_images"] == n and sum(r["per_class_count"]) == n
     images, labels = mnist.test_images[:n], mnist.test_labels[:n]
-    return _logits(load_network(out / "artifacts" / r["weights"]), _model_input(images)), labels, images
+    return _logits(load_network(out / "artifacts" / r["weights"]), model_input(images)), labels, images
 
 
 def _borderline(logits: torch.Tensor) -> torch.Tensor:
@@ -463,7 +458,7 @@ def test_part5_original_networks_robust_accuracy_rederived_with_the_tests_own_at
     saved_rate = curve["robust"][curve["budgets"].index(budget)]
     assert curve["robust_count"][curve["budgets"].index(budget)] == round(saved_rate * curve["images"])
     n = min(100, settings["images"])  # half the quick run's images: a few seconds
-    x, y = _model_input(mnist.test_images[:n]), mnist.test_labels[:n]
+    x, y = model_input(mnist.test_images[:n]), mnist.test_labels[:n]
     network = load_network(out / "artifacts" / "cnn.pt")
     mine = _independent_robust_accuracy(network, x, y, budget, settings["steps"], budget * settings["step_fraction"], 0)
     # Other random starts (and a subset when the run used more images): agreement within a few points. Where
@@ -495,7 +490,7 @@ def test_part5_universal_perturbation_fooling_and_where_the_fooled_images_go_red
     assert headline["mean_value"] == pytest.approx(float(v.sum()) / 784, rel=1e-5), "mean over all 784 pixels"
     network = load_network(out / "artifacts" / "cnn.pt")
     subset = parts["part5"]["config"].get("test_subset") or len(mnist.test_images)  # quick runs use the first ones
-    x = _model_input(mnist.test_images[:subset])
+    x = model_input(mnist.test_images[:subset])
     clean = _logits(network, x).argmax(dim=1)
     perturbed = _logits(network, torch.clamp(x + v, max=1.0)).argmax(dim=1)
     fooled = perturbed != clean

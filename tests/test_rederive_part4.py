@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from helpers import eval_probabilities, load_network, lower_median, report_folder
+from helpers import eval_probabilities, load_network, lower_median, model_input, report_folder
 
 pytestmark = pytest.mark.slow  # reads the quick run of every part
 
@@ -144,7 +144,7 @@ def test_part4_target_grid_recounted_from_the_targeted_rows(part4):
 def test_part4_attacks_the_first_correctly_read_test_images_and_states_the_full_test_accuracy(part4, mnist):
     out, _, r, saved = part4
     network = load_network(out / "artifacts" / "cnn.pt")
-    images = mnist.test_images.to(torch.float32).div(127.5).sub(1.0).unsqueeze(1)  # [0, 255] -> [-1, 1]
+    images = model_input(mnist.test_images)
     predicted = torch.cat([eval_probabilities(network, images[i:i + 2500]).argmax(dim=1)
                            for i in range(0, len(images), 2500)])
     correct = predicted == mnist.test_labels
@@ -193,7 +193,7 @@ def test_part4_fresh_attack_rows_read_from_the_saved_attacks_and_networks(part4,
         for key, values in (("median_steps", saved["steps"]), ("median_linf", sizes["linf"]),
                             ("median_l2", sizes["l2"])):
             assert record[key] == pytest.approx(lower_median(values[rows][ok]), abs=1e-4), (attack, key)
-    images = mnist.test_images[fresh].to(torch.float32).div(127.5).sub(1.0).unsqueeze(1)
+    images = model_input(mnist.test_images[fresh])
     for name, file in (("control", "cnn_finetuned_control.pt"), ("finetuned", "cnn_finetuned_adversarial.pt")):
         correct = eval_probabilities(load_network(out / "artifacts" / file), images).argmax(dim=1) == mnist.test_labels[fresh]
         for attack in ("fresh_untargeted", "fresh_targeted"):

@@ -9,7 +9,7 @@ import json
 import pytest
 import torch
 
-from helpers import eval_probabilities, load_network, report_folder
+from helpers import eval_probabilities, load_network, model_input, report_folder
 
 pytestmark = pytest.mark.slow  # reads the quick run of every part
 
@@ -26,11 +26,6 @@ def part5(request):
     if "part5" not in parts:
         pytest.skip("no Part 5 in this report")
     return out, parts["part5"]["config"], parts["part5"]["result"]
-
-
-def _inputs(images_uint8: torch.Tensor) -> torch.Tensor:
-    """MNIST digits on the assignment's [-1, 1] scale, written here."""
-    return images_uint8.to(torch.float32).div(127.5).sub(1.0).unsqueeze(1)
 
 
 def _predict(network, x: torch.Tensor) -> torch.Tensor:
@@ -64,7 +59,7 @@ def test_part5_confidence_table_targeted_rows_success_and_transfer_rederived(par
 
 def test_part5_clean_accuracy_of_each_network_on_the_whole_test_set(part5, mnist):
     out, _, r = part5
-    x, y = _inputs(mnist.test_images), mnist.test_labels
+    x, y = model_input(mnist.test_images), mnist.test_labels
     fields = {"original": "original_test_accuracy", "retrained": "retrained_test_accuracy",
               "single-step (Goodfellow-style)": "goodfellow_test_accuracy",
               "adversarially trained": "defended_test_accuracy"}
@@ -83,7 +78,7 @@ def test_part5_universal_table_every_budgets_row_rederived(part5, mnist):
     assert universal["budgets"].tolist() == pytest.approx([row["budget"] for row in r["universal"]])
     network = load_network(out / "artifacts" / "cnn.pt")
     subset = config.get("test_subset") or len(mnist.test_images)
-    x = _inputs(mnist.test_images[:subset])
+    x = model_input(mnist.test_images[:subset])
     clean = _predict(network, x)
     for row, v in zip(r["universal"], universal["perturbations"]):
         assert v.min() >= 0 and v.max() <= row["budget"] + 1e-6, row["budget"]
@@ -101,7 +96,7 @@ def test_part5_universal_examples_are_the_first_test_images_with_v_added(part5, 
     out, _, r = part5
     v = torch.load(out / "artifacts" / "universal.pt", weights_only=True)["perturbation"]
     examples = r["universal_headline"]["examples"]
-    x = torch.clamp(_inputs(mnist.test_images[:len(examples)]) + v, max=1.0)
+    x = torch.clamp(model_input(mnist.test_images[:len(examples)]) + v, max=1.0)
     probabilities = eval_probabilities(load_network(out / "artifacts" / "cnn.pt"), x)
     for k, example in enumerate(examples):
         assert example["label"] == int(mnist.test_labels[k]), k
@@ -119,7 +114,7 @@ def test_part5_robust_accuracy_table_every_cell_rederived_with_the_tests_own_att
     out, _, r = part5
     settings = r["robust_settings"]
     n = settings["images"]
-    x, y = _inputs(mnist.test_images[:n]), mnist.test_labels[:n]
+    x, y = model_input(mnist.test_images[:n]), mnist.test_labels[:n]
     for row in r["robustness"]:
         network = load_network(out / "artifacts" / NETWORKS[row["network"]])
         assert row["images"] == n
