@@ -150,6 +150,23 @@ def report_folder(request) -> Path:
             else request.getfixturevalue("quick_report")[0])
 
 
+class ReportParts(dict):
+    """results.json's "parts": a part the report lacks (a partial run, e.g. plant_bugs.py --fast computing only
+    the parts a bug needs) skips the test that reads it instead of failing it with a KeyError."""
+
+    def __missing__(self, name: str):
+        import pytest
+
+        pytest.skip(f"no {name} in this report")
+
+
+def report_parts(out: Path) -> ReportParts:
+    """The parts of the report in `out`, read from its results.json."""
+    import json
+
+    return ReportParts(json.loads((out / "results.json").read_text())["parts"])
+
+
 def lower_median(values) -> float | None:
     """The lower of the two middle values for an even count (as torch.median), written here; None if empty."""
     import torch

@@ -15,14 +15,13 @@ more."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import pytest
 import torch
 import torch.nn.functional as F
 
-from helpers import eval_probabilities, load_network, lower_median, report_folder
+from helpers import eval_probabilities, load_network, lower_median, report_folder, report_parts
 
 pytestmark = pytest.mark.slow  # reads the quick run of every part
 
@@ -91,7 +90,7 @@ def _check_row(row: dict, mine: Replay, x: torch.Tensor, keys: dict[str, str], w
 @pytest.fixture(scope="module")
 def run(request):
     out = report_folder(request)
-    parts = json.loads((out / "results.json").read_text())["parts"]
+    parts = report_parts(out)
     return out, parts, torch.load(out / "artifacts" / "adversarial.pt", weights_only=True)
 
 

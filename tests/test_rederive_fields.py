@@ -4,13 +4,12 @@ steps (and the recipe's loop, spied on), Part 5's guard record. The big numbers 
 
 from __future__ import annotations
 
-import json
 
 import numpy as np
 import pytest
 import torch
 
-from helpers import report_folder
+from helpers import report_folder, report_parts
 
 pytestmark = pytest.mark.slow  # reads the quick run of every part
 
@@ -19,7 +18,7 @@ pytestmark = pytest.mark.slow  # reads the quick run of every part
 def run(request):
     """(report folder, results.json's parts): of the session's quick run, or of $HW1_REPORT_DIR."""
     out = report_folder(request)
-    return out, json.loads((out / "results.json").read_text())["parts"]
+    return out, report_parts(out)
 
 
 def test_part1_extremes_of_the_surfaces_from_the_formulas(run):

@@ -6,13 +6,12 @@ or network in the part's aggregation fails even though the text prints results.j
 
 from __future__ import annotations
 
-import json
 
 import numpy as np
 import pytest
 import torch
 
-from helpers import eval_probabilities, load_network, lower_median, model_input, report_folder
+from helpers import eval_probabilities, load_network, lower_median, model_input, report_folder, report_parts
 
 pytestmark = pytest.mark.slow  # reads the quick run of every part
 
@@ -22,7 +21,7 @@ def part4(request):
     """(report folder, Part 4's config, Part 4's result, adversarial.pt): of the session's quick run, or of the
     finished report in $HW1_REPORT_DIR."""
     out = report_folder(request)
-    stored = json.loads((out / "results.json").read_text())["parts"]["part4"]
+    stored = report_parts(out)["part4"]
     saved = torch.load(out / "artifacts" / "adversarial.pt", weights_only=True)
     return out, stored["config"], stored["result"], saved
 
