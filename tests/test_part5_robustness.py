@@ -3,8 +3,6 @@ budget can fool on a network whose answer is known, keeps to the assignment's co
 defended network's robust accuracy is re-derived here with an attack written in this file."""
 
 import json
-import os
-from pathlib import Path
 
 import pytest
 import torch
@@ -15,6 +13,8 @@ from hw1.toolkit.attacks import APGD, BoundedEvaluation, OneSidedPGD, SignPGD, d
 from hw1.toolkit.data import to_model_input
 from hw1.toolkit.models import Table1CNN
 from hw1.toolkit.training import RobustnessGuard
+
+from helpers import report_folder
 
 
 class Threshold(nn.Module):
@@ -147,7 +147,7 @@ def _independent_robust_accuracy(model, x, y, budget, steps, step_size, seed):
 
 @pytest.mark.slow
 def test_saved_defended_network_robust_accuracy_is_rederived_independently(request, mnist):
-    out = Path(os.environ["HW1_REPORT_DIR"]) if os.environ.get("HW1_REPORT_DIR") else request.getfixturevalue("quick_report")[0]
+    out = report_folder(request)
     r5 = json.loads((out / "results.json").read_text())["parts"]["part5"]["result"]
     settings = r5["robust_settings"]
     curve = next(row for row in r5["robustness"] if row["network"] == "adversarially trained")

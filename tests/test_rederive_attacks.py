@@ -69,7 +69,6 @@ def replay(network, x, y, eps: float, max_steps: int, confidence: float, target=
     return Replay(adversarial, done, steps, eval_probabilities(network, adversarial).max(dim=1).values, near)
 
 
-
 def _check_row(row: dict, mine: Replay, x: torch.Tensor, keys: dict[str, str], what) -> None:
     """A saved row (success rate and medians over the successes) against the replay, within the float noise
     the module's docstring allows."""

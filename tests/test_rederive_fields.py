@@ -4,7 +4,6 @@ steps (and the recipe's loop, spied on), Part 5's guard record. The big numbers 
 
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
 import torch

@@ -6,7 +6,6 @@ or network in the part's aggregation fails even though the text prints results.j
 
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
 import torch
@@ -24,7 +23,6 @@ def part4(request):
     stored = report_parts(out)["part4"]
     saved = torch.load(out / "artifacts" / "adversarial.pt", weights_only=True)
     return out, stored["config"], stored["result"], saved
-
 
 
 def _stats(values: torch.Tensor) -> dict:

@@ -4,12 +4,11 @@ here: 5.1's targeted rows (success and transfer), the four networks' clean accur
 
 from __future__ import annotations
 
-import json
 
 import pytest
 import torch
 
-from helpers import eval_probabilities, load_network, model_input, report_folder
+from helpers import eval_probabilities, load_network, model_input, report_folder, report_parts
 
 pytestmark = pytest.mark.slow  # reads the quick run of every part
 
@@ -22,10 +21,8 @@ NETWORKS = {"original": "cnn.pt", "retrained": "cnn_retrained.pt",
 def part5(request):
     """(report folder, Part 5's config, Part 5's result): of the session's quick run, or of $HW1_REPORT_DIR."""
     out = report_folder(request)
-    parts = json.loads((out / "results.json").read_text())["parts"]
-    if "part5" not in parts:
-        pytest.skip("no Part 5 in this report")
-    return out, parts["part5"]["config"], parts["part5"]["result"]
+    stored = report_parts(out)["part5"]  # skips a report without Part 5
+    return out, stored["config"], stored["result"]
 
 
 def _predict(network, x: torch.Tensor) -> torch.Tensor:

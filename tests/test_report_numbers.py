@@ -1,19 +1,17 @@
 """The numbers a reader sees in the PDF are the numbers in results.json, each bound to the right field:
 a template that swaps untargeted and targeted, or the original and retrained network, fails here.
 
-The expectations are formatted by the test's own code (tests/helpers.py: fixed, percent, thousands, duration:
+The expectations are formatted by the test's own code (tests/helpers.py: fixed, percent, thousands:
 exact decimal rounding, half to even), never by the product's filters: a filter that rounds the wrong way
 would print the same wrong text on both sides and cancel out. The values in results.json are in turn
 re-derived from the saved artifacts in test_rederive.py, test_part4_independent.py and test_part5*.py."""
 
 import json
-import os
 import re
-from pathlib import Path
 
 import pytest
 
-from helpers import duration, fixed, joined_hyphens, pdf_text, percent, thousands
+from helpers import fixed, joined_hyphens, pdf_text, percent, report_folder, thousands
 
 pytestmark = pytest.mark.slow  # reads the quick run of every part
 
@@ -22,13 +20,8 @@ pytestmark = pytest.mark.slow  # reads the quick run of every part
 def report(request):
     """(results.json's parts, the PDF's text with whitespace collapsed): of the session's quick run, or of the
     finished report in $HW1_REPORT_DIR (e.g. report/, to check the real hand-in)."""
-    out = _out(request)
+    out = report_folder(request)
     return json.loads((out / "results.json").read_text())["parts"], pdf_text(out / "hw1.pdf")
-
-
-def _out(request) -> Path:
-    return (Path(os.environ["HW1_REPORT_DIR"]) if os.environ.get("HW1_REPORT_DIR")
-            else request.getfixturevalue("quick_report")[0])
 
 
 def _summary(text: str) -> str:
@@ -99,7 +92,7 @@ def test_every_row_of_the_front_page_summary_shows_its_saved_value(report):
 
 
 def test_the_run_record_states_the_total_computation_time(request):
-    out = _out(request)
+    out = report_folder(request)
     parts = json.loads((out / "results.json").read_text())["parts"]
     total = sum(part["seconds"] for part in parts.values())
     record = (out / "run-record.html").read_text()
@@ -211,7 +204,7 @@ def test_each_reference_names_the_kind_and_number_of_what_it_links_to(request):
     """"see Figure 3" links to a figure whose caption says "Figure 3.", "Table 2" to a table captioned "Table 2.":
     every ref() of the answers, read in hw1.html (a reference that names the wrong kind would still count in
     each sequence above, so that test cannot see it)."""
-    html = (_out(request) / "hw1.html").read_text()
+    html = (report_folder(request) / "hw1.html").read_text()
     references = re.findall(r'<a href="#([^"]+)">(Figure|Table) (\d+)</a>', html)
     assert len(references) >= 10 and {kind for _, kind, _ in references} == {"Figure", "Table"}
     for ident, kind, number in references:
