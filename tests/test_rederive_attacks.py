@@ -9,7 +9,7 @@ The replay runs in plain float32, and the run may have used another memory layou
 sums then differ in the last bits, a pixel whose gradient is ~0 may take the other sign, and an image may stop a
 step or two apart (seed 1's quick run: 2 of 64). So the comparison allows what that noise can do and no more: a
 success rate one image apart (plus the images within 1e-4 of the threshold), a median step one step apart,
-median sizes 3% apart, and per image at most a tenth of the images a step or two apart. The bugs this file is for
+median sizes 3% apart (each from the order statistic k places away where the success counts differ by k), and per image at most a tenth of the images a step or two apart. The bugs this file is for
 (another network, step size or step limit, medians over all images instead of the successes) move these by far
 more."""
 
@@ -75,15 +75,23 @@ def _check_row(row: dict, mine: Replay, x: torch.Tensor, keys: dict[str, str], w
     assert row["success_rate"] == pytest.approx(float(mine.success.float().mean()),
                                                 abs=(int(mine.near.sum()) + 1) / len(x) + 1e-9), what
     ok = mine.success
+    # Where the run's successes and mine differ by k images (an image at the threshold), the run's median is an
+    # order statistic of mine at most k places from my lower median (seed 2's quick run: 20 against 21 at 0.99,
+    # median 51 against 54, its neighbour).
+    k = abs(round(row["success_rate"] * len(x)) - int(ok.sum()))
     measured = {"steps": mine.steps.double(), "confidence": mine.top.double(), **mine.sizes(x)}
     for key, name in keys.items():
         expected = lower_median(measured[name][ok])
         if expected is None or row[key] is None:
             assert expected == row[key], (what, key)
-        elif name == "steps":
-            assert abs(row[key] - expected) <= 1, (what, key, row[key], expected)
+            continue
+        ordered = torch.sort(measured[name][ok]).values
+        middle = (len(ordered) - 1) // 2
+        low, high = float(ordered[max(middle - k, 0)]), float(ordered[min(middle + k, len(ordered) - 1)])
+        if name == "steps":
+            assert low - 1 <= row[key] <= high + 1, (what, key, row[key], expected)
         else:
-            assert row[key] == pytest.approx(expected, rel=0.03, abs=1e-4), (what, key)
+            assert low * 0.97 - 1e-4 <= row[key] <= high * 1.03 + 1e-4, (what, key, row[key], expected)
 
 
 @pytest.fixture(scope="module")

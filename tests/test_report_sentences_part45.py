@@ -270,8 +270,10 @@ def test_part5_second_view_transfer_and_universal_answers_quote_their_own_rows(r
          f"{fixed(r['attack_max_steps'] * r['attack_eps'], 0)} to a pixel"),
         f"success against the defended network is {percent(dn['success_rate'], 1)} (original {percent(d0['success_rate'], 1)})",
         (f"images made on the original fool the defended network {percent(transfer('original', 'adversarially trained'), 1)}"
-         f" of the time (the retrained one: {percent(transfer('original', 'retrained'), 1)}), and images made on the "
-         f"defended network fool the original {percent(transfer('adversarially trained', 'original'), 1)} of the time"),
+         f" of the time (the retrained one: {percent(transfer('original', 'retrained'), 1)}), and "
+         + (f"images made on the defended network fool the original {percent(transfer('adversarially trained', 'original'), 1)}"
+            f" of the time" if transfer("adversarially trained", "original") is not None
+            else "the attack made no adversarial image on the defended network to transfer")),
         f"changes the prediction of {percent(h['fooling_rate'], 1)} of the test images",
         f"changes {percent(row['random_fooling_rate'], 1)}.",
         (f"brightens {thousands(row['pixels'])} of the 784 pixels, {thousands(h['pixels_at_budget'])} of them by the "
