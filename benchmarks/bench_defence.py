@@ -13,7 +13,7 @@ Fine-tuning starts from a Part 3 network: --init PATTERN (e.g. /tmp/run-seed{see
 without it, one trained here with the Part 3 recipe (not counted in the seconds).
 --save writes the table to hw1/parts/part5_beyond/tradeoff.py, which the report's 5.2 shows.
 
-Usage: python benchmarks/bench_defence.py [--seeds 0 1 2] [--images 1000] [--recipes NAME ...] [--save]
+Usage: python benchmarks/bench_defence.py [--seeds 0 1 2] [--images 1000] [--recipes NAME ...] [--save] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -74,6 +74,11 @@ def work(config: Part5Config, epochs: float | None = None) -> dict:
             "epochs": config.defence_epochs if epochs is None else epochs}
 
 
+def slug(recipe: str) -> str:
+    """A file name for a recipe: "PGD-2-RS 0.7, scratch 3 epochs" -> "pgd-2-rs-0.7-scratch-3-epochs"."""
+    return "-".join("".join(c if c.isalnum() or c in ".-" else " " for c in recipe.lower()).split())
+
+
 def cpu_name() -> str:
     try:
         for line in open("/proc/cpuinfo"):
@@ -95,6 +100,7 @@ def main() -> None:
     parser.add_argument("--data-dir", default="data")
     parser.add_argument("--save", action="store_true", help=f"write the table to {TRADEOFF}")
     parser.add_argument("--pgd-only", action="store_true", help="evaluate with the old PGD (two starts) alone")
+    parser.add_argument("--keep", type=Path, help="folder to save each trained network's state dict in")
     args = parser.parse_args()
     device = torch.device(args.device)
     data = load_mnist(args.data_dir)
@@ -130,6 +136,9 @@ def main() -> None:
                 guard_history = guard.history
                 cost = work(config, len(guard.history))  # epochs actually trained (the guard may stop early)
             seconds = time.perf_counter() - started
+            if args.keep:  # e.g. for benchmarks/bench_eval_precision.py
+                args.keep.mkdir(parents=True, exist_ok=True)
+                torch.save(model.state_dict(), args.keep / f"{slug(name)}-seed{seed}.pt")
             _, clean, _, _ = evaluate(model, test_x, test_y)
             evaluation = OneSidedPGD(model, base.robust_steps, base.robust_step_fraction, seed=seed) if args.pgd_only \
                 else BoundedEvaluation(model, _robust_attacks(base), seed=seed)
