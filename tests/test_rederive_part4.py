@@ -6,6 +6,8 @@ or network in the part's aggregation fails even though the text prints results.j
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -66,7 +68,10 @@ def test_part4_statistics_table_recounted_over_each_attacks_successes(part4):
         wrong = ok & (second.argmax(dim=1) != saved["label"])
         expected = lower_median(second.max(dim=1).values[wrong]) if wrong.any() else None
         assert summary["retrained_wrong_confidence_median"] == pytest.approx(expected, abs=1e-5), name
-    assert failures > 0, "no attack failed on any image in this run: a dropped success mask would not show"
+    # The quick run (CI's) stops some attacks at its step limit, so a dropped success mask shows there. A full run's
+    # attacks may all succeed (seed 0: 1,000 of 1,000 each), where the mask keeps every row and cannot be tested.
+    if json.loads((out / "results.json").read_text())["mode"] == "quick":
+        assert failures > 0, "no attack failed on any image of this quick run: a dropped success mask would not show"
 
 
 def test_part4_worked_examples_are_the_rows_they_name(part4):
