@@ -24,11 +24,11 @@ class Part5Config:
     training_subset: int = 30_000  # half the training set: about the same defence as all of it, half the time
     training_batch_size: int = 128  # batch size of the single-step network's training
     defended_images: int = 500  # Part 4 images attacked on every network (those all classify correctly)
-    # 5.2, the defence that holds: FGSM with a random start in the one-sided box 0 <= delta <= min(budget,
-    # 1 - I) (Wong, Rice and Kolter 2020) on Goodfellow et al.'s mixed objective, a fresh network with the
-    # Part 3 recipe. benchmarks/bench_defence.py measured (seed 0, AMD EPYC, 500 images): fine-tuning Part 3's
-    # network for 1 epoch at budget 0.7 on adversarial images only gives 98.68% clean, 74.4% robust at 0.6,
-    # short of both goals; the issue's author measured 99.2% / 87% from scratch in 3 epochs at budget 0.6.
+    # 5.2, the defence that holds: PGD from a random start in the one-sided box 0 <= delta <= min(budget, 1 - I)
+    # (Madry et al. 2018 with fewer steps; the random start as in Wong, Rice and Kolter 2020) on Goodfellow et al.'s
+    # mixed objective, a fresh network with the Part 3 recipe. benchmarks/bench_defence.py measured (seed 0, AMD
+    # EPYC, 500 images): fine-tuning Part 3's network for 1 epoch at budget 0.7 on adversarial images only gives
+    # 98.68% clean, 74.4% robust at 0.6, short of both goals.
     defence_budget: float = 0.7  # training budget, input units; a little above the evaluated 0.6
     defence_step: float = 0.75  # size of each sign step as a multiple of defence_budget (Wong et al.'s FGSM: 1.25)
     # Sign steps per training example (1: FGSM) and epochs: the cheapest recipe measured to hold. PGD-2 for 2 epochs
