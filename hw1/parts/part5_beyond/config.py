@@ -31,11 +31,11 @@ class Part5Config:
     # 98.68% clean, 74.4% robust at 0.6, short of both goals.
     defence_budget: float = 0.7  # training budget, input units; a little above the evaluated 0.6
     defence_step: float = 0.75  # size of each sign step as a multiple of defence_budget (Wong et al.'s FGSM: 1.25)
-    # Sign steps per training example (1: FGSM) and epochs: the cheapest recipe measured to hold. PGD-2 for 2 epochs
-    # (8 passes per training image in all, against PGD-3 for 3 epochs' 15) measured 99.35/99.29/99.29% clean and
-    # 93.3/94.8/94.0% robust at 0.6 under PGD + APGD-CE + APGD-DLR on seeds 0/1/2 (1,000 images; AVX2 CPU, float32;
-    # docs/part5-defence.md); PGD-3 for 3 epochs: 95.6/96.2/95.7%.
-    defence_steps: int = 2
+    # With defence_epochs, the cheapest recipe measured to hold: PGD-2 for 2 epochs (8 passes per training image in
+    # all, against PGD-3 for 3 epochs' 15) measured 99.35/99.29/99.29% clean and 93.3/94.8/94.0% robust at 0.6 under
+    # PGD + APGD-CE + APGD-DLR on seeds 0/1/2 (1,000 images; AVX2 CPU, float32; docs/part5-defence.md); PGD-3 for 3
+    # epochs: 95.6/96.2/95.7%.
+    defence_steps: int = 2  # sign steps per training example (1: FGSM)
     # "pgd": random start in the box + defence_steps sign steps; "nfgsm": N-FGSM (one step). N-FGSM at budget 0.7,
     # 3 epochs, bfloat16 measured 99.27% clean but 37.0% robust at 0.6 (worst case of PGD + APGD, seed 0, CPU;
     # docs/part5-defence.md): it does not hold, so the product keeps PGD.
