@@ -141,7 +141,7 @@ def main() -> None:
                 guard_history = guard.history
                 cost = work(config, len(guard.history))  # epochs actually trained (the guard may stop early)
             seconds = time.perf_counter() - started
-            if args.keep:  # e.g. for benchmarks/bench_eval_precision.py
+            if args.keep:  # to evaluate or inspect the networks later
                 args.keep.mkdir(parents=True, exist_ok=True)
                 torch.save(model.state_dict(), args.keep / f"{slug(name)}-seed{seed}.pt")
             _, clean, _, _ = evaluate(model, test_x, test_y)
