@@ -567,3 +567,78 @@ def test_apgd_step_halving_and_restarts_follow_croce_and_hein_written_here():
             halvings += int(stalled.sum())
     assert 0 < halvings < n * len(checks), "every image halved at every checkpoint, or none ever did"
     assert (step[:2] == 2 * budget).all() and (step[2:] < 2 * budget).all()  # the tilted ones never stalled
+
+
+@pytest.fixture(scope="module")
+def table1_briefly_trained(mnist):
+    """A Table 1 CNN after 60 Adam steps on MNIST (real BatchNorm statistics, logits of a few units, some images
+    a small budget can fool), in eval mode and the CPU's channels_last layout, as hw1 keeps its networks."""
+    torch.manual_seed(0)
+    model = Table1CNN().to(memory_format=torch.channels_last)
+    x_all, y_all = to_model_input(mnist.train_images[:8192]), mnist.train_labels[:8192]
+    optimiser = torch.optim.Adam(model.parameters(), 2e-3)
+    generator = torch.Generator().manual_seed(0)
+    for _ in range(60):
+        index = torch.randint(0, len(x_all), (128,), generator=generator)
+        loss = F.cross_entropy(model(x_all[index].contiguous(memory_format=torch.channels_last)), y_all[index])
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+    return model.eval()
+
+
+def test_folding_batchnorm_keeps_the_function_and_its_input_gradient_and_leaves_the_network_alone(
+        table1_briefly_trained, mnist):
+    import copy
+
+    from hw1.toolkit.models import fold_batchnorm
+
+    model = copy.deepcopy(table1_briefly_trained).train()  # folding must use eval mode whatever mode it finds
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    folded = fold_batchnorm(model)
+    assert not any(isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)) for m in folded.modules())
+    assert not any(p.requires_grad for p in folded.parameters()) and not folded.training
+    # The original is untouched: same weights, still in the mode it was in, still trainable.
+    assert model.training and all(p.requires_grad for p in model.parameters())
+    assert all(torch.equal(v, model.state_dict()[k]) for k, v in before.items())
+    model.eval()
+    x = to_model_input(mnist.test_images[:32]).contiguous(memory_format=torch.channels_last)
+    # Written out here: eval-mode BatchNorm is gamma (z - mean) / sqrt(var + eps) + beta on each channel.
+    conv, norm = model.features[0], model.features[1]
+    z = F.conv2d(x, conv.weight, conv.bias, padding=2)
+    by_hand = (z - norm.running_mean[:, None, None]) / torch.sqrt(norm.running_var[:, None, None] + norm.eps) \
+        * norm.weight[:, None, None] + norm.bias[:, None, None]
+    assert torch.allclose(folded.features[0](x), by_hand, atol=1e-4, rtol=1e-4)
+    xs = [x.clone().requires_grad_(True) for _ in range(2)]
+    outputs = [net(inp) for net, inp in zip((model, folded), xs)]
+    assert outputs[0].abs().max() > 2.0  # logits large enough for the comparison to mean something
+    assert torch.allclose(outputs[0], outputs[1], atol=1e-4, rtol=1e-4)
+    labels = mnist.test_labels[:32]
+    grads = [torch.autograd.grad(F.cross_entropy(out, labels), inp)[0] for out, inp in zip(outputs, xs)]
+    assert torch.allclose(grads[0], grads[1], atol=1e-7, rtol=1e-3)
+    # A network without a Sequential (conv, BatchNorm) pair is only frozen.
+    plain = fold_batchnorm(Threshold())
+    assert torch.equal(plain(x), Threshold()(x)) and not plain.scale.requires_grad
+
+
+def test_the_fast_evaluation_finds_exactly_the_images_the_plain_one_finds(table1_briefly_trained, mnist, monkeypatch):
+    """The bounded evaluation attacks a folded copy of the network, on the CPU in chunks of CPU_CHUNK images;
+    with both off it attacks the network as it is on the whole batch. The verdicts must agree image by image,
+    at every budget, and so must the count each attack fooled first."""
+    from hw1.toolkit import bounded
+
+    model = table1_briefly_trained
+    x, y = to_model_input(mnist.test_images[:60]), mnist.test_labels[:60]
+    attacks = [SignPGD(8, 0.1, False), APGD("ce", 10), APGD("dlr", 10)]
+    budgets = [0.2, 0.3]
+    monkeypatch.setattr(bounded, "CPU_CHUNK", 1000)
+    plain = BoundedEvaluation(model, attacks, seed=3, fold_batchnorm=False)
+    plain_mask = plain.robust_mask(x, y, budgets)
+    monkeypatch.setattr(bounded, "CPU_CHUNK", 16)  # three full chunks and a short one
+    fast = BoundedEvaluation(model, attacks, seed=3)
+    fast_mask = fast.robust_mask(x, y, budgets)
+    # The check has power: at each budget some images are fooled, some by APGD after PGD missed them, some not.
+    assert all(0 < robust < len(x) - 5 for robust in plain_mask.sum(dim=1).tolist()), plain_mask.sum(dim=1)
+    assert all(sum(by_attack[1:]) > 0 for by_attack in plain.first_fooled), plain.first_fooled
+    assert torch.equal(fast_mask, plain_mask)
+    assert fast.first_fooled == plain.first_fooled

@@ -9,6 +9,7 @@ Load trained weights::
 from __future__ import annotations
 
 import contextlib
+import copy
 from typing import Iterator
 
 import torch
@@ -100,6 +101,49 @@ def eval_mode(model: nn.Module) -> Iterator[nn.Module]:
         yield model
     finally:
         model.train(was_training)
+
+
+def fold_batchnorm(model: nn.Module) -> nn.Module:
+    """A frozen copy of `model` in eval mode that computes the same function with fewer operations: each
+    BatchNorm that directly follows a Conv2d or Linear inside an nn.Sequential is folded into that layer's
+    weight and bias (PyTorch's public torch.nn.utils.fusion; in eval mode a BatchNorm is the per-channel affine
+    map gamma (z - mean) / sqrt(var + eps) + beta, so w' = w gamma / sqrt(var + eps) and b' likewise).
+
+    Attacks only need input gradients of the eval-mode network, so folding loses nothing; the logits agree
+    with the original's to float32 rounding (about 1e-6, tests/test_part5_robustness.py). It saves the
+    BatchNorm's forward and backward passes, about a sixth of an attack pass of the Table 1 CNN on the CPU
+    (benchmarks/bench_evaluation.py). A model without such pairs comes back as a frozen eval-mode copy."""
+    from torch.nn.utils.fusion import fuse_conv_bn_eval, fuse_linear_bn_eval
+
+    folded = copy.deepcopy(model).eval()
+    for module in list(folded.modules()):
+        if not isinstance(module, nn.Sequential):
+            continue
+        layers, kept = list(module), []
+        while layers:
+            layer = layers.pop(0)
+            following = layers[0] if layers else None
+            if isinstance(layer, nn.Conv2d) and isinstance(following, nn.BatchNorm2d) and _foldable(following):
+                layer = _same_layout(fuse_conv_bn_eval(layer, layers.pop(0)), layer)
+            elif isinstance(layer, nn.Linear) and isinstance(following, nn.BatchNorm1d) and _foldable(following):
+                layer = fuse_linear_bn_eval(layer, layers.pop(0))
+            kept.append(layer)
+        del module[:]  # refilled in place, so the parent keeps its reference
+        for layer in kept:
+            module.append(layer)
+    return folded.requires_grad_(False)
+
+
+def _foldable(norm: nn.Module) -> bool:
+    """An eval-mode BatchNorm that normalises with running statistics (one without them uses batch statistics)."""
+    return norm.track_running_stats and norm.running_mean is not None and norm.running_var is not None
+
+
+def _same_layout(conv: nn.Conv2d, original: nn.Conv2d) -> nn.Conv2d:
+    """The folded convolution with its weight in the original's memory layout (channels_last on the CPU)."""
+    if original.weight.is_contiguous(memory_format=torch.channels_last) and not original.weight.is_contiguous():
+        conv.weight.data = conv.weight.data.contiguous(memory_format=torch.channels_last)
+    return conv
 
 
 def prefers_channels_last(device: torch.device | str) -> bool:
