@@ -46,11 +46,11 @@ class _Probe:
     """One forward-backward pass of a network on x + delta: the per-image loss, its input gradient and
     which images are misclassified there, in full float32 and the network's preferred layout."""
 
-    def __init__(self, model: torch.nn.Module, loss: str, channels_last: bool, chunk: int | None = None):
-        self.model, self.loss, self.channels_last, self.chunk = model, _losses(loss), channels_last, chunk
+    def __init__(self, model: torch.nn.Module, loss: str, channels_last: bool):
+        self.model, self.loss, self.channels_last = model, _losses(loss), channels_last
 
     def __call__(self, x, delta, y, gradient: bool = True):
-        chunk = self.chunk or (CPU_CHUNK if x.device.type == "cpu" else len(x))
+        chunk = CPU_CHUNK if x.device.type == "cpu" else len(x)
         if len(x) <= chunk:
             return self._pass(x, delta, y, gradient)
         parts = [self._pass(x[i:i + chunk], delta[i:i + chunk], y[i:i + chunk], gradient)
